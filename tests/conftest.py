@@ -1,0 +1,61 @@
+import os
+import os.path as osp
+import socket
+import struct
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import mmctune  # noqa: F401  (compatibility fixes before anything else)
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def write_idx_fmnist(root, n_train=64, n_test=32, seed=0):
+    """A tiny Fashion-MNIST in the real idx format (uncompressed, as
+    mmpretrain's ``FashionMNIST`` reads it): class ``c`` images are noise
+    around a class-specific brightness, so a model can learn them."""
+    rng = np.random.default_rng(seed)
+    os.makedirs(root, exist_ok=True)
+    for split, n in (('train', n_train), ('t10k', n_test)):
+        labels = np.arange(n, dtype=np.uint8) % 10
+        rng.shuffle(labels)
+        base = (labels.astype(np.float32) * 25)[:, None, None]
+        imgs = np.clip(base + rng.normal(0, 10, (n, 28, 28)), 0, 255)
+        with open(osp.join(root, f'{split}-images-idx3-ubyte'), 'wb') as f:
+            f.write(struct.pack('>IIII', 2051, n, 28, 28))
+            f.write(imgs.astype(np.uint8).tobytes())
+        with open(osp.join(root, f'{split}-labels-idx1-ubyte'), 'wb') as f:
+            f.write(struct.pack('>II', 2049, n))
+            f.write(labels.tobytes())
+    return root
+
+
+@pytest.fixture(scope='session')
+def tiny_fmnist(tmp_path_factory):
+    return write_idx_fmnist(str(tmp_path_factory.mktemp('fmnist')))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def run_python(code=None, args=(), env=None, timeout=300, cwd=ROOT):
+    """Run ``python -c code`` (or ``python *args``) in a fresh interpreter;
+    return the CompletedProcess (stdout and stderr merged)."""
+    full_env = dict(os.environ)
+    full_env.pop('MMCTUNE_COMPAT_DISABLE', None)
+    full_env.update(env or {})
+    cmd = [sys.executable] + (['-c', code] if code is not None else [])
+    return subprocess.run(
+        cmd + list(args),
+        env=full_env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout)
