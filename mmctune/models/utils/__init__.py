@@ -1,0 +1,7 @@
+from .weight_init import (CheckpointMismatchError, Pretrained,
+                          extract_state_dict, load_state_dict_strict)
+
+__all__ = [
+    'Pretrained', 'CheckpointMismatchError', 'extract_state_dict',
+    'load_state_dict_strict'
+]

@@ -1,0 +1,170 @@
+"""Strict loading of pre-trained weights through ``init_cfg``.
+
+mmengine's ``Pretrained`` initializer loads with ``strict=False``: a
+checkpoint whose keys carry the wrong prefix loads nothing, prints a warning
+among hundreds of log lines, and fine-tuning silently starts from random
+weights. In the ``mmctune`` scope, ``init_cfg=dict(type='Pretrained', ...)``
+builds :class:`Pretrained` below instead, which fails loudly.
+
+It keeps the name ``Pretrained`` on purpose: mmengine's
+``BaseModule.init_weights`` applies initializers of that name *after* the
+children's own initialisation, so the loaded weights are not overwritten.
+"""
+import re
+from typing import List, Optional, Sequence, Tuple
+
+import torch.nn as nn
+from mmengine.logging import print_log
+from mmengine.model.weight_init import update_init_info
+from mmengine.runner.checkpoint import _load_checkpoint
+
+from mmctune.registry import WEIGHT_INITIALIZERS
+
+# Counters, not weights: checkpoints written by old PyTorch (e.g. the 2017
+# torchvision ResNet-50) have none; the module keeps its own.
+IGNORED_MISSING = ('num_batches_tracked', )
+
+
+class CheckpointMismatchError(KeyError):
+    """A checkpoint does not fit the module it should initialise."""
+
+    def __str__(self):  # KeyError would repr() the multi-line message
+        return str(self.args[0])
+
+
+def _summarise(keys: Sequence[str], limit: int = 10) -> str:
+    keys = sorted(keys)
+    more = f' ... and {len(keys) - limit} more' if len(keys) > limit else ''
+    return ', '.join(keys[:limit]) + more
+
+
+def _top_prefixes(keys: Sequence[str], depth: int = 2) -> List[str]:
+    found = []
+    for key in keys:
+        prefix = '.'.join(key.split('.')[:depth]) + '.'
+        if prefix not in found:
+            found.append(prefix)
+    return found[:8]
+
+
+def extract_state_dict(checkpoint: dict,
+                       prefix: Optional[str] = None,
+                       revise_keys: Sequence[Tuple[str, str]] = ()) -> dict:
+    """Take the weights out of a loaded checkpoint.
+
+    Uses ``checkpoint['state_dict']`` when present (mmengine, MoCo,
+    torchvision-style checkpoints), keeps only the keys under ``prefix``
+    (stripped), then applies the ``(pattern, replacement)`` regexes of
+    ``revise_keys`` in order.
+    """
+    if not isinstance(checkpoint, dict):
+        raise TypeError(f'expected a checkpoint dict, got {type(checkpoint)}')
+    state_dict = checkpoint.get('state_dict', checkpoint)
+    if prefix:
+        if not prefix.endswith('.'):
+            prefix += '.'
+        picked = {
+            k[len(prefix):]: v
+            for k, v in state_dict.items() if k.startswith(prefix)
+        }
+        if not picked:
+            raise CheckpointMismatchError(
+                f'no key of the checkpoint starts with prefix "{prefix}"; '
+                f'its keys start with: {_top_prefixes(list(state_dict))}')
+        state_dict = picked
+    for pattern, repl in revise_keys:
+        state_dict = {re.sub(pattern, repl, k): v for k, v in state_dict.items()}
+    return state_dict
+
+
+def load_state_dict_strict(module: nn.Module,
+                           state_dict: dict,
+                           source: str = 'checkpoint',
+                           ignored_missing: Sequence[str] = IGNORED_MISSING):
+    """Load ``state_dict`` into ``module``; every key of the module must be
+    found with the right shape.
+
+    Keys of the checkpoint that the module lacks (a MoCo projection head
+    ``fc.*``, a classifier) are reported in the log and skipped.
+
+    Raises:
+        CheckpointMismatchError: naming the missing keys and the keys whose
+            shapes differ.
+    """
+    own = module.state_dict()
+    missing = [
+        k for k in own if k not in state_dict
+        and not k.endswith(tuple(ignored_missing))
+    ]
+    mismatched = [
+        f'{k} (checkpoint {tuple(state_dict[k].shape)}, '
+        f'model {tuple(own[k].shape)})' for k in own
+        if k in state_dict and state_dict[k].shape != own[k].shape
+    ]
+    if missing or mismatched:
+        lines = [f'{source} does not fit {type(module).__name__}:']
+        if missing:
+            lines.append(f'missing keys ({len(missing)} of {len(own)}): '
+                         f'{_summarise(missing)}')
+            lines.append('keys the checkpoint has: '
+                         f'{_summarise(list(state_dict))}')
+        if mismatched:
+            lines.append(f'shape mismatch: {_summarise(mismatched)}')
+        lines.append('Set `prefix` (e.g. "module.encoder_q." for MoCo, '
+                     '"backbone." for an mmctune/mmpretrain classifier) or '
+                     'convert the checkpoint with tools/model_converters/.')
+        raise CheckpointMismatchError('\n'.join(lines))
+    unexpected = [k for k in state_dict if k not in own]
+    if unexpected:
+        print_log(
+            f'{source}: {len(unexpected)} keys not used by '
+            f'{type(module).__name__}: {_summarise(unexpected)}',
+            logger='current')
+    full = {k: state_dict.get(k, v) for k, v in own.items()}
+    module.load_state_dict(full, strict=True)
+
+
+@WEIGHT_INITIALIZERS.register_module(name='Pretrained')
+class Pretrained:
+    """Initialise a module from a checkpoint, strictly.
+
+    Args:
+        checkpoint (str): Path or URL of the checkpoint (anything mmengine's
+            ``CheckpointLoader`` reads: a file, ``http(s)://``,
+            ``torchvision://resnet50``, ...).
+        prefix (str, optional): Load only the keys under this prefix, with
+            the prefix stripped: ``'module.encoder_q.'`` for a published
+            MoCo v1/v2 checkpoint, ``'backbone.'`` for an mmctune or
+            mmpretrain classifier. Defaults to None (all keys).
+        revise_keys (list[tuple[str, str]]): ``(regex, replacement)`` pairs
+            applied to the keys after ``prefix``. Defaults to none.
+        map_location (str): Defaults to ``'cpu'``.
+
+    Every parameter and buffer of the module must be found in the checkpoint
+    with its shape (BN's ``num_batches_tracked`` counters excepted);
+    otherwise :class:`CheckpointMismatchError` names the missing keys.
+    """
+
+    def __init__(self,
+                 checkpoint: str,
+                 prefix: Optional[str] = None,
+                 revise_keys: Sequence[Tuple[str, str]] = (),
+                 map_location: str = 'cpu'):
+        self.checkpoint = checkpoint
+        self.prefix = prefix
+        self.revise_keys = [tuple(pair) for pair in revise_keys]
+        self.map_location = map_location
+
+    def __call__(self, module: nn.Module):
+        where = f'{self.prefix} in ' if self.prefix else ''
+        print_log(
+            f'load {where}{self.checkpoint} into {type(module).__name__}',
+            logger='current')
+        ckpt = _load_checkpoint(self.checkpoint, self.map_location)
+        state_dict = extract_state_dict(ckpt, self.prefix, self.revise_keys)
+        load_state_dict_strict(module, state_dict, source=self.checkpoint)
+        if hasattr(module, '_params_init_info'):
+            update_init_info(module, init_info=self._get_init_info())
+
+    def _get_init_info(self):
+        return f'{self.__class__.__name__}: load from {self.checkpoint}'

@@ -1,0 +1,186 @@
+"""Each converter on a checkpoint written in its published format; the
+converted weights must load strictly and compute what the source computes."""
+import argparse
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+import torch
+import torchvision
+
+from mmctune.models.utils import load_state_dict_strict
+from mmctune.models.utils.converters import FORMATS, convert
+from mmctune.registry import MODELS
+from mmctune.utils import register_all_modules
+
+from ...conftest import ROOT
+
+register_all_modules()
+
+
+@pytest.fixture(scope='module')
+def tv_resnet():
+    torch.manual_seed(0)
+    model = torchvision.models.resnet50().eval()
+    # non-trivial BN statistics, so a wrong mapping changes the outputs
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.1, 0.1)
+            m.running_var.uniform_(0.5, 1.5)
+    return model
+
+
+def assert_same_resnet(tv_model, state_dict):
+    """Loaded into mmpretrain's ResNet-50, the converted weights give the
+    torchvision model's last feature map."""
+    ours = MODELS.build(dict(type='mmpretrain.ResNet', depth=50))
+    ours.eval()  # mmpretrain's ResNet.train() returns None: no chaining
+    load_state_dict_strict(ours, state_dict)
+    x = torch.randn(2, 3, 64, 64)
+    trunk = torch.nn.Sequential(*list(tv_model.children())[:-2])
+    with torch.no_grad():
+        torch.testing.assert_close(ours(x)[-1], trunk(x))
+
+
+def with_prefix(sd, prefix):
+    return {prefix + k: v for k, v in sd.items()}
+
+
+def simclr_v2_layout(tv_sd):
+    """torchvision keys -> SimCLRv2-Pytorch's (sk0): stem ``net.0``, stages
+    ``net.1``..``net.4`` of blocks with ``projection`` and ``net`` convs."""
+    names = {
+        'conv1.': 'net.0.', 'bn1.': 'net.1.0.', 'conv2.': 'net.2.',
+        'bn2.': 'net.3.0.', 'conv3.': 'net.4.', 'bn3.': 'net.5.0.',
+        'downsample.0.': 'projection.shortcut.',
+        'downsample.1.': 'projection.bn.0.'
+    }
+    out = {}
+    for k, v in tv_sd.items():
+        if k.startswith('conv1.'):
+            out['net.0.0.' + k[6:]] = v
+        elif k.startswith('bn1.'):
+            out['net.0.1.0.' + k[4:]] = v
+        elif k.startswith('fc.'):
+            out[k] = v
+        else:
+            layer, block, rest = k.split('.', 2)
+            for src, dst in names.items():
+                if rest.startswith(src):
+                    out[f'net.{layer[-1]}.blocks.{block}.{dst}'
+                        f'{rest[len(src):]}'] = v
+    return out
+
+
+RESNET_CASES = {
+    'torchvision': lambda sd: sd,
+    'moco': lambda sd: dict(
+        epoch=200,
+        state_dict={
+            **with_prefix(sd, 'module.encoder_q.'),
+            **with_prefix(sd, 'module.encoder_k.'),
+            'module.encoder_q.fc.0.weight': torch.zeros(2048, 2048),
+            'module.queue': torch.zeros(128, 8)
+        }),
+    'pycontrast': lambda sd: dict(
+        opt=argparse.Namespace(method='InfoMin'),
+        model={
+            **with_prefix(sd, 'module.encoder.'),
+            'module.head.0.weight': torch.zeros(2)
+        },
+        model_ema=with_prefix(sd, 'encoder.'),
+        epoch=800),
+    'simclr-v1': lambda sd: dict(state_dict=sd),
+    'simclr-v2': lambda sd: dict(resnet=simclr_v2_layout(sd), head={}),
+    'byol': lambda sd: dict(
+        state_dict=with_prefix(sd, 'online_network.encoder.')),
+    'swav': lambda sd: {
+        **with_prefix(sd, 'module.'),
+        'module.projection_head.0.weight': torch.zeros(2048, 2048),
+        'module.prototypes.weight': torch.zeros(3000, 128)
+    },
+    'deepcluster-v2': lambda sd: {
+        **with_prefix(sd, 'module.'),
+        'module.prototypes.prototypes0.weight': torch.zeros(3000, 128)
+    },
+}
+
+
+@pytest.mark.parametrize('fmt', sorted(RESNET_CASES))
+def test_resnet_formats(fmt, tv_resnet):
+    ckpt = RESNET_CASES[fmt](tv_resnet.state_dict())
+    assert_same_resnet(tv_resnet, convert(ckpt, fmt))
+
+
+def test_pycontrast_ema(tv_resnet):
+    ckpt = RESNET_CASES['pycontrast'](tv_resnet.state_dict())
+    assert_same_resnet(tv_resnet, convert(ckpt, 'pycontrast', ema=True))
+
+
+def test_wrong_format_is_named(tv_resnet):
+    ckpt = RESNET_CASES['swav'](tv_resnet.state_dict())
+    with pytest.raises(KeyError, match='module.encoder_q.'):
+        convert(ckpt, 'moco')
+    with pytest.raises(KeyError, match='unknown format'):
+        convert(ckpt, 'simclr-v3')
+
+
+def test_simclr_v2_selective_kernel_refused():
+    with pytest.raises(ValueError, match='sk0'):
+        convert({'resnet': {'net.1.blocks.0.net.2.main_conv.0.weight': 0}},
+                'simclr-v2')
+
+
+@pytest.mark.parametrize('fmt,wrap', [('dino-vit', lambda sd: sd),
+                                      ('mae-vit', lambda sd: {'model': sd})])
+def test_vit_formats_match_timm(fmt, wrap):
+    """DINO and MAE release timm-named ViTs: a real timm ViT-S/16, converted,
+    computes the same class-token feature in mmpretrain's ViT."""
+    timm = pytest.importorskip('timm')
+    torch.manual_seed(0)
+    src = timm.create_model(
+        'vit_small_patch16_224', pretrained=False, num_classes=0,
+        img_size=64).eval()
+    sd = {k: v for k, v in src.state_dict().items()}
+    if fmt == 'mae-vit':  # MAE's pre-training checkpoint keeps its decoder
+        sd['decoder_embed.weight'] = torch.zeros(512, 384)
+        sd['mask_token'] = torch.zeros(1, 1, 512)
+    ours = MODELS.build(
+        dict(
+            type='mmpretrain.VisionTransformer',
+            arch='deit-small',
+            img_size=64,
+            patch_size=16,
+            out_type='cls_token'))
+    ours.eval()
+    load_state_dict_strict(ours, convert(wrap(sd), fmt))
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(
+            ours(x)[-1], src.forward_features(x)[:, 0], atol=1e-5, rtol=1e-5)
+
+
+def test_command_line(tmp_path, tv_resnet):
+    src = tmp_path / 'InfoMin_800.pth'
+    torch.save(RESNET_CASES['pycontrast'](tv_resnet.state_dict()), src)
+    dst = tmp_path / 'out' / 'r50_infomin.pth'
+    out = subprocess.run([
+        sys.executable,
+        osp.join(ROOT, 'tools/model_converters/convert_ssl_checkpoint.py'),
+        '--format', 'pycontrast',
+        str(src),
+        str(dst)
+    ], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    model = MODELS.build(
+        dict(
+            type='mmpretrain.ResNet',
+            depth=50,
+            init_cfg=dict(type='Pretrained', checkpoint=str(dst))))
+    model.init_weights()
+    assert torch.equal(model.conv1.weight, tv_resnet.conv1.weight)
+
+
+def test_every_format_is_tested():
+    assert set(FORMATS) == set(RESNET_CASES) | {'dino-vit', 'mae-vit'}

@@ -1,0 +1,56 @@
+"""Convert a published self-supervised checkpoint into mmpretrain backbone
+keys, for ``init_cfg=dict(type='Pretrained', checkpoint=DST)``.
+
+    python tools/model_converters/convert_ssl_checkpoint.py \
+        --format pycontrast InfoMin_800.pth checkpoints/r50_infomin.pth
+
+Formats: see ``mmctune.models.utils.converters`` (torchvision, moco,
+pycontrast, simclr-v1, simclr-v2, byol, swav, deepcluster-v2, dino-vit,
+mae-vit). The source is unpickled in full (``weights_only=False``: PyContrast
+checkpoints hold an ``argparse.Namespace``), so convert only files you trust;
+the output holds tensors only.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+import torch
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
+    __file__)))))
+from mmctune.models.utils.converters import FORMATS, convert  # noqa: E402
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('src', help='the published checkpoint file')
+    parser.add_argument('dst', help='where to write the converted one')
+    parser.add_argument(
+        '--format', required=True, choices=sorted(FORMATS), help='its format')
+    parser.add_argument(
+        '--ema',
+        action='store_true',
+        help='pycontrast: take the momentum (EMA) encoder')
+    args = parser.parse_args(argv)
+
+    if not osp.isfile(args.src):
+        sys.exit(f'no such file: {args.src}')
+    ckpt = torch.load(args.src, map_location='cpu', weights_only=False)
+    kwargs = dict(ema=True) if args.ema else {}
+    if args.ema and args.format != 'pycontrast':
+        sys.exit('--ema applies to --format pycontrast only')
+    state_dict = convert(ckpt, args.format, **kwargs)
+    if osp.dirname(args.dst):
+        os.makedirs(osp.dirname(args.dst), exist_ok=True)
+    torch.save(
+        dict(
+            state_dict=state_dict,
+            meta=dict(source=osp.basename(args.src), format=args.format)),
+        args.dst)
+    print(f'{args.src} ({args.format}) -> {args.dst}: '
+          f'{len(state_dict)} backbone tensors')
+
+
+if __name__ == '__main__':
+    main()
