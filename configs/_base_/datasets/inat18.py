@@ -1,0 +1,32 @@
+# iNaturalist 2018, 8,142 species (train / val)
+_base_ = ['./pipelines.py']
+
+dataset_type = 'INaturalist2018'
+data_root = 'data/inat2018'
+data_preprocessor = dict(num_classes=8142)
+
+train_dataloader = dict(
+    batch_size=128,  # the paper's total batch; see auto_scale_lr
+    num_workers=8,
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='train',
+        pipeline={{_base_.train_pipeline}}),
+    sampler=dict(type='DefaultSampler', shuffle=True),
+)
+
+val_dataloader = dict(
+    batch_size=64,
+    num_workers=8,
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='val',
+        pipeline={{_base_.test_pipeline}}),
+    sampler=dict(type='DefaultSampler', shuffle=False),
+)
+val_evaluator = dict(type='mmpretrain.Accuracy', topk=(1, 5))
+
+test_dataloader = val_dataloader
+test_evaluator = val_evaluator

@@ -1,0 +1,26 @@
+# ResNet-50 from the published MoCo v2 (800 epochs) checkpoint, linear head.
+# The checkpoint keeps the query encoder under `module.encoder_q.`; loading
+# is strict: every backbone key must be found (see docs/pretrained_weights.md).
+# Offline: download the file and pass its path instead of the URL.
+moco_v2_checkpoint = ('https://dl.fbaipublicfiles.com/moco/moco_checkpoints/'
+                      'moco_v2_800ep/moco_v2_800ep_pretrain.pth.tar')
+
+model = dict(
+    type='mmpretrain.ImageClassifier',
+    backbone=dict(
+        type='mmpretrain.ResNet',
+        depth=50,
+        num_stages=4,
+        out_indices=(3, ),
+        style='pytorch',
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint=moco_v2_checkpoint,
+            prefix='module.encoder_q.')),
+    neck=dict(type='mmpretrain.GlobalAveragePooling'),
+    head=dict(
+        type='mmpretrain.LinearClsHead',
+        num_classes=1000,  # set by each config
+        in_channels=2048,
+        loss=dict(type='mmpretrain.CrossEntropyLoss', loss_weight=1.0),
+        topk=(1, 5)))

@@ -1,0 +1,12 @@
+# CE-tuning (plain cross-entropy fine-tuning) of MoCo v2 ResNet-50 on cifar100:
+# the Core-tuning paper's baseline, with its settings (appendix C.2):
+# batch 256, lr 0.01, cosine decay, SGD + Nesterov, wd 1e-4.
+_base_ = [
+    '../_base_/models/resnet50_moco_v2.py',
+    '../_base_/datasets/cifar100.py',
+    '../_base_/schedules/sgd_cosine_100e.py',
+    '../_base_/default_runtime.py',
+]
+
+model = dict(head=dict(num_classes=100))
+auto_scale_lr = dict(base_batch_size=256)

@@ -1,0 +1,18 @@
+# CE-tuning (plain cross-entropy fine-tuning) of MoCo v2 ResNet-50 on inat18:
+# the Core-tuning paper's baseline, with its settings (appendix C.2):
+# batch 128, lr 0.1, cosine decay, SGD + Nesterov, wd 1e-4.
+_base_ = [
+    '../_base_/models/resnet50_moco_v2.py',
+    '../_base_/datasets/inat18.py',
+    '../_base_/schedules/sgd_cosine_100e.py',
+    '../_base_/default_runtime.py',
+]
+
+model = dict(head=dict(num_classes=8142))
+
+optim_wrapper = dict(optimizer=dict(lr=0.1))
+auto_scale_lr = dict(base_batch_size=128)
+
+# iNaturalist: 160 epochs
+param_scheduler = dict(T_max=160)
+train_cfg = dict(max_epochs=160)

@@ -1,0 +1,81 @@
+"""Every config parses, uses the mmctune scope, names only types that
+resolve there, and builds its model."""
+import glob
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+
+from mmctune import registry
+from mmctune.utils import register_all_modules
+
+from ..conftest import ROOT
+
+register_all_modules()
+CONFIGS = sorted(
+    p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'),
+                         recursive=True) if '_base_' not in p)
+REGISTRIES = [getattr(registry, name) for name in registry.__all__]
+
+
+def types_in(node, path=''):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == 'type' and isinstance(value, str):
+                yield path, value
+            else:
+                yield from types_in(value, f'{path}.{key}')
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            yield from types_in(value, f'{path}[{i}]')
+
+
+def test_configs_found():
+    names = [osp.relpath(p, osp.join(ROOT, 'configs')) for p in CONFIGS]
+    for dataset in ('imagenet20', 'cifar10', 'cifar100', 'caltech101', 'dtd',
+                    'aircraft', 'cars', 'pets', 'flowers', 'inat18'):
+        assert f'baselines/ce_r50_moco_{dataset}.py' in names
+
+
+@pytest.mark.parametrize(
+    'path', CONFIGS, ids=lambda p: osp.relpath(p, ROOT))
+def test_config(path):
+    cfg = Config.fromfile(path)
+    assert cfg.default_scope == 'mmctune'
+    for where, name in types_in(cfg.to_dict()):
+        if '.' not in name or name.split('.')[0] in ('mmpretrain', 'mmseg',
+                                                     'mmengine', 'mmctune'):
+            assert any(r.get(name) is not None for r in REGISTRIES), \
+                f'{where}: type {name!r} does not resolve in scope mmctune'
+    model = cfg.model
+    model.get('backbone', {}).pop('init_cfg', None)  # no downloads here
+    if 'data_preprocessor' not in model and 'data_preprocessor' in cfg:
+        model.data_preprocessor = cfg.data_preprocessor
+    built = registry.MODELS.build(model)
+    assert built is not None
+
+
+@pytest.mark.parametrize(
+    'path', [p for p in CONFIGS if '/baselines/ce_r50_moco_' in p],
+    ids=osp.basename)
+def test_paper_settings(path):
+    """Appendix C.2 of the Core-tuning paper."""
+    cfg = Config.fromfile(path)
+    opt = cfg.optim_wrapper.optimizer
+    assert (opt.type, opt.momentum, opt.weight_decay, opt.nesterov) == \
+        ('SGD', 0.9, 1e-4, True)
+    name = osp.basename(path)
+    big = any(d in name for d in ('imagenet20', 'inat18'))
+    assert opt.lr == (0.1 if big else 0.01)
+    batch = 64 if any(d in name for d in ('aircraft', 'cars', 'pets',
+                                         'flowers')) else 128 \
+        if 'inat18' in name else 256
+    assert cfg.train_dataloader.batch_size == batch
+    assert cfg.auto_scale_lr.base_batch_size == batch
+    assert cfg.train_cfg.max_epochs == (160 if 'inat18' in name else 100)
+    sched = cfg.param_scheduler
+    assert sched.type == ('PolyLR' if 'imagenet20' in name else
+                          'CosineAnnealingLR')
+    backbone = cfg.model.backbone
+    assert backbone.depth == 50
+    assert backbone.init_cfg.prefix == 'module.encoder_q.'
