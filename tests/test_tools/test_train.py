@@ -1,0 +1,154 @@
+"""tools/train.py, tools/test.py and tools/dist_train.sh end to end on a
+tiny Fashion-MNIST, each run in its own interpreter as a user runs it."""
+import glob
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from ..conftest import ROOT, free_port, run_python
+
+TRAIN = osp.join(ROOT, 'tools', 'train.py')
+TEST = osp.join(ROOT, 'tools', 'test.py')
+
+
+@pytest.fixture(scope='module')
+def tiny_config(tmp_path_factory, tiny_fmnist):
+    """The demo's fine-tuning config on 64 images, 2 epochs, no random
+    augmentation (so that a resumed run can equal an uninterrupted one)."""
+    path = tmp_path_factory.mktemp('cfg') / 'tiny_fmnist.py'
+    path.write_text(f"""
+_base_ = [{osp.join(ROOT, 'configs/baselines/ce_r18-tiny_simclr_fmnist.py')!r}]
+model = dict(backbone=dict(init_cfg=None))
+train_dataloader = dict(
+    batch_size=16,
+    dataset=dict(data_root={tiny_fmnist!r}, indices=None,
+                 pipeline=[dict(type='mmpretrain.PackInputs')]))
+val_dataloader = dict(batch_size=16, dataset=dict(data_root={tiny_fmnist!r}))
+test_dataloader = val_dataloader
+train_cfg = dict(max_epochs=2, val_interval=1)
+# `end` pinned: mmengine defaults it to max_epochs and saves it with the
+# scheduler, so the 1-epoch run below stands in for an interrupted 2-epoch one
+param_scheduler = dict(T_max=2, end=2)
+default_hooks = dict(logger=dict(interval=1),
+                     checkpoint=dict(max_keep_ckpts=3))
+randomness = dict(seed=0)
+""")
+    return str(path)
+
+
+def train(*args):
+    r = run_python(args=[TRAIN, *args])
+    return r
+
+
+def weights(path):
+    return torch.load(path, map_location='cpu',
+                      weights_only=False)['state_dict']
+
+
+def scalars(work_dir):
+    files = glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
+    assert files, f'no scalars.json in {work_dir}'
+    with open(sorted(files)[-1]) as f:
+        return [json.loads(line) for line in f]
+
+
+def test_train_validates_and_saves(tiny_config, tmp_path):
+    work = str(tmp_path / 'run')
+    r = train(tiny_config, '--work-dir', work)
+    assert r.returncode == 0, r.stdout[-3000:]
+    assert osp.isfile(osp.join(work, 'epoch_2.pth'))
+    assert glob.glob(osp.join(work, 'best_accuracy_top1_epoch_*.pth'))
+    vals = [s for s in scalars(work) if 'accuracy/top1' in s]
+    assert [s['step'] for s in vals] == [1, 2]
+    assert all(0 <= s['accuracy/top1'] <= 100 for s in vals)
+
+
+def test_resume_equals_uninterrupted(tiny_config, tmp_path):
+    whole, parts = str(tmp_path / 'whole'), str(tmp_path / 'parts')
+    r = train(tiny_config, '--work-dir', whole)
+    assert r.returncode == 0, r.stdout[-3000:]
+    r = train(tiny_config, '--work-dir', parts, '--cfg-options',
+              'train_cfg.max_epochs=1')
+    assert r.returncode == 0, r.stdout[-3000:]
+    assert not osp.exists(osp.join(parts, 'epoch_2.pth'))
+    r = train(tiny_config, '--work-dir', parts, '--resume')
+    assert r.returncode == 0, r.stdout[-3000:]
+    assert 'resumed epoch: 1' in r.stdout
+    a, b = weights(osp.join(whole, 'epoch_2.pth')), weights(
+        osp.join(parts, 'epoch_2.pth'))
+    assert a.keys() == b.keys()
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], atol=1e-6, rtol=1e-5, msg=k)
+    # and training did change the weights
+    first = weights(osp.join(parts, 'epoch_1.pth'))
+    assert not torch.equal(first['head.fc.weight'], b['head.fc.weight'])
+
+
+def test_resume_from_a_path(tiny_config, tmp_path):
+    work = str(tmp_path / 'run')
+    assert train(tiny_config, '--work-dir', work, '--cfg-options',
+                 'train_cfg.max_epochs=1').returncode == 0
+    r = train(tiny_config, '--work-dir', work, '--resume',
+              osp.join(work, 'epoch_1.pth'))
+    assert r.returncode == 0, r.stdout[-3000:]
+    assert osp.isfile(osp.join(work, 'epoch_2.pth'))
+
+
+def test_test_script(tiny_config, tmp_path):
+    work = str(tmp_path / 'run')
+    assert train(tiny_config, '--work-dir', work, '--cfg-options',
+                 'train_cfg.max_epochs=1').returncode == 0
+    out = str(tmp_path / 'preds.pkl')
+    r = run_python(args=[
+        TEST, tiny_config,
+        osp.join(work, 'epoch_1.pth'), '--work-dir', work, '--out', out
+    ])
+    assert r.returncode == 0, r.stdout[-3000:]
+    assert 'accuracy/top1' in r.stdout
+    import mmengine
+    preds = mmengine.load(out)
+    assert len(preds) == 32  # every test image
+
+
+@pytest.mark.parametrize('args,message', [
+    (['configs/no/such.py'], 'config file configs/no/such.py not found'),
+    (['{cfg}', '--resume', '/no/ckpt.pth'], 'no checkpoint /no/ckpt.pth'),
+    (['{cfg}', '--cfg-options', 'model.backbone.dept=18'], 'dept'),
+    (['{cfg}', '--cfg-options', 'model.backbone.init_cfg.type=Pretrained',
+      'model.backbone.init_cfg.checkpoint=/no/w.pth'], '/no/w.pth'),
+])
+def test_bad_input_is_named(tiny_config, tmp_path, args, message):
+    args = [a.format(cfg=tiny_config) for a in args]
+    r = train(*args, '--work-dir', str(tmp_path / 'w'))
+    assert r.returncode != 0
+    assert message in r.stdout
+
+
+def test_test_script_missing_checkpoint(tiny_config):
+    r = run_python(args=[TEST, tiny_config, '/no/such/ckpt.pth'])
+    assert r.returncode != 0
+    assert 'checkpoint file /no/such/ckpt.pth not found' in r.stdout
+
+
+def test_dist_train_two_cpu_processes(tiny_config, tmp_path):
+    work = str(tmp_path / 'dist')
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()))
+    env.pop('MMCTUNE_COMPAT_DISABLE', None)
+    r = subprocess.run(
+        ['bash', osp.join(ROOT, 'tools', 'dist_train.sh'), tiny_config, '2',
+         '--work-dir', work],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:]
+    assert 'Distributed training: True' in r.stdout
+    assert 'using the "gloo" backend' in r.stdout
+    assert osp.isfile(osp.join(work, 'epoch_2.pth'))
+    # 64 images over 2 ranks x 16 per batch: 2 iterations an epoch
+    train_logs = [s for s in scalars(work) if 'loss' in s]
+    assert max(s['step'] for s in train_logs) == 4

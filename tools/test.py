@@ -1,0 +1,122 @@
+# Test (and evaluate) a checkpoint, as mmpretrain's tools/test.py does.
+import argparse
+import os
+import os.path as osp
+import sys
+from copy import deepcopy
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+import mmctune  # noqa: E402,F401  (applies the stack's compatibility fixes)
+import mmengine  # noqa: E402
+import torch  # noqa: E402
+from mmengine.config import Config, ConfigDict, DictAction  # noqa: E402
+from mmengine.evaluator import DumpResults  # noqa: E402
+from mmengine.registry import RUNNERS  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Test (and eval) a model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--work-dir', help='the dir to save the evaluation metrics')
+    parser.add_argument('--out', help='file to write results to (.pkl)')
+    parser.add_argument(
+        '--out-item',
+        choices=['metrics', 'pred'],
+        help='what --out holds; defaults to the predictions')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, as key=value pairs')
+    parser.add_argument(
+        '--amp', action='store_true', help='test with mixed precision')
+    parser.add_argument(
+        '--tta',
+        action='store_true',
+        help='test-time augmentation: the config\'s `tta_pipeline` and '
+        '`tta_model`, or else averaged scores of the image and its flip')
+    parser.add_argument(
+        '--no-pin-memory',
+        action='store_true',
+        help='disable the pin_memory option of the dataloaders')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def merge_args(cfg, args):
+    """Merge CLI arguments into the config."""
+    cfg.launcher = args.launcher
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+    if args.amp:
+        cfg.test_cfg.fp16 = True
+
+    if args.tta:
+        if 'tta_model' not in cfg:
+            cfg.tta_model = dict(type='mmpretrain.AverageClsScoreTTA')
+        if 'tta_pipeline' not in cfg:
+            test_pipeline = cfg.test_dataloader.dataset.pipeline
+            cfg.tta_pipeline = deepcopy(test_pipeline)
+            cfg.tta_pipeline[-1] = dict(
+                type='mmpretrain.TestTimeAug',
+                transforms=[
+                    [
+                        dict(type='mmpretrain.RandomFlip', prob=1.),
+                        dict(type='mmpretrain.RandomFlip', prob=0.)
+                    ],
+                    [test_pipeline[-1]],
+                ])
+        cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
+        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+
+    if cfg.get('test_dataloader', None) is not None:
+        loader = ConfigDict(
+            pin_memory=torch.cuda.is_available() and not args.no_pin_memory,
+            collate_fn=dict(type='default_collate'))
+        loader.update(cfg.test_dataloader)
+        cfg.test_dataloader = loader
+    return cfg
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.out is None and args.out_item is not None:
+        raise ValueError('--out-item needs --out')
+    for path, what in ((args.config, 'config'), (args.checkpoint,
+                                                  'checkpoint')):
+        if '://' not in path and not osp.isfile(path):
+            raise FileNotFoundError(f'{what} file {path} not found')
+    cfg = Config.fromfile(args.config)
+    cfg = merge_args(cfg, args)
+
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
+        else RUNNERS.build(cfg)
+    if args.out and args.out_item in ['pred', None]:
+        runner.test_evaluator.metrics.append(
+            DumpResults(out_file_path=args.out))
+    metrics = runner.test()
+    if args.out and args.out_item == 'metrics':
+        mmengine.dump(metrics, args.out)
+    return metrics
+
+
+if __name__ == '__main__':
+    main()

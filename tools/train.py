@@ -1,0 +1,149 @@
+# Train a model from a config, as mmpretrain's tools/train.py does.
+import argparse
+import os
+import os.path as osp
+import sys
+from copy import deepcopy
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+import mmctune  # noqa: E402,F401  (applies the stack's compatibility fixes)
+import torch  # noqa: E402
+from mmengine.config import Config, ConfigDict, DictAction  # noqa: E402
+from mmengine.registry import RUNNERS  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Train a model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
+        help='If a checkpoint path is given, resume from it; without a path, '
+        'resume from the latest checkpoint in the work directory.')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='enable automatic-mixed-precision training')
+    parser.add_argument(
+        '--no-validate',
+        action='store_true',
+        help='do not evaluate checkpoints during training')
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='scale the learning rate by the actual total batch size over '
+        '`auto_scale_lr.base_batch_size` of the config')
+    parser.add_argument(
+        '--no-pin-memory',
+        action='store_true',
+        help='disable the pin_memory option of the dataloaders')
+    parser.add_argument(
+        '--no-persistent-workers',
+        action='store_true',
+        help='disable the persistent_workers option of the dataloaders')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, as key=value pairs '
+        '(e.g. train_dataloader.batch_size=32 model.backbone.depth=101); a '
+        'list is key="[a,b]" or key=a,b, without white space')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    # torch.distributed.launch passes --local-rank (torch >= 2.0) or
+    # --local_rank; torchrun sets LOCAL_RANK.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def merge_args(cfg, args):
+    """Merge CLI arguments into the config."""
+    if args.no_validate:
+        cfg.val_cfg = None
+        cfg.val_dataloader = None
+        cfg.val_evaluator = None
+
+    cfg.launcher = args.launcher
+
+    # work_dir: CLI > config > ./work_dirs/<config name>
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+
+    if args.amp:
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        if not osp.isfile(args.resume):
+            raise FileNotFoundError(f'--resume: no checkpoint {args.resume}')
+        cfg.resume = True
+        cfg.load_from = args.resume
+
+    if args.auto_scale_lr:
+        if 'auto_scale_lr' not in cfg:
+            raise KeyError(f'--auto-scale-lr needs `auto_scale_lr = dict('
+                           f'base_batch_size=...)` in {args.config}')
+        cfg.auto_scale_lr.enable = True
+
+    default_dataloader_cfg = ConfigDict(
+        pin_memory=torch.cuda.is_available(),
+        persistent_workers=True,
+        collate_fn=dict(type='default_collate'),
+    )
+
+    def set_default_dataloader_cfg(cfg, field):
+        if cfg.get(field, None) is None:
+            return
+        dataloader_cfg = deepcopy(default_dataloader_cfg)
+        dataloader_cfg.update(cfg[field])
+        if dataloader_cfg.get('num_workers', 0) == 0:
+            # torch refuses persistent workers without workers
+            dataloader_cfg.persistent_workers = False
+        cfg[field] = dataloader_cfg
+        if args.no_pin_memory:
+            cfg[field]['pin_memory'] = False
+        if args.no_persistent_workers:
+            cfg[field]['persistent_workers'] = False
+
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+
+    set_default_dataloader_cfg(cfg, 'train_dataloader')
+    set_default_dataloader_cfg(cfg, 'val_dataloader')
+    set_default_dataloader_cfg(cfg, 'test_dataloader')
+    return cfg
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'config file {args.config} not found')
+    cfg = Config.fromfile(args.config)
+    cfg = merge_args(cfg, args)
+
+    if 'runner_type' not in cfg:
+        runner = Runner.from_cfg(cfg)
+    else:
+        runner = RUNNERS.build(cfg)
+    runner.train()
+    return runner
+
+
+if __name__ == '__main__':
+    main()
