@@ -67,18 +67,13 @@ optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.3, momentum=0.9, weight_decay=1e-4))
 max_epochs = 1
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=0.1,
-        by_epoch=True,
-        begin=0,
-        end=0.2,
-        convert_to_iter_based=True),
+    # warm-up over the first 40 iterations, then cosine decay
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=40),
     dict(
         type='CosineAnnealingLR',
-        T_max=max_epochs - 0.2,
+        T_max=max_epochs,
         by_epoch=True,
-        begin=0.2,
+        begin=0,
         end=max_epochs,
         convert_to_iter_based=True),
 ]

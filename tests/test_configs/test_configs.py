@@ -5,6 +5,7 @@ import os.path as osp
 
 import pytest
 from mmengine.config import Config
+from mmengine.registry import FUNCTIONS
 
 from mmctune import registry
 from mmctune.utils import register_all_modules
@@ -15,7 +16,8 @@ register_all_modules()
 CONFIGS = sorted(
     p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'),
                          recursive=True) if '_base_' not in p)
-REGISTRIES = [getattr(registry, name) for name in registry.__all__]
+REGISTRIES = [getattr(registry, name)
+              for name in registry.__all__] + [FUNCTIONS]  # collate_fn
 
 
 def types_in(node, path=''):

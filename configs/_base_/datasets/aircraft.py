@@ -14,6 +14,7 @@ train_dataloader = dict(
         split='trainval',
         pipeline={{_base_.train_pipeline}}),
     sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='default_collate'),
 )
 
 val_dataloader = dict(
@@ -25,6 +26,7 @@ val_dataloader = dict(
         split='test',
         pipeline={{_base_.test_pipeline}}),
     sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'),
 )
 val_evaluator = dict(type='mmpretrain.Accuracy', topk=(1, 5))
 

@@ -28,6 +28,7 @@ train_dataloader = dict(
         split='train',
         pipeline=train_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='default_collate'),
 )
 
 val_dataloader = dict(
@@ -39,6 +40,7 @@ val_dataloader = dict(
         split='test',
         pipeline=test_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'),
 )
 val_evaluator = dict(type='mmpretrain.Accuracy', topk=(1, 5))
 

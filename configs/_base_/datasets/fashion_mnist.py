@@ -30,6 +30,7 @@ train_dataloader = dict(
         download=False,
         pipeline=train_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='default_collate'),
 )
 val_dataloader = dict(
     batch_size=500,
@@ -42,6 +43,7 @@ val_dataloader = dict(
         download=False,
         pipeline=test_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'),
 )
 val_evaluator = dict(type='mmpretrain.Accuracy', topk=(1, ))
 test_dataloader = val_dataloader

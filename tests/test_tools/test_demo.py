@@ -1,0 +1,59 @@
+"""tools/demo.py and the Fashion-MNIST preparation on tiny data."""
+import gzip
+import os
+import os.path as osp
+import re
+import sys
+
+import pytest
+
+from ..conftest import ROOT, run_python, write_idx_fmnist
+
+sys.path.insert(0, osp.join(ROOT, 'tools', 'dataset_converters'))
+from prepare_fashion_mnist import FILES, prepare  # noqa: E402
+
+DEMO = osp.join(ROOT, 'tools', 'demo.py')
+
+
+def test_demo_pretrains_once_then_fine_tunes(tiny_fmnist, tmp_path):
+    args = [
+        DEMO, '--data-root', tiny_fmnist, '--work-dir',
+        str(tmp_path), '--pretrain-images', '64', '--labelled', '48',
+        '--test-images', '32', '--pretrain-epochs', '1',
+        '--finetune-epochs', '1', '--batch-size', '16'
+    ]
+    first = run_python(args=args)
+    assert first.returncode == 0, first.stdout[-3000:]
+    assert 'SimCLR pre-training on 64 unlabelled' in first.stdout
+    row = re.search(r'\| CE-tuning \| SimCLR .* \| 48 \| ([\d.]+) \|',
+                    first.stdout)
+    assert row and 0 <= float(row.group(1)) <= 100
+    # the fine-tuning started from the pre-trained backbone
+    assert re.search(r'load backbone\. in .*simclr_pretrain_\w+/epoch_1\.pth',
+                     first.stdout)
+
+    second = run_python(args=args)
+    assert second.returncode == 0, second.stdout[-3000:]
+    assert 'SimCLR pre-training: cached' in second.stdout
+
+
+def test_prepare_from_gz_folder(tmp_path):
+    raw = write_idx_fmnist(str(tmp_path / 'raw'), n_train=10, n_test=10)
+    src = tmp_path / 'gz'
+    src.mkdir()
+    for f in FILES:
+        with open(osp.join(raw, f), 'rb') as fin, \
+                gzip.open(src / (f + '.gz'), 'wb') as fout:
+            fout.write(fin.read())
+    out = prepare(str(tmp_path / 'out'), src=str(src))
+    for f in FILES:
+        with open(osp.join(raw, f), 'rb') as a, open(osp.join(out, f),
+                                                     'rb') as b:
+            assert a.read() == b.read()
+
+
+def test_prepare_says_how_to_get_the_data(tmp_path):
+    with pytest.raises(FileNotFoundError, match='apt-get install '
+                       'dataset-fashion-mnist'):
+        prepare(str(tmp_path / 'out'), src=str(tmp_path / 'nothing'))
+    assert not os.listdir(tmp_path)

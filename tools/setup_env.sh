@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# One-command set-up on a CPU machine (the project's dev and CI machines):
+# a virtual environment in .venv with the pinned stack of
+# requirements/lock-cpu.txt, mmctune installed editable, and Fashion-MNIST
+# for the demo (Debian package dataset-fashion-mnist) where apt is available.
+# Safe to run again: a second run only checks.
+#
+# GPU machines: do not use this; install your CUDA torch and full mmcv, then
+# `pip install -e .` (see docs/get_started.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    echo "[setup] creating .venv with $($PYTHON --version)"
+    "$PYTHON" -m venv .venv
+fi
+echo "[setup] installing the pinned CPU stack (requirements/lock-cpu.txt)"
+.venv/bin/python -m pip install -q --disable-pip-version-check \
+    -r requirements/lock-cpu.txt 2>&1 | grep -v "^WARNING: Location" || true
+.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps \
+    --no-build-isolation -e . 2>&1 | grep -v "^WARNING: Location" || true
+.venv/bin/python -c "import mmctune; print('[setup] mmctune', mmctune.__version__, 'ok')"
+
+FMNIST=/usr/share/datasets/fashion-mnist
+if [ -f "$FMNIST/train-images-idx3-ubyte.gz" ]; then
+    echo "[setup] Fashion-MNIST: $FMNIST"
+elif command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "[setup] installing Fashion-MNIST (Debian package dataset-fashion-mnist)"
+    (apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist) \
+        >/dev/null 2>&1 || echo "[setup] warning: apt-get could not install" \
+        "dataset-fashion-mnist; the demo needs it (the tests do not)"
+else
+    echo "[setup] Fashion-MNIST (for the demo only) is not installed: run" \
+        "'sudo apt-get install dataset-fashion-mnist', or put the four" \
+        "*-ubyte.gz files in a folder and run" \
+        "'.venv/bin/python tools/dataset_converters/prepare_fashion_mnist.py --src FOLDER'"
+fi
