@@ -1,34 +1,9 @@
-# Caltech-101 with mmpretrain's train/test split files (meta/train.txt, meta/test.txt)
-_base_ = ['./pipelines.py']
+# Caltech-101 with mmpretrain's split files (meta/train.txt, meta/test.txt)
+_base_ = ['./image_classification.py']
 
-dataset_type = 'mmpretrain.Caltech101'
-data_root = 'data/caltech-101'
 data_preprocessor = dict(num_classes=102)
-
 train_dataloader = dict(
-    batch_size=256,  # the paper's total batch; see auto_scale_lr
-    num_workers=8,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='train',
-        pipeline={{_base_.train_pipeline}}),
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
-)
-
+    dataset=dict(type='mmpretrain.Caltech101', data_root='data/caltech-101', split='train'))
 val_dataloader = dict(
-    batch_size=64,
-    num_workers=8,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='test',
-        pipeline={{_base_.test_pipeline}}),
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='default_collate'),
-)
-val_evaluator = dict(type='mmpretrain.Accuracy', topk=(1, 5))
-
+    dataset=dict(type='mmpretrain.Caltech101', data_root='data/caltech-101', split='test'))
 test_dataloader = val_dataloader
-test_evaluator = val_evaluator

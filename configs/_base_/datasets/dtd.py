@@ -1,34 +1,9 @@
-# Describable Textures, split 1 (trainval / test)
-_base_ = ['./pipelines.py']
+# Describable Textures, split 1
+_base_ = ['./image_classification.py']
 
-dataset_type = 'mmpretrain.DTD'
-data_root = 'data/dtd'
 data_preprocessor = dict(num_classes=47)
-
 train_dataloader = dict(
-    batch_size=256,  # the paper's total batch; see auto_scale_lr
-    num_workers=8,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='trainval',
-        pipeline={{_base_.train_pipeline}}),
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
-)
-
+    dataset=dict(type='mmpretrain.DTD', data_root='data/dtd', split='trainval'))
 val_dataloader = dict(
-    batch_size=64,
-    num_workers=8,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='test',
-        pipeline={{_base_.test_pipeline}}),
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='default_collate'),
-)
-val_evaluator = dict(type='mmpretrain.Accuracy', topk=(1, 5))
-
+    dataset=dict(type='mmpretrain.DTD', data_root='data/dtd', split='test'))
 test_dataloader = val_dataloader
-test_evaluator = val_evaluator

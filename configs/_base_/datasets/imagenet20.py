@@ -1,34 +1,9 @@
-# ImageNette + ImageWoof (20 classes), see docs/data_preparation.md
-_base_ = ['./pipelines.py']
+# ImageNet20: ImageNette + ImageWoof, 20 classes (docs/data_preparation.md)
+_base_ = ['./image_classification.py']
 
-dataset_type = 'ImageNet20'
-data_root = 'data/imagenet20'
 data_preprocessor = dict(num_classes=20)
-
 train_dataloader = dict(
-    batch_size=256,  # the paper's total batch; see auto_scale_lr
-    num_workers=8,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='train',
-        pipeline={{_base_.train_pipeline}}),
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
-)
-
+    dataset=dict(type='ImageNet20', data_root='data/imagenet20', split='train'))
 val_dataloader = dict(
-    batch_size=64,
-    num_workers=8,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='val',
-        pipeline={{_base_.test_pipeline}}),
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='default_collate'),
-)
-val_evaluator = dict(type='mmpretrain.Accuracy', topk=(1, 5))
-
+    dataset=dict(type='ImageNet20', data_root='data/imagenet20', split='val'))
 test_dataloader = val_dataloader
-test_evaluator = val_evaluator

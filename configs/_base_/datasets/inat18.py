@@ -1,34 +1,10 @@
-# iNaturalist 2018, 8,142 species (train / val)
-_base_ = ['./pipelines.py']
+# iNaturalist 2018, 8,142 species
+_base_ = ['./image_classification.py']
 
-dataset_type = 'INaturalist2018'
-data_root = 'data/inat2018'
 data_preprocessor = dict(num_classes=8142)
-
 train_dataloader = dict(
-    batch_size=128,  # the paper's total batch; see auto_scale_lr
-    num_workers=8,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='train',
-        pipeline={{_base_.train_pipeline}}),
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
-)
-
+    batch_size=128,
+    dataset=dict(type='INaturalist2018', data_root='data/inat2018', split='train'))
 val_dataloader = dict(
-    batch_size=64,
-    num_workers=8,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='val',
-        pipeline={{_base_.test_pipeline}}),
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='default_collate'),
-)
-val_evaluator = dict(type='mmpretrain.Accuracy', topk=(1, 5))
-
+    dataset=dict(type='INaturalist2018', data_root='data/inat2018', split='val'))
 test_dataloader = val_dataloader
-test_evaluator = val_evaluator

@@ -1,0 +1,45 @@
+# What the classification datasets share: the Core-tuning paper's pipelines
+# (appendix C.2) and dataloaders. A dataset config sets the dataset's type,
+# data_root and splits, the number of classes and the paper's batch size.
+data_preprocessor = dict(
+    type='mmpretrain.ClsDataPreprocessor',
+    num_classes=1000,  # set by each dataset config
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    to_rgb=True)
+
+# train: random resized crop 224 + horizontal flip
+train_pipeline = [
+    dict(type='mmpretrain.LoadImageFromFile'),
+    dict(type='mmpretrain.RandomResizedCrop', scale=224),
+    dict(type='mmpretrain.RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='mmpretrain.PackInputs'),
+]
+
+# test: resize the short side to 256, center crop 224
+test_pipeline = [
+    dict(type='mmpretrain.LoadImageFromFile'),
+    dict(type='mmpretrain.ResizeEdge', scale=256, edge='short'),
+    dict(type='mmpretrain.CenterCrop', crop_size=224),
+    dict(type='mmpretrain.PackInputs'),
+]
+
+train_dataloader = dict(
+    batch_size=256,  # the paper's total batch; see auto_scale_lr
+    num_workers=8,
+    dataset=dict(split='train', pipeline=train_pipeline),
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='default_collate'),
+)
+val_dataloader = dict(
+    batch_size=64,
+    num_workers=8,
+    dataset=dict(split='test', pipeline=test_pipeline),
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'),
+)
+val_evaluator = dict(type='mmpretrain.Accuracy', topk=(1, 5))
+
+# a dataset config that changes val_dataloader repeats this line
+test_dataloader = val_dataloader
+test_evaluator = val_evaluator
