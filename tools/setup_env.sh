@@ -15,12 +15,17 @@ if [ ! -x .venv/bin/python ]; then
     echo "[setup] creating .venv with $($PYTHON --version)"
     "$PYTHON" -m venv .venv
 fi
+# pip's exit status counts; only its notes about unreachable local indexes
+# (some machines' pip.conf) are filtered out
+pip_install() {
+    .venv/bin/python -m pip install -q --disable-pip-version-check "$@" \
+        2> >(grep -v "^WARNING: Location" >&2)
+}
 echo "[setup] installing the pinned CPU stack (requirements/lock-cpu.txt)"
-.venv/bin/python -m pip install -q --disable-pip-version-check \
-    -r requirements/lock-cpu.txt 2>&1 | grep -v "^WARNING: Location" || true
-.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps \
-    --no-build-isolation -e . 2>&1 | grep -v "^WARNING: Location" || true
-.venv/bin/python -c "import mmctune; print('[setup] mmctune', mmctune.__version__, 'ok')"
+pip_install -r requirements/lock-cpu.txt
+pip_install --no-deps --no-build-isolation -e .
+(cd /tmp && "$OLDPWD/.venv/bin/python" -c \
+    "import mmctune; print('[setup] mmctune', mmctune.__version__, 'from', mmctune.__path__[0])")
 
 FMNIST=/usr/share/datasets/fashion-mnist
 if [ -f "$FMNIST/train-images-idx3-ubyte.gz" ]; then
