@@ -14,6 +14,8 @@ from mmengine.evaluator import DumpResults  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+from mmctune.utils.cfg_check import check_cfg_options  # noqa: E402
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Test (and eval) a model')
@@ -85,6 +87,7 @@ def merge_args(cfg, args):
         cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
 
     if args.cfg_options is not None:
+        check_cfg_options(cfg, args.cfg_options)
         cfg.merge_from_dict(args.cfg_options)
 
     if cfg.get('test_dataloader', None) is not None:

@@ -12,6 +12,8 @@ from mmengine.config import Config, ConfigDict, DictAction  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+from mmctune.utils.cfg_check import check_cfg_options  # noqa: E402
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train a model')
@@ -122,6 +124,7 @@ def merge_args(cfg, args):
             cfg[field]['persistent_workers'] = False
 
     if args.cfg_options is not None:
+        check_cfg_options(cfg, args.cfg_options)
         cfg.merge_from_dict(args.cfg_options)
 
     set_default_dataloader_cfg(cfg, 'train_dataloader')

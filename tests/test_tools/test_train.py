@@ -120,6 +120,8 @@ def test_test_script(tiny_config, tmp_path):
     (['configs/no/such.py'], 'config file configs/no/such.py not found'),
     (['{cfg}', '--resume', '/no/ckpt.pth'], 'no checkpoint /no/ckpt.pth'),
     (['{cfg}', '--cfg-options', 'model.backbone.dept=18'], 'dept'),
+    (['{cfg}', '--cfg-options', 'train_dataloder.batch_size=4'],
+     'no key "train_dataloder"; did you mean train_dataloader'),
     (['{cfg}', '--cfg-options', 'model.backbone.init_cfg.type=Pretrained',
       'model.backbone.init_cfg.checkpoint=/no/w.pth'], '/no/w.pth'),
 ])

@@ -248,6 +248,11 @@ def test_fixes_stay_off_where_not_needed(monkeypatch):
     # torchvision already imported: nothing to patch
     import torchvision  # noqa: F401
     assert not needed['torchvision_ops']()
+    from mmengine.runner import checkpoint
+    original = checkpoint.load_from_local
+    monkeypatch.setattr(checkpoint, 'load_from_local', compat.load_from_local)
+    assert not needed['torch_load_weights_only']()  # mmengine has the fix
+    monkeypatch.setattr(checkpoint, 'load_from_local', original)
     monkeypatch.setattr(torch, '__version__', '2.5.1')
     assert not needed['torch_load_weights_only']()
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)

@@ -1,0 +1,36 @@
+import difflib
+import inspect
+
+# keys the Runner (and its wrapping/compiling helpers) read from a config
+# besides its __init__ arguments
+EXTRA_RUNNER_KEYS = ('runner_type', 'model_wrapper_cfg',
+                     'find_unused_parameters', 'sync_bn', 'compile',
+                     'strategy', 'tta_model', 'tta_pipeline')
+
+
+def runner_keys():
+    from mmengine.runner import Runner
+    params = inspect.signature(Runner.__init__).parameters
+    return set(params) - {'self', 'cfg'} | set(EXTRA_RUNNER_KEYS)
+
+
+def check_cfg_options(cfg, options):
+    """Refuse ``--cfg-options`` whose top-level key the config does not have
+    and the Runner does not read, e.g. ``train_dataloder.batch_size=4``:
+    mmengine would add the key, nothing would read it, and the run would go
+    on as if the option had not been given.
+
+    Nested keys may be new (``train_dataloader.dataset.indices=100`` sets a
+    dataset argument the config leaves at its default).
+
+    Raises:
+        KeyError: naming the key and the closest existing ones.
+    """
+    known = set(cfg.keys()) | runner_keys()
+    for key in options or {}:
+        top = key.split('.')[0]
+        if top not in known:
+            close = difflib.get_close_matches(top, sorted(known), n=3)
+            hint = f'; did you mean {", ".join(close)}?' if close else ''
+            raise KeyError(f'--cfg-options {key}: the config has no key '
+                           f'"{top}" and the Runner does not read one{hint}')
