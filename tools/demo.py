@@ -10,7 +10,7 @@
    (``configs/baselines/ce_r18-tiny_simclr_fmnist.py``), then top-1 on the
    10,000 test images.
 
-    python tools/demo.py                      # about 8 minutes on 2 CPU cores
+    python tools/demo.py       # about 5.5 minutes on 2 CPU cores, 1 cached
 
 The ``--pretrain-images``/``--labelled``/``--test-images`` options shrink the
 run (the tests use them).
@@ -143,7 +143,7 @@ def main(argv=None):
     print('\nmmctune demo: Fashion-MNIST, small ResNet-18, CPU\n'
           f'| method | pre-training | labelled images | test top-1 (%) |\n'
           f'|---|---|---|---|\n'
-          f'| CE-tuning | SimCLR (unlabelled train images) | {labelled} | '
+          f'| CE-tuning | SimCLR (unlabelled train images) | {labelled:,} | '
           f'{top1:.2f} |\n'
           f'(top-1 on {n_test} test images; {minutes:.1f} min)')
     return top1
