@@ -10,7 +10,7 @@
    (``configs/baselines/ce_r18-tiny_simclr_fmnist.py``), then top-1 on the
    10,000 test images.
 
-    python tools/demo.py       # about 5.5 minutes on 2 CPU cores, 1 cached
+    python tools/demo.py   # about 5.5 minutes on 2 CPU cores (2 once cached)
 
 The ``--pretrain-images``/``--labelled``/``--test-images`` options shrink the
 run (the tests use them).

@@ -121,7 +121,7 @@ def test_test_script(tiny_config, tmp_path):
     (['{cfg}', '--resume', '/no/ckpt.pth'], 'no checkpoint /no/ckpt.pth'),
     (['{cfg}', '--cfg-options', 'model.backbone.dept=18'], 'dept'),
     (['{cfg}', '--cfg-options', 'train_dataloder.batch_size=4'],
-     'no key "train_dataloder"; did you mean train_dataloader'),
+     'has no key "train_dataloder"'),
     (['{cfg}', '--cfg-options', 'model.backbone.init_cfg.type=Pretrained',
       'model.backbone.init_cfg.checkpoint=/no/w.pth'], '/no/w.pth'),
 ])
