@@ -1,0 +1,124 @@
+from typing import List, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmpretrain.models.heads import LinearClsHead
+from mmpretrain.structures import DataSample
+
+from mmctune.registry import MODELS
+from ..utils.dist import gather_with_grad
+
+
+def soft_cross_entropy(logits: torch.Tensor,
+                       target: torch.Tensor) -> torch.Tensor:
+    """Mean over samples of ``-sum_k target_k log softmax(logits)_k``."""
+    return -(target * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
+
+
+@MODELS.register_module()
+class ContrastiveClsHead(LinearClsHead):
+    r"""A linear classifier regularised by a contrastive loss on projected
+    features, optionally on generated hard pairs: Core-tuning, SCL and
+    CE-tuning are settings of this one head.
+
+    With encoder features :math:`z` (after the neck's pooling), one-hot or
+    soft labels :math:`y`, and the ``miner``'s generated pairs
+    :math:`(z^+, y^+, z^-, y^-)`, the loss is
+
+    - ``loss``: the classifier's ``loss`` on the originals;
+    - ``loss_mix``: soft-label cross-entropy of the classifier on every
+      generated feature (Core-tuning's smooth classifier :math:`L^m_{ce}`
+      is ``loss + loss_mix``), if ``smooth_classifier`` and a ``miner``;
+    - ``loss_con``: :math:`\eta \cdot` ``con_loss`` of the L2-normalised
+      projections :math:`v = G_c(z)` of the originals and of the generated
+      pairs, if ``con_loss``.
+
+    =================  ==================================================
+    setting            arguments
+    =================  ==================================================
+    CE-tuning          ``con_loss=None, miner=None``
+    SCL                ``con_loss=SupConLoss``, ``miner=None``
+    Core-tuning        ``con_loss=FocalSupConLoss``,
+                       ``miner=HardnessDirectedMixup``
+    =================  ==================================================
+
+    Prediction is the plain classifier on the originals (mmpretrain's
+    ``predict``), so metrics and ``tools/test.py`` work as for any head.
+
+    Args:
+        num_classes (int): Classes.
+        in_channels (int): Channels of the encoder features.
+        projector (dict, optional): The projector :math:`G_c` (needed with
+            ``con_loss``). Defaults to a 2-layer ``MLPProjector`` with
+            ``in_channels`` -> 2048 -> 256.
+        con_loss (dict, optional): Contrastive loss, called as
+            ``con_loss(v, y, v_pos, v_neg)``. Defaults to None.
+        con_weight (float): :math:`\eta`. Defaults to 1.0.
+        miner (dict, optional): Pair generator, called as ``miner(z, y)``
+            and returning ``(pos, pos_y, neg, neg_y)``. Defaults to None.
+        smooth_classifier (bool): Train the classifier on the generated
+            features too. Defaults to True.
+        gather_distributed (bool): Mine pairs and contrast over the global
+            batch: features gathered from all ranks, with gradient. Defaults
+            to False (each rank's own batch).
+        **kwargs: ``loss``, ``topk``, ``init_cfg``... of ``LinearClsHead``.
+    """
+
+    def __init__(self,
+                 num_classes: int,
+                 in_channels: int,
+                 projector: Optional[dict] = None,
+                 con_loss: Optional[dict] = None,
+                 con_weight: float = 1.0,
+                 miner: Optional[dict] = None,
+                 smooth_classifier: bool = True,
+                 gather_distributed: bool = False,
+                 **kwargs):
+        super().__init__(num_classes, in_channels, **kwargs)
+        self.con_weight = con_weight
+        self.smooth_classifier = smooth_classifier
+        self.gather_distributed = gather_distributed
+        self.con_loss = MODELS.build(con_loss) if con_loss else None
+        self.miner = MODELS.build(miner) if miner else None
+        self.projector = None
+        if self.con_loss is not None:
+            projector = projector or dict(
+                type='MLPProjector', in_channels=in_channels)
+            self.projector = MODELS.build(projector)
+
+    def _soft_labels(self, data_samples: List[DataSample], device):
+        """(n, K) labels: the samples' scores if a batch augment made them,
+        else one-hot of their labels."""
+        if 'gt_score' in data_samples[0]:
+            return torch.stack([s.gt_score for s in data_samples]).to(device)
+        hard = torch.cat([s.gt_label for s in data_samples]).to(device)
+        return F.one_hot(hard, self.num_classes)
+
+    def loss(self, feats: Tuple[torch.Tensor],
+             data_samples: List[DataSample], **kwargs) -> dict:
+        z = self.pre_logits(feats)
+        y = self._soft_labels(data_samples, z.device)
+        losses = self._get_loss(self.fc(z), data_samples, **kwargs)
+        if self.miner is None and self.con_loss is None:
+            return losses
+
+        if self.gather_distributed:
+            z, y = gather_with_grad(z), gather_with_grad(y)
+        pos = pos_y = neg = neg_y = None
+        if self.miner is not None:
+            pos, pos_y, neg, neg_y = self.miner(z, y)
+            if self.smooth_classifier:
+                gen = [t for t in (pos, neg) if t is not None]
+                gen_y = [t for t in (pos_y, neg_y) if t is not None]
+                losses['loss_mix'] = soft_cross_entropy(
+                    self.fc(torch.cat(gen)), torch.cat(gen_y))
+        if self.con_loss is not None:
+            parts = [t for t in (z, pos, neg) if t is not None]
+            v = F.normalize(self.projector(torch.cat(parts)), dim=1)
+            v = v.split([t.size(0) for t in parts])
+            v_orig = v[0]
+            v_pos = v[1] if pos is not None else None
+            v_neg = v[-1] if neg is not None else None
+            losses['loss_con'] = self.con_weight * self.con_loss(
+                v_orig, y, v_pos, v_neg)
+        return losses

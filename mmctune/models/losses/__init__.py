@@ -1,0 +1,3 @@
+from .supcon import FocalSupConLoss, SupConLoss
+
+__all__ = ['SupConLoss', 'FocalSupConLoss']

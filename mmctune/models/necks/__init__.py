@@ -1,0 +1,3 @@
+from .projector import MLPProjector
+
+__all__ = ['MLPProjector']

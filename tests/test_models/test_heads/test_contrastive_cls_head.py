@@ -1,0 +1,147 @@
+"""ContrastiveClsHead: the CE / SCL / Core-tuning settings, and the global
+batch over 2 gloo processes equal to one process on the whole batch."""
+import pytest
+import torch
+from mmpretrain.structures import DataSample
+
+from mmctune.registry import MODELS
+from mmctune.utils import register_all_modules
+
+from ...conftest import ROOT, free_port, run_python
+
+register_all_modules()
+
+CORE = dict(
+    type='ContrastiveClsHead',
+    num_classes=3,
+    in_channels=16,
+    projector=dict(
+        type='MLPProjector', in_channels=16, hid_channels=32,
+        out_channels=8),
+    con_loss=dict(type='FocalSupConLoss', temperature=0.07),
+    con_weight=0.5,
+    miner=dict(type='HardnessDirectedMixup', alpha=1.0, seed=0),
+    loss=dict(type='mmpretrain.CrossEntropyLoss'))
+
+
+def build(**overrides):
+    torch.manual_seed(0)
+    head = MODELS.build({**CORE, **overrides})
+    head.init_weights()
+    return head
+
+
+def samples(labels):
+    return [DataSample().set_gt_label(int(c)) for c in labels]
+
+
+def inputs(n=8, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, 16, generator=g), torch.tensor([0, 1, 2] * 3)[:n]
+
+
+def test_ce_setting_is_linear_cls_head():
+    z, y = inputs()
+    ours = build(con_loss=None, miner=None)
+    ref = MODELS.build(
+        dict(type='mmpretrain.LinearClsHead', num_classes=3, in_channels=16,
+             loss=dict(type='mmpretrain.CrossEntropyLoss')))
+    ref.load_state_dict(ours.state_dict())
+    assert ours.projector is None
+    assert ours.loss((z, ), samples(y)).keys() == {'loss'}
+    torch.testing.assert_close(
+        ours.loss((z, ), samples(y))['loss'],
+        ref.loss((z, ), samples(y))['loss'])
+
+
+def test_core_tuning_losses():
+    z, y = inputs()
+    z.requires_grad_(True)
+    head = build()
+    losses = head.loss((z, ), samples(y))
+    assert losses.keys() == {'loss', 'loss_mix', 'loss_con'}
+    sum(losses.values()).backward()
+    assert torch.isfinite(z.grad).all() and z.grad.abs().sum() > 0
+    for p in head.parameters():
+        assert p.grad is not None
+    # eta scales the contrastive term only
+    doubled = build(con_weight=1.0).loss((z, ), samples(y))
+    torch.testing.assert_close(doubled['loss_con'], 2 * losses['loss_con'])
+    torch.testing.assert_close(doubled['loss_mix'], losses['loss_mix'])
+
+
+def test_switches():
+    z, y = inputs()
+    assert build(smooth_classifier=False).loss(
+        (z, ), samples(y)).keys() == {'loss', 'loss_con'}
+    assert build(miner=None, con_loss=dict(type='SupConLoss')).loss(
+        (z, ), samples(y)).keys() == {'loss', 'loss_con'}
+    assert build(con_loss=None, miner=dict(type='ManifoldMixup')).loss(
+        (z, ), samples(y)).keys() == {'loss', 'loss_mix'}
+
+
+def test_predict_is_the_plain_classifier():
+    z, _ = inputs()
+    head = build()
+    preds = head.predict((z, ))
+    scores = torch.stack([p.pred_score for p in preds])
+    torch.testing.assert_close(scores, head.fc(z).softmax(dim=1))
+
+
+def test_projector_keeps_its_own_initialisation():
+    head = build()
+    assert head.fc.weight.std() < 0.02  # LinearClsHead's N(0, 0.01)
+    assert head.projector.mlp[0].weight.std() > 0.1  # U(+-1/sqrt(16))
+
+
+DIST = """
+import os, sys, torch
+import torch.multiprocessing as mp
+
+def work(rank, port, out):
+    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE='2',
+                      MASTER_ADDR='127.0.0.1', MASTER_PORT=port)
+    sys.path.insert(0, {root!r})
+    import mmctune
+    from mmengine.dist import init_dist, all_reduce
+    from tests.test_models.test_heads.test_contrastive_cls_head import (
+        build, inputs, samples)
+    init_dist('pytorch', backend='gloo')
+    head = build(gather_distributed=True)
+    z, y = inputs()
+    part = z[rank * 4:(rank + 1) * 4].clone().requires_grad_(True)
+    losses = head.loss((part, ), samples(y[rank * 4:(rank + 1) * 4]))
+    total = sum(losses.values())
+    total.backward()
+    # what DDP does: average the parameter gradients over ranks
+    grads = {{k: p.grad.clone() for k, p in head.named_parameters()}}
+    for g in grads.values():
+        all_reduce(g, op='mean')
+    loss = total.detach().clone()
+    all_reduce(loss, op='mean')
+    torch.save(dict(loss=loss, grads=grads, feat_grad=part.grad / 2),
+               f'{{out}}/rank{{rank}}.pth')
+
+if __name__ == '__main__':
+    mp.spawn(work, args=(sys.argv[1], sys.argv[2]), nprocs=2)
+"""
+
+
+def test_global_batch_over_two_processes_equals_one_process(tmp_path):
+    script = tmp_path / 'dist.py'
+    script.write_text(DIST.format(root=ROOT))
+    r = run_python(args=[str(script), str(free_port()), str(tmp_path)])
+    assert r.returncode == 0, r.stdout[-3000:]
+    ranks = [torch.load(tmp_path / f'rank{i}.pth') for i in range(2)]
+
+    head = build()  # one process, the concatenated batch
+    z, y = inputs()
+    z.requires_grad_(True)
+    total = sum(head.loss((z, ), samples(y)).values())
+    total.backward()
+    for res in ranks:
+        torch.testing.assert_close(res['loss'], total.detach())
+        for k, p in head.named_parameters():
+            torch.testing.assert_close(res['grads'][k], p.grad, msg=k)
+    torch.testing.assert_close(
+        torch.cat([ranks[0]['feat_grad'], ranks[1]['feat_grad']]), z.grad)
