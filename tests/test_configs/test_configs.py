@@ -81,3 +81,41 @@ def test_paper_settings(path):
     backbone = cfg.model.backbone
     assert backbone.depth == 50
     assert backbone.init_cfg.prefix == 'module.encoder_q.'
+
+
+# eta, alpha of the Core-tuning paper, appendix C.2
+APPENDIX_C2 = dict(
+    imagenet20=(0.1, 1), cifar10=(0.1, 1), cifar100=(1, 0.1),
+    caltech101=(1, 0.1), dtd=(0.1, 1), aircraft=(0.1, 0.1),
+    cars=(0.1, 0.1), pets=(0.1, 1), flowers=(1, 0.1), inat18=(10, 1))
+
+
+@pytest.mark.parametrize('dataset', sorted(APPENDIX_C2))
+def test_coretune_and_scl_settings(dataset):
+    cfgs = {
+        name: Config.fromfile(osp.join(ROOT, 'configs', path))
+        for name, path in (
+            ('ce', f'baselines/ce_r50_moco_{dataset}.py'),
+            ('scl', f'baselines/scl_r50_moco_{dataset}.py'),
+            ('core', f'coretune/r50_moco_{dataset}.py'))
+    }
+    eta, alpha = APPENDIX_C2[dataset]
+    core = cfgs['core'].model.head
+    assert core.type == 'ContrastiveClsHead'
+    assert (core.con_loss.type, core.con_loss.temperature) == \
+        ('FocalSupConLoss', 0.07)
+    assert core.con_weight == eta
+    assert (core.miner.type, core.miner.alpha, core.miner.lambda_n,
+            core.miner.lambda_p) == ('HardnessDirectedMixup', alpha, 0.8, 0)
+    scl = cfgs['scl'].model.head
+    assert scl.con_loss.type == 'SupConLoss' and 'miner' not in scl
+    assert scl.con_weight == eta
+    # only the head differs from CE-tuning
+    for name in ('scl', 'core'):
+        for key in ('optim_wrapper', 'param_scheduler', 'train_cfg',
+                    'train_dataloader', 'val_dataloader', 'data_preprocessor',
+                    'auto_scale_lr'):
+            assert cfgs[name][key] == cfgs['ce'][key], (name, key)
+        assert cfgs[name].model.backbone == cfgs['ce'].model.backbone
+        assert cfgs[name].model.head.num_classes == \
+            cfgs['ce'].model.head.num_classes

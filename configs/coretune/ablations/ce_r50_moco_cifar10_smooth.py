@@ -1,0 +1,9 @@
+# Appendix E.7 (Table 15): CE-tuning with the smooth classifier: the
+# classifier also learns the hardness-directed mixed features' soft labels;
+# no contrastive loss.
+_base_ = ['../../baselines/ce_r50_moco_cifar10.py']
+
+model = dict(
+    head=dict(
+        type='ContrastiveClsHead',
+        miner=dict(type='HardnessDirectedMixup', alpha=1.0)))

@@ -1,0 +1,5 @@
+# Appendix E.7 (Table 15): Core-tuning without the smooth classifier (the
+# classifier sees only the originals).
+_base_ = ['../r50_moco_cifar10.py']
+
+model = dict(head=dict(smooth_classifier=False))

@@ -1,0 +1,6 @@
+# Appendix E.1: projector output dimension 128 (default 256).
+_base_ = ['../r50_moco_cifar10.py']
+
+model = dict(
+    head=dict(projector=dict(
+        type='MLPProjector', in_channels=2048, out_channels=128)))

@@ -1,0 +1,5 @@
+# Table 2 '+L_con +mix-H': hardness-directed pairs with the plain SupCon
+# loss instead of the focal one.
+_base_ = ['../r50_moco_cifar10.py']
+
+model = dict(head=dict(con_loss=dict(type='SupConLoss')))

@@ -1,0 +1,8 @@
+# Table 2 '+mix': CE with manifold mixup of encoder features (random
+# partners, soft labels), no contrastive loss.
+_base_ = ['../../baselines/ce_r50_moco_cifar10.py']
+
+model = dict(
+    head=dict(
+        type='ContrastiveClsHead',
+        miner=dict(type='ManifoldMixup', alpha=1.0)))

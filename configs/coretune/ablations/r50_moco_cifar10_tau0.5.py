@@ -1,0 +1,4 @@
+# Appendix E.3: temperature 0.5 (default 0.07).
+_base_ = ['../r50_moco_cifar10.py']
+
+model = dict(head=dict(con_loss=dict(temperature=0.5)))

@@ -1,0 +1,5 @@
+# Appendix E.4 (Table 13): negatives mixed with lambda >= 0.6
+# (default 0.8).
+_base_ = ['../r50_moco_imagenet20.py']
+
+model = dict(head=dict(miner=dict(lambda_n=0.6)))

@@ -1,0 +1,5 @@
+# Appendix E.4 (Table 13): positives mixed with lambda >= 0.6
+# (default 0: no clipping).
+_base_ = ['../r50_moco_imagenet20.py']
+
+model = dict(head=dict(miner=dict(lambda_p=0.6)))

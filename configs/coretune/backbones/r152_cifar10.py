@@ -1,0 +1,12 @@
+# Core-tuning on CIFAR10 with a ResNet-152 (the paper's Table 3).
+# The backbone's pre-trained weights: a checkpoint converted with
+#   python tools/model_converters/convert_ssl_checkpoint.py --format FORMAT \
+#       SRC checkpoints/r152.pth
+_base_ = ['../r50_moco_cifar10.py']
+
+model = dict(
+    backbone=dict(
+        depth=152,
+        init_cfg=dict(
+            type='Pretrained', checkpoint='checkpoints/r152.pth',
+            prefix=None)))

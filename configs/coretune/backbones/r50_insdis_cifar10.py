@@ -1,0 +1,11 @@
+# Core-tuning on CIFAR10 with ResNet-50 from InsDis (the paper's appendix D).
+# Convert the published checkpoint first:
+#   python tools/model_converters/convert_ssl_checkpoint.py --format pycontrast \
+#       InsDis.pth checkpoints/r50_insdis.pth
+_base_ = ['../r50_moco_cifar10.py']
+
+model = dict(
+    backbone=dict(
+        init_cfg=dict(
+            type='Pretrained', checkpoint='checkpoints/r50_insdis.pth',
+            prefix=None)))

@@ -1,0 +1,11 @@
+# Core-tuning on CIFAR10 with ResNet-50 from SimCLR v1 (the paper's appendix D).
+# Convert the published checkpoint first:
+#   python tools/model_converters/convert_ssl_checkpoint.py --format simclr-v1 \
+#       resnet50-1x.pth checkpoints/r50_simclrv1.pth
+_base_ = ['../r50_moco_cifar10.py']
+
+model = dict(
+    backbone=dict(
+        init_cfg=dict(
+            type='Pretrained', checkpoint='checkpoints/r50_simclrv1.pth',
+            prefix=None)))

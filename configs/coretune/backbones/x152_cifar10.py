@@ -1,0 +1,15 @@
+# Core-tuning on CIFAR10 with a ResNeXt-152 (32x4d) (the paper's Table 3).
+# The backbone's pre-trained weights: a checkpoint with mmpretrain ResNeXt
+# keys in checkpoints/x152.pth.
+_base_ = ['../r50_moco_cifar10.py']
+
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='mmpretrain.ResNeXt',
+        depth=152,
+        groups=32,
+        width_per_group=4,
+        out_indices=(3, ),
+        init_cfg=dict(
+            type='Pretrained', checkpoint='checkpoints/x152.pth')))
