@@ -25,12 +25,15 @@ def test_demo_pretrains_once_then_fine_tunes(tiny_fmnist, tmp_path):
     first = run_python(args=args)
     assert first.returncode == 0, first.stdout[-3000:]
     assert 'SimCLR pre-training on 64 unlabelled' in first.stdout
-    row = re.search(r'\| CE-tuning \| SimCLR .* \| 48 \| ([\d.]+) \|',
-                    first.stdout)
-    assert row and 0 <= float(row.group(1)) <= 100
-    # the fine-tuning started from the pre-trained backbone
-    assert re.search(r'load backbone\. in .*simclr_pretrain_\w+/epoch_1\.pth',
-                     first.stdout)
+    for method in ('CE-tuning', 'Core-tuning'):
+        row = re.search(rf'\| {method} \| SimCLR .* \| 48 \| ([\d.]+) \|',
+                        first.stdout)
+        assert row and 0 <= float(row.group(1)) <= 100, method
+    assert 'loss_con' in first.stdout and 'loss_mix' in first.stdout
+    # both fine-tunings started from the pre-trained backbone
+    assert len(re.findall(
+        r'load backbone\. in .*simclr_pretrain_\w+/epoch_1\.pth',
+        first.stdout)) == 2
 
     second = run_python(args=args)
     assert second.returncode == 0, second.stdout[-3000:]

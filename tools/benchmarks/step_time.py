@@ -1,0 +1,115 @@
+"""Time one training step of two configs side by side and print the ratio.
+
+By default CE-tuning vs Core-tuning of MoCo v2 ResNet-50 on CIFAR10 (the
+same backbone, batch and optimizer; only the head differs): Core-tuning's
+goal is at most 1.05x the CE step. A step is what the Runner does:
+``model.train_step`` (data preprocessing, forward, loss, backward, optimizer
+step). The two configs' steps alternate on the same batch after a warm-up,
+so drift of the machine's speed hits both; the medians of the step times
+and the median of the per-round ratios are reported (on a busy shared
+machine the paired ratio is the steadier of the two).
+
+    python tools/benchmarks/step_time.py [--batch-size 32] [--steps 10]
+    python tools/benchmarks/step_time.py --configs A.py B.py C.py
+"""
+import argparse
+import os.path as osp
+import statistics
+import sys
+import time
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, ROOT)
+import mmctune  # noqa: E402,F401
+import torch  # noqa: E402
+from mmengine.config import Config  # noqa: E402
+from mmengine.optim import build_optim_wrapper  # noqa: E402
+from mmpretrain.structures import DataSample  # noqa: E402
+
+from mmctune.registry import MODELS  # noqa: E402
+from mmctune.utils import register_all_modules  # noqa: E402
+
+DEFAULT = ('configs/baselines/ce_r50_moco_cifar10.py',
+           'configs/coretune/r50_moco_cifar10.py')
+
+
+def build(path, device):
+    cfg = Config.fromfile(path if osp.isabs(path) else osp.join(ROOT, path))
+    cfg.model.backbone.init_cfg = None  # weights do not change the time
+    if 'data_preprocessor' not in cfg.model:
+        cfg.model.data_preprocessor = cfg.data_preprocessor
+    # no init_weights(): the values do not change the time
+    model = MODELS.build(cfg.model).to(device)
+    model.train()
+    return model, build_optim_wrapper(model, cfg.optim_wrapper)
+
+
+def make_batch(n, size, num_classes, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    imgs = torch.randint(0, 256, (n, 3, size, size), generator=g,
+                         dtype=torch.uint8)
+    labels = torch.randint(0, num_classes, (n, ), generator=g)
+    return dict(
+        inputs=list(imgs),
+        data_samples=[DataSample().set_gt_label(int(c)) for c in labels])
+
+
+def timed_step(model, optim_wrapper, batch, device):
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    model.train_step(batch, optim_wrapper)
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--configs', nargs='+', default=list(DEFAULT),
+                        help='the first one is the reference of the ratios')
+    parser.add_argument('--batch-size', type=int, default=32)
+    parser.add_argument('--img-size', type=int, default=224)
+    parser.add_argument('--steps', type=int, default=10)
+    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument(
+        '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    args = parser.parse_args(argv)
+    register_all_modules()
+    torch.manual_seed(0)
+
+    runs = [build(c, args.device) for c in args.configs]
+    num_classes = min(m.head.num_classes for m, _ in runs)
+    batch = make_batch(args.batch_size, args.img_size, num_classes)
+    times = [[] for _ in runs]
+    for step in range(args.warmup + args.steps):
+        order = range(len(runs)) if step % 2 == 0 else reversed(
+            range(len(runs)))
+        for i in order:
+            t = timed_step(*runs[i], batch, args.device)
+            if step >= args.warmup:
+                times[i].append(t)
+
+    device = torch.cuda.get_device_name() if args.device.startswith(
+        'cuda') else f'CPU, {torch.get_num_threads()} threads'
+    print(f'one training step, batch {args.batch_size} x {args.img_size}px, '
+          f'{args.steps} steps each after {args.warmup} warm-up, {device}')
+    ref = statistics.median(times[0])
+    print('| config | median s/step | min | max | ratio of medians | '
+          'median of paired ratios |')
+    print('|---|---|---|---|---|---|')
+    ratios = []
+    for cfg, ts in zip(args.configs, times):
+        med = statistics.median(ts)
+        # each step next to the first config's step of the same round:
+        # slow drifts of the machine cancel in the pair
+        paired = statistics.median(t / r for t, r in zip(ts, times[0]))
+        ratios.append(paired)
+        print(f'| {osp.relpath(cfg, ROOT) if osp.isabs(cfg) else cfg} | '
+              f'{med:.3f} | {min(ts):.3f} | {max(ts):.3f} | {med / ref:.3f} '
+              f'| {paired:.3f} |')
+    return ratios
+
+
+if __name__ == '__main__':
+    main()
