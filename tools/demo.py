@@ -12,7 +12,7 @@
    pre-trained backbone, then top-1 of each on the 10,000 test images,
    side by side.
 
-    python tools/demo.py   # about 5.5 minutes on 2 CPU cores (2 once cached)
+    python tools/demo.py   # about 9 minutes on 2 CPU cores (6 once cached)
 
 The ``--pretrain-images``/``--labelled``/``--test-images`` options shrink the
 run (the tests use them).

@@ -1,6 +1,6 @@
 """Strict loading of pre-trained weights through ``init_cfg``.
 
-mmengine's ``Pretrained`` initializer loads with ``strict=False``: a
+mmengine's ``Pretrained`` initializer loads non-strictly: a
 checkpoint whose keys carry the wrong prefix loads nothing, prints a warning
 among hundreds of log lines, and fine-tuning silently starts from random
 weights. In the ``mmctune`` scope, ``init_cfg=dict(type='Pretrained', ...)``
