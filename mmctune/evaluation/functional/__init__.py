@@ -1,0 +1,3 @@
+from .knn import weighted_knn_predict
+
+__all__ = ['weighted_knn_predict']

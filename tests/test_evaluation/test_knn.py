@@ -1,0 +1,92 @@
+import json
+import math
+import os.path as osp
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mmctune.evaluation.functional import weighted_knn_predict
+
+from ..conftest import ROOT, run_python
+
+
+def unit(deg):
+    return [math.cos(math.radians(deg)), math.sin(math.radians(deg))]
+
+
+def test_toy_set_known_by_hand():
+    """Query at 0 degrees. One class-0 sample at cos 0.95, three class-1
+    samples at cos 0.80, 0.79, 0.78. k=1: class 0. k=4: with tau=0.07 the
+    closer one outweighs three (e^(0.95/0.07) = 7.9e5 > 2.4e5), with tau=1
+    the three win (e^0.95 = 2.6 < 6.6)."""
+    bank = torch.tensor([unit(math.degrees(math.acos(c)))
+                         for c in (0.95, 0.80, 0.79, 0.78)])
+    labels = torch.tensor([0, 1, 1, 1])
+    query = torch.tensor([[1.0, 0.0]])
+    sharp = weighted_knn_predict(bank, labels, query, ks=(1, 4),
+                                 temperature=0.07)
+    flat = weighted_knn_predict(bank, labels, query, ks=(4, ),
+                                temperature=1.0)
+    assert sharp[1].tolist() == [0] and sharp[4].tolist() == [0]
+    assert flat[4].tolist() == [1]
+
+
+def brute_force(bank, labels, queries, k, tau, num_classes):
+    sim = F.normalize(queries, dim=1) @ F.normalize(bank, dim=1).t()
+    top, idx = sim.sort(dim=1, descending=True)
+    votes = torch.zeros(len(queries), num_classes)
+    for i in range(len(queries)):
+        for j in range(min(k, len(bank))):
+            votes[i, labels[idx[i, j]]] += math.exp(top[i, j] / tau)
+    return votes.argmax(1)
+
+
+def test_chunked_equals_unchunked_and_brute_force():
+    g = torch.Generator().manual_seed(0)
+    bank = torch.randn(500, 32, generator=g)
+    labels = torch.randint(0, 5, (500, ), generator=g)
+    queries = torch.randn(120, 32, generator=g)
+    ks = (1, 10, 20, 100, 600)  # 600 > bank size: the whole bank votes
+    whole = weighted_knn_predict(bank, labels, queries, ks, 0.07, 5)
+    chunked = weighted_knn_predict(bank, labels, queries, ks, 0.07, 5,
+                                   query_chunk=7, bank_chunk=13)
+    for k in ks:
+        assert torch.equal(whole[k], chunked[k])
+        assert torch.equal(whole[k],
+                           brute_force(bank, labels, queries, k, 0.07, 5))
+
+
+def test_empty_is_an_error():
+    with pytest.raises(ValueError, match='non-empty'):
+        weighted_knn_predict(torch.zeros(0, 4), torch.zeros(0), torch.ones(
+            2, 4))
+
+
+def test_knn_tool_on_a_checkpoint(tmp_path, tiny_fmnist):
+    from ..test_tools.test_train import TRAIN
+    cfg = tmp_path / 'tiny.py'
+    cfg.write_text(f"""
+_base_ = [{osp.join(ROOT, 'configs/baselines/ce_r18-tiny_simclr_fmnist.py')!r}]
+model = dict(backbone=dict(init_cfg=None))
+train_dataloader = dict(batch_size=16, dataset=dict(
+    data_root={tiny_fmnist!r}, indices=None))
+val_dataloader = dict(batch_size=16, dataset=dict(data_root={tiny_fmnist!r}))
+test_dataloader = val_dataloader
+train_cfg = dict(max_epochs=1, val_interval=1)
+""")
+    work = tmp_path / 'work'
+    assert run_python(args=[TRAIN, str(cfg), '--work-dir',
+                            str(work)]).returncode == 0
+    out = run_python(args=[
+        osp.join(ROOT, 'tools/analysis_tools/knn_eval.py'),
+        str(cfg), str(work / 'epoch_1.pth'), '--ks', '5', '10', '--work-dir',
+        str(tmp_path / 'knn')
+    ])
+    assert out.returncode == 0, out.stdout[-3000:]
+    result = json.loads((tmp_path / 'knn' / 'knn.json').read_text())
+    assert set(result) == {'checkpoint', 'knn/top1_k5', 'knn/top1_k10',
+                           'knn/top1_best'}
+    assert result['knn/top1_best'] == max(result['knn/top1_k5'],
+                                          result['knn/top1_k10'])
+    assert '| knn/top1_k5 |' in out.stdout

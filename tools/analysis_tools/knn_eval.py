@@ -1,0 +1,85 @@
+"""Weighted kNN accuracy of a checkpoint's encoder features (the paper's
+appendix Table 11; NPID / HCSC protocol): the training images (with the
+test pipeline) are the memory bank, the test images the queries; cosine
+similarity, votes exp(s / 0.07), K in {10, 20, 100, 200}, every K and the
+best.
+
+    python tools/analysis_tools/knn_eval.py CONFIG CHECKPOINT [--ks 10 20]
+
+Prints a table and writes knn.json to the work directory.
+"""
+import argparse
+import copy
+import json
+import os
+import os.path as osp
+import sys
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, ROOT)
+import mmctune  # noqa: E402,F401
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+from mmctune.utils.cfg_check import check_cfg_options  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    parser.add_argument('--ks', type=int, nargs='+',
+                        default=[10, 20, 100, 200])
+    parser.add_argument('--temperature', type=float, default=0.07)
+    parser.add_argument('--work-dir')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return parser.parse_args(argv)
+
+
+def knn_config(cfg, args):
+    """The config's test set as queries and its training set, with the test
+    pipeline and no shuffling, as the bank."""
+    bank = copy.deepcopy(cfg.train_dataloader)
+    dataset = bank.dataset
+    while dataset.type in ('LabelFraction', ) or 'dataset' in dataset and \
+            'pipeline' not in dataset:
+        dataset = dataset.dataset  # the bank is the whole training set
+    dataset.pipeline = copy.deepcopy(cfg.test_dataloader.dataset.pipeline)
+    bank.dataset = dataset
+    bank.sampler = dict(type='DefaultSampler', shuffle=False)
+    bank.batch_size = cfg.test_dataloader.batch_size
+    bank.pop('drop_last', None)
+    cfg.test_cfg = dict(
+        type='KNNTestLoop',
+        bank_dataloader=bank,
+        ks=args.ks,
+        temperature=args.temperature)
+    return cfg
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    for path in (args.config, args.checkpoint):
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'{path} not found')
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        check_cfg_options(cfg, args.cfg_options)
+        cfg.merge_from_dict(args.cfg_options)
+    cfg = knn_config(cfg, args)
+    cfg.load_from = args.checkpoint
+    cfg.work_dir = args.work_dir or osp.join(
+        'work_dirs', 'knn_' + osp.splitext(osp.basename(args.config))[0])
+    cfg.model.get('backbone', {}).pop('init_cfg', None)  # the checkpoint
+    metrics = Runner.from_cfg(cfg).test()
+    print('| ' + ' | '.join(metrics) + ' |')
+    print('|' + '---|' * len(metrics))
+    print('| ' + ' | '.join(f'{v:.2f}' for v in metrics.values()) + ' |')
+    os.makedirs(cfg.work_dir, exist_ok=True)
+    with open(osp.join(cfg.work_dir, 'knn.json'), 'w') as f:
+        json.dump(dict(checkpoint=args.checkpoint, **metrics), f, indent=2)
+    return metrics
+
+
+if __name__ == '__main__':
+    main()
