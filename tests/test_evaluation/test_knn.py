@@ -63,7 +63,7 @@ def test_empty_is_an_error():
             2, 4))
 
 
-def test_knn_tool_on_a_checkpoint(tmp_path, tiny_fmnist):
+def test_feature_eval_tool_on_a_checkpoint(tmp_path, tiny_fmnist):
     from ..test_tools.test_train import TRAIN
     cfg = tmp_path / 'tiny.py'
     cfg.write_text(f"""
@@ -79,14 +79,15 @@ train_cfg = dict(max_epochs=1, val_interval=1)
     assert run_python(args=[TRAIN, str(cfg), '--work-dir',
                             str(work)]).returncode == 0
     out = run_python(args=[
-        osp.join(ROOT, 'tools/analysis_tools/knn_eval.py'),
+        osp.join(ROOT, 'tools/analysis_tools/feature_eval.py'),
         str(cfg), str(work / 'epoch_1.pth'), '--ks', '5', '10', '--work-dir',
-        str(tmp_path / 'knn')
+        str(tmp_path / 'feat')
     ])
     assert out.returncode == 0, out.stdout[-3000:]
-    result = json.loads((tmp_path / 'knn' / 'knn.json').read_text())
+    result = json.loads((tmp_path / 'feat' / 'features.json').read_text())
     assert set(result) == {'checkpoint', 'knn/top1_k5', 'knn/top1_k10',
-                           'knn/top1_best'}
+                           'knn/top1_best', 'feat/s_dbw'}
+    assert result['feat/s_dbw'] > 0
     assert result['knn/top1_best'] == max(result['knn/top1_k5'],
                                           result['knn/top1_k10'])
     assert '| knn/top1_k5 |' in out.stdout

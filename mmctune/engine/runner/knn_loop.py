@@ -7,7 +7,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import BaseLoop
 from torch.utils.data import DataLoader
 
-from mmctune.evaluation.functional import weighted_knn_predict
+from mmctune.evaluation.functional import s_dbw, weighted_knn_predict
 from mmctune.registry import LOOPS
 
 
@@ -19,7 +19,9 @@ class KNNValLoop(BaseLoop):
     the queries (the NPID / HCSC protocol: cosine similarity, votes
     ``exp(s / 0.07)``, every K and the best).
 
-    Reports ``knn/top1_k{K}`` for each K and ``knn/top1_best``. The features
+    Reports ``knn/top1_k{K}`` for each K and ``knn/top1_best``, and with
+    ``s_dbw=True`` the S_Dbw index of the query features grouped by their
+    labels (``feat/s_dbw``, Halkidi's definition; lower is better). The features
     are ``model.extract_feat(inputs)[-1]`` (the pooled encoder features of
     an mmpretrain ``ImageClassifier``). The loop's ``evaluator`` is unused.
 
@@ -30,6 +32,7 @@ class KNNValLoop(BaseLoop):
         temperature (float): Defaults to 0.07.
         query_chunk, bank_chunk (int): Chunk sizes of the similarity
             computation (see :func:`weighted_knn_predict`).
+        s_dbw (bool): Also report S_Dbw. Defaults to False.
     """
     hook_prefix = 'val'
 
@@ -41,8 +44,10 @@ class KNNValLoop(BaseLoop):
                  ks: Sequence[int] = (10, 20, 100, 200),
                  temperature: float = 0.07,
                  query_chunk: int = 1024,
-                 bank_chunk: int = 16384):
+                 bank_chunk: int = 16384,
+                 s_dbw: bool = False):
         super().__init__(runner, dataloader)
+        self.with_s_dbw = s_dbw
         self.bank_dataloader = runner.build_dataloader(
             bank_dataloader, seed=runner.seed) if isinstance(
                 bank_dataloader, dict) else bank_dataloader
@@ -89,6 +94,8 @@ class KNNValLoop(BaseLoop):
                 for k, p in preds.items()
             }
             result['knn/top1_best'] = max(result.values())
+            if self.with_s_dbw:
+                result['feat/s_dbw'] = s_dbw(queries.numpy(), labels.numpy())
             metrics = [result]
         broadcast_object_list(metrics)
         self.runner.call_hook(

@@ -1,3 +1,4 @@
 from .knn import weighted_knn_predict
+from .s_dbw import s_dbw
 
-__all__ = ['weighted_knn_predict']
+__all__ = ['weighted_knn_predict', 's_dbw']

@@ -1,12 +1,15 @@
-"""Weighted kNN accuracy of a checkpoint's encoder features (the paper's
-appendix Table 11; NPID / HCSC protocol): the training images (with the
-test pipeline) are the memory bank, the test images the queries; cosine
-similarity, votes exp(s / 0.07), K in {10, 20, 100, 200}, every K and the
-best.
+"""Evaluate a checkpoint's encoder features: weighted kNN accuracy and the
+S_Dbw cluster validity index.
 
-    python tools/analysis_tools/knn_eval.py CONFIG CHECKPOINT [--ks 10 20]
+kNN (the paper's appendix Table 11; NPID / HCSC protocol): the training
+images (with the test pipeline) are the memory bank, the test images the
+queries; cosine similarity, votes exp(s / 0.07), K in {10, 20, 100, 200},
+every K and the best. S_Dbw (COIN's Table 2; lower is better): the test
+features grouped by their labels, Halkidi's definition.
 
-Prints a table and writes knn.json to the work directory.
+    python tools/analysis_tools/feature_eval.py CONFIG CHECKPOINT [--ks 10 20]
+
+Prints a table and writes features.json to the work directory.
 """
 import argparse
 import copy
@@ -31,6 +34,8 @@ def parse_args(argv=None):
     parser.add_argument('--ks', type=int, nargs='+',
                         default=[10, 20, 100, 200])
     parser.add_argument('--temperature', type=float, default=0.07)
+    parser.add_argument(
+        '--no-s-dbw', action='store_true', help='skip S_Dbw (kNN only)')
     parser.add_argument('--work-dir')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
@@ -53,7 +58,8 @@ def knn_config(cfg, args):
         type='KNNTestLoop',
         bank_dataloader=bank,
         ks=args.ks,
-        temperature=args.temperature)
+        temperature=args.temperature,
+        s_dbw=not args.no_s_dbw)
     return cfg
 
 
@@ -69,14 +75,15 @@ def main(argv=None):
     cfg = knn_config(cfg, args)
     cfg.load_from = args.checkpoint
     cfg.work_dir = args.work_dir or osp.join(
-        'work_dirs', 'knn_' + osp.splitext(osp.basename(args.config))[0])
+        'work_dirs',
+        'features_' + osp.splitext(osp.basename(args.config))[0])
     cfg.model.get('backbone', {}).pop('init_cfg', None)  # the checkpoint
     metrics = Runner.from_cfg(cfg).test()
     print('| ' + ' | '.join(metrics) + ' |')
     print('|' + '---|' * len(metrics))
-    print('| ' + ' | '.join(f'{v:.2f}' for v in metrics.values()) + ' |')
+    print('| ' + ' | '.join(f'{v:.4g}' for v in metrics.values()) + ' |')
     os.makedirs(cfg.work_dir, exist_ok=True)
-    with open(osp.join(cfg.work_dir, 'knn.json'), 'w') as f:
+    with open(osp.join(cfg.work_dir, 'features.json'), 'w') as f:
         json.dump(dict(checkpoint=args.checkpoint, **metrics), f, indent=2)
     return metrics
 
