@@ -59,3 +59,21 @@ def run_python(code=None, args=(), env=None, timeout=300, cwd=ROOT):
         stderr=subprocess.STDOUT,
         text=True,
         timeout=timeout)
+
+
+def write_tiny_config(path, data_root, base='configs/baselines/'
+                      'ce_r18-tiny_simclr_fmnist.py', extra=''):
+    """A config inheriting ``base`` (a Fashion-MNIST config) on the tiny
+    Fashion-MNIST at ``data_root``: batch 16, 1 epoch, no pre-training."""
+    path.write_text(f"""
+_base_ = [{osp.join(ROOT, base)!r}]
+model = dict(backbone=dict(init_cfg=None))
+train_dataloader = dict(batch_size=16, dataset=dict(
+    data_root={data_root!r}, indices=None))
+val_dataloader = dict(batch_size=16, dataset=dict(data_root={data_root!r}))
+test_dataloader = val_dataloader
+train_cfg = dict(max_epochs=1, val_interval=1)
+default_hooks = dict(logger=dict(interval=1))
+{extra}
+""")
+    return str(path)

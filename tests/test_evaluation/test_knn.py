@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from mmctune.evaluation.functional import weighted_knn_predict
 
-from ..conftest import ROOT, run_python
+from ..conftest import ROOT, run_python, write_tiny_config
 
 
 def unit(deg):
@@ -65,22 +65,13 @@ def test_empty_is_an_error():
 
 def test_feature_eval_tool_on_a_checkpoint(tmp_path, tiny_fmnist):
     from ..test_tools.test_train import TRAIN
-    cfg = tmp_path / 'tiny.py'
-    cfg.write_text(f"""
-_base_ = [{osp.join(ROOT, 'configs/baselines/ce_r18-tiny_simclr_fmnist.py')!r}]
-model = dict(backbone=dict(init_cfg=None))
-train_dataloader = dict(batch_size=16, dataset=dict(
-    data_root={tiny_fmnist!r}, indices=None))
-val_dataloader = dict(batch_size=16, dataset=dict(data_root={tiny_fmnist!r}))
-test_dataloader = val_dataloader
-train_cfg = dict(max_epochs=1, val_interval=1)
-""")
+    cfg = write_tiny_config(tmp_path / 'tiny.py', tiny_fmnist)
     work = tmp_path / 'work'
-    assert run_python(args=[TRAIN, str(cfg), '--work-dir',
+    assert run_python(args=[TRAIN, cfg, '--work-dir',
                             str(work)]).returncode == 0
     out = run_python(args=[
         osp.join(ROOT, 'tools/analysis_tools/feature_eval.py'),
-        str(cfg), str(work / 'epoch_1.pth'), '--ks', '5', '10', '--work-dir',
+        cfg, str(work / 'epoch_1.pth'), '--ks', '5', '10', '--work-dir',
         str(tmp_path / 'feat')
     ])
     assert out.returncode == 0, out.stdout[-3000:]

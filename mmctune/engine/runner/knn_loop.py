@@ -3,11 +3,11 @@ from typing import Dict, Sequence, Tuple, Union
 import torch
 from mmengine.dist import broadcast_object_list, collect_results, \
     is_main_process
-from mmengine.model import is_model_wrapper
 from mmengine.runner import BaseLoop
 from torch.utils.data import DataLoader
 
-from mmctune.evaluation.functional import s_dbw, weighted_knn_predict
+from mmctune.evaluation.functional import (extract_features, s_dbw,
+                                           weighted_knn_predict)
 from mmctune.registry import LOOPS
 
 
@@ -56,24 +56,14 @@ class KNNValLoop(BaseLoop):
         self.query_chunk = query_chunk
         self.bank_chunk = bank_chunk
 
-    @torch.no_grad()
     def extract(self, dataloader) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Features and labels of a whole dataset, in dataset order, on
-        every rank."""
-        model = self.runner.model
-        model = model.module if is_model_wrapper(model) else model
-        results = []
-        for data in dataloader:
-            data = model.data_preprocessor(data, False)
-            feats = model.extract_feat(data['inputs'])
-            feats = feats[-1] if isinstance(feats, (tuple, list)) else feats
-            for f, s in zip(feats.float().cpu(), data['data_samples']):
-                results.append((f, int(s.gt_label)))
-        results = collect_results(results, len(dataloader.dataset))
+        """Features and labels of a whole dataset, in dataset order, on the
+        main process (None elsewhere)."""
+        feats, labels = extract_features(self.runner.model, dataloader)
+        results = collect_results(
+            list(zip(feats, labels.tolist())), len(dataloader.dataset))
         if not is_main_process():
             return None, None
-        if not results:
-            raise RuntimeError('kNN: the dataset gave no samples')
         feats, labels = zip(*results)
         return torch.stack(feats), torch.tensor(labels)
 

@@ -1,0 +1,90 @@
+"""tools/analysis_tools on a checkpoint of a tiny Fashion-MNIST run."""
+import os.path as osp
+import re
+
+import pytest
+import torch
+from PIL import Image
+
+from ..conftest import ROOT, run_python, write_tiny_config
+
+TOOLS = osp.join(ROOT, 'tools', 'analysis_tools')
+TRAIN = osp.join(ROOT, 'tools', 'train.py')
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory, tiny_fmnist):
+    """(config, work dir, checkpoint) of a 2-epoch run."""
+    tmp = tmp_path_factory.mktemp('run')
+    cfg = write_tiny_config(
+        tmp / 'tiny.py', tiny_fmnist,
+        extra='train_cfg = dict(max_epochs=2)\n'
+        'param_scheduler = dict(T_max=2)')
+    work = str(tmp / 'work')
+    r = run_python(args=[TRAIN, cfg, '--work-dir', work])
+    assert r.returncode == 0, r.stdout[-3000:]
+    return cfg, work, osp.join(work, 'epoch_2.pth')
+
+
+def png_size(path):
+    with Image.open(path) as img:
+        return img.size
+
+
+def test_plot_curves(trained, tmp_path):
+    _, work, _ = trained
+    out = str(tmp_path / 'curves.png')
+    r = run_python(args=[osp.join(TOOLS, 'plot_curves.py'), work, '--out',
+                         out])
+    assert r.returncode == 0, r.stdout[-3000:]
+    assert 'loss, lr, val' in r.stdout
+    width, height = png_size(out)
+    assert width > 3 * height  # three panels side by side
+
+
+def test_tsne(trained, tmp_path):
+    cfg, _, ckpt = trained
+    out = str(tmp_path / 'tsne.png')
+    r = run_python(args=[
+        osp.join(TOOLS, 'tsne.py'), cfg, ckpt, '--out', out,
+        '--max-samples', '30'
+    ])
+    assert r.returncode == 0, r.stdout[-3000:]
+    assert 't-SNE of 30 features' in r.stdout
+    assert min(png_size(out)) > 100
+
+
+def test_linear_probe_trains_only_the_classifier(trained, tmp_path,
+                                                 tiny_fmnist):
+    _, _, ckpt = trained
+    cfg = write_tiny_config(
+        tmp_path / 'probe.py', tiny_fmnist,
+        base='configs/linear_probe/r18-tiny_fmnist.py',
+        extra=f"model = dict(backbone=dict(init_cfg=dict(type='Pretrained', "
+        f"checkpoint={ckpt!r}, prefix='backbone.')))")
+    work = str(tmp_path / 'probe')
+    r = run_python(args=[TRAIN, cfg, '--work-dir', work])
+    assert r.returncode == 0, r.stdout[-3000:]
+    before = torch.load(ckpt, weights_only=False)['state_dict']
+    after = torch.load(osp.join(work, 'epoch_1.pth'),
+                       weights_only=False)['state_dict']
+    for k, v in after.items():
+        if k.startswith('backbone.') and 'num_batches_tracked' not in k:
+            assert torch.equal(v, before[k]), k  # weights and BN statistics
+    assert not torch.equal(after['head.fc.weight'], before['head.fc.weight'])
+
+
+def test_multi_seed_run_and_collect(trained, tmp_path):
+    cfg, _, _ = trained
+    root = str(tmp_path / 'seeds')
+    r = run_python(args=[
+        osp.join(TOOLS, 'multi_seed.py'), 'run', cfg, '--seeds', '0', '1',
+        '--root', root
+    ], timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:]
+    row = re.search(r'\| tiny \| ([\d.]+) ± ([\d.]+) \(2\) \|', r.stdout)
+    assert row, r.stdout[-2000:]
+    again = run_python(args=[
+        osp.join(TOOLS, 'multi_seed.py'), 'collect', '--root', root])
+    assert again.returncode == 0
+    assert row.group(0) in again.stdout

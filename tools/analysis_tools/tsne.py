@@ -1,0 +1,85 @@
+"""t-SNE of a checkpoint's encoder features, coloured by class, as a PNG
+(the papers' feature-space figures).
+
+    python tools/analysis_tools/tsne.py CONFIG CHECKPOINT --out tsne.png \
+        [--split test] [--max-samples 2000]
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, ROOT)
+import mmctune  # noqa: E402,F401
+import matplotlib  # noqa: E402
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+from mmctune.apis import init_model  # noqa: E402
+from mmctune.evaluation.functional import extract_features  # noqa: E402
+
+
+def tsne_2d(features, seed=0, perplexity=30.0):
+    from sklearn.manifold import TSNE
+    perplexity = min(perplexity, (len(features) - 1) / 3)
+    return TSNE(
+        n_components=2, perplexity=perplexity, init='pca',
+        random_state=seed).fit_transform(features)
+
+
+def plot(points, labels, classes, out, title):
+    fig, ax = plt.subplots(figsize=(7, 7), dpi=120)
+    cmap = plt.get_cmap('tab10' if len(classes) <= 10 else 'tab20')
+    for c in sorted(set(labels.tolist())):
+        sel = labels == c
+        name = classes[c] if classes and c < len(classes) else str(c)
+        ax.scatter(points[sel, 0], points[sel, 1], s=4, alpha=0.7,
+                   color=cmap(c % cmap.N), label=name)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title)
+    if len(classes or ()) <= 20:
+        ax.legend(markerscale=3, fontsize=7, loc='best')
+    fig.tight_layout()
+    if osp.dirname(out):
+        os.makedirs(osp.dirname(out), exist_ok=True)
+    fig.savefig(out)
+    plt.close(fig)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    parser.add_argument('--out', default='tsne.png')
+    parser.add_argument('--split', choices=['train', 'val', 'test'],
+                        default='test')
+    parser.add_argument('--max-samples', type=int, default=2000)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    args = parser.parse_args(argv)
+    for path in (args.config, args.checkpoint):
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'{path} not found')
+    model, cfg = init_model(args.config, args.checkpoint,
+                            cfg_options=args.cfg_options)
+    loader_cfg = cfg[f'{args.split}_dataloader']
+    if args.split == 'train':  # no augmentation, a fixed sample
+        loader_cfg.dataset.pipeline = cfg.test_dataloader.dataset.pipeline
+        loader_cfg.sampler = dict(type='DefaultSampler', shuffle=False)
+    loader = Runner.build_dataloader(loader_cfg)
+    feats, labels = extract_features(model, loader, args.max_samples)
+    points = tsne_2d(feats.numpy(), seed=args.seed)
+    classes = loader.dataset.metainfo.get('classes')
+    plot(points, labels.numpy(), classes, args.out,
+         f'{osp.basename(args.checkpoint)}: {len(labels)} {args.split} '
+         'images')
+    print(f'{args.out}: t-SNE of {len(labels)} features')
+
+
+if __name__ == '__main__':
+    main()
