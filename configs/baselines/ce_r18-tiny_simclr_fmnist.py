@@ -9,8 +9,9 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-# written by the pre-training run; tools/demo.py passes its own path
-pretrained = 'work_dirs/demo/simclr_r18-tiny_fmnist/epoch_1.pth'
+# written by `python tools/train.py configs/pretrain/simclr_r18-tiny_fmnist.py`
+# (tools/demo.py passes its cached pre-training instead)
+pretrained = 'work_dirs/simclr_r18-tiny_fmnist/epoch_1.pth'
 
 model = dict(
     backbone=dict(
