@@ -14,6 +14,7 @@ from mmengine.evaluator import DumpResults  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+from mmctune.apis import load_model_checkpoint  # noqa: E402
 from mmctune.utils.cfg_check import check_cfg_options  # noqa: E402
 
 
@@ -64,7 +65,9 @@ def merge_args(cfg, args):
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
-    cfg.load_from = args.checkpoint
+    # loaded strictly below, not by the Runner (which loads non-strictly)
+    cfg.load_from = None
+    cfg.model.get('backbone', {}).pop('init_cfg', None)
     if args.amp:
         cfg.test_cfg.fp16 = True
 
@@ -112,6 +115,7 @@ def main(argv=None):
 
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
         else RUNNERS.build(cfg)
+    load_model_checkpoint(runner.model, args.checkpoint)
     if args.out and args.out_item in ['pred', None]:
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))

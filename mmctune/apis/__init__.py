@@ -1,3 +1,3 @@
-from .inference import init_model
+from .inference import init_model, load_model_checkpoint
 
-__all__ = ['init_model']
+__all__ = ['init_model', 'load_model_checkpoint']

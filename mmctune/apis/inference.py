@@ -1,18 +1,58 @@
 from typing import Optional
 
 from mmengine.config import Config
-from mmengine.runner import load_checkpoint
+from mmengine.logging import print_log
+from mmengine.runner.checkpoint import _load_checkpoint
 
+from mmctune.models.utils import extract_state_dict, load_state_dict_strict
 from mmctune.registry import MODELS
 from mmctune.utils import register_all_modules
 from mmctune.utils.cfg_check import check_cfg_options
 
 
+def load_model_checkpoint(model, checkpoint: str,
+                          backbone_only: bool = False) -> None:
+    """Load a checkpoint into a model, strictly: every key of the model (or
+    of its backbone) must be found with its shape, or
+    ``CheckpointMismatchError`` names the missing ones; unused checkpoint
+    keys are listed in the log.
+
+    mmengine's Runner loads ``load_from`` non-strictly, so a checkpoint that
+    does not fit would be tested as random weights; the tools call this
+    instead.
+
+    Args:
+        backbone_only (bool): Load the checkpoint's ``backbone.`` weights
+            into ``model.backbone``: for the encoder's features, from a
+            fine-tuned classifier or a pre-training checkpoint (SimCLR,
+            MoCo, ...) alike. The model's neck must hold no parameters.
+    """
+    while hasattr(model, 'module'):  # DDP, TTA wrappers
+        model = model.module
+    ckpt = _load_checkpoint(checkpoint, map_location='cpu')
+    if backbone_only:
+        neck = getattr(model, 'neck', None)
+        if neck is not None and any(True for _ in neck.parameters()):
+            raise ValueError(f'{type(neck).__name__} has parameters: load '
+                             'the whole model, not the backbone only')
+        load_state_dict_strict(
+            model.backbone,
+            extract_state_dict(ckpt, 'backbone.'),
+            source=checkpoint)
+    else:
+        load_state_dict_strict(
+            model, extract_state_dict(ckpt), source=checkpoint)
+    print_log(
+        f'loaded {"the backbone of " if backbone_only else ""}{checkpoint}',
+        logger='current')
+
+
 def init_model(config, checkpoint: Optional[str] = None,
-               device: str = 'cpu', cfg_options: Optional[dict] = None):
-    """Build the model of a config and load a checkpoint the toolbox wrote
-    for it, strictly (every key must fit). Returns ``(model, cfg)``; the
-    model is in eval mode."""
+               device: str = 'cpu', cfg_options: Optional[dict] = None,
+               backbone_only: bool = False):
+    """Build the model of a config and load a checkpoint strictly (see
+    :func:`load_model_checkpoint`). Returns ``(model, cfg)``; the model is
+    in eval mode."""
     register_all_modules()
     cfg = config if isinstance(config, Config) else Config.fromfile(config)
     if cfg_options:
@@ -25,7 +65,7 @@ def init_model(config, checkpoint: Optional[str] = None,
         model_cfg.data_preprocessor = cfg.data_preprocessor
     model = MODELS.build(model_cfg)
     if checkpoint is not None:
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+        load_model_checkpoint(model, checkpoint, backbone_only)
     model.to(device)
     model.eval()
     return model, cfg

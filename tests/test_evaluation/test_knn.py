@@ -82,3 +82,32 @@ def test_feature_eval_tool_on_a_checkpoint(tmp_path, tiny_fmnist):
     assert result['knn/top1_best'] == max(result['knn/top1_k5'],
                                           result['knn/top1_k10'])
     assert '| knn/top1_k5 |' in out.stdout
+
+
+def test_feature_eval_takes_a_pretraining_checkpoint(tmp_path, tiny_fmnist):
+    """A SimCLR-style checkpoint: backbone and a projection neck, no
+    classifier. Its backbone is loaded, strictly."""
+    from ..test_tools.test_train import TRAIN
+    cfg = write_tiny_config(tmp_path / 'tiny.py', tiny_fmnist)
+    work = tmp_path / 'work'
+    assert run_python(args=[TRAIN, cfg, '--work-dir',
+                            str(work)]).returncode == 0
+    sd = torch.load(work / 'epoch_1.pth', weights_only=False)['state_dict']
+    simclr = {k: v for k, v in sd.items() if k.startswith('backbone.')}
+    simclr['neck.mlp.0.weight'] = torch.zeros(256, 128)
+    torch.save({'state_dict': simclr}, tmp_path / 'simclr.pth')
+    out = run_python(args=[
+        osp.join(ROOT, 'tools/analysis_tools/feature_eval.py'), cfg,
+        str(tmp_path / 'simclr.pth'), '--ks', '5', '--no-s-dbw',
+        '--work-dir', str(tmp_path / 'feat')
+    ])
+    assert out.returncode == 0, out.stdout[-3000:]
+    assert 'loaded the backbone of' in out.stdout
+    # without backbone keys: refused, naming them
+    torch.save({'state_dict': {'neck.w': torch.zeros(1)}},
+               tmp_path / 'bad.pth')
+    bad = run_python(args=[
+        osp.join(ROOT, 'tools/analysis_tools/feature_eval.py'), cfg,
+        str(tmp_path / 'bad.pth')
+    ])
+    assert bad.returncode != 0 and 'backbone.' in bad.stdout

@@ -154,3 +154,17 @@ def test_dist_train_two_cpu_processes(tiny_config, tmp_path):
     # 64 images over 2 ranks x 16 per batch: 2 iterations an epoch
     train_logs = [s for s in scalars(work) if 'loss' in s]
     assert max(s['step'] for s in train_logs) == 4
+
+
+def test_test_script_refuses_a_checkpoint_that_does_not_fit(
+        tiny_config, tmp_path):
+    work = str(tmp_path / 'run')
+    assert train(tiny_config, '--work-dir', work, '--cfg-options',
+                 'train_cfg.max_epochs=1').returncode == 0
+    sd = weights(osp.join(work, 'epoch_1.pth'))
+    wrong = str(tmp_path / 'wrong_prefix.pth')
+    torch.save({'state_dict': {'module.' + k: v for k, v in sd.items()}},
+               wrong)
+    r = run_python(args=[TEST, tiny_config, wrong])
+    assert r.returncode != 0
+    assert 'missing keys' in r.stdout and 'backbone.conv1.weight' in r.stdout

@@ -9,6 +9,8 @@ features grouped by their labels, Halkidi's definition.
 
     python tools/analysis_tools/feature_eval.py CONFIG CHECKPOINT [--ks 10 20]
 
+CHECKPOINT: a classifier the toolbox trained, or a pre-training checkpoint
+(SimCLR, MoCo, ...): its ``backbone.`` weights are loaded, strictly.
 Prints a table and writes features.json to the work directory.
 """
 import argparse
@@ -24,6 +26,7 @@ import mmctune  # noqa: E402,F401
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+from mmctune.apis import load_model_checkpoint  # noqa: E402
 from mmctune.utils.cfg_check import check_cfg_options  # noqa: E402
 
 
@@ -73,12 +76,14 @@ def main(argv=None):
         check_cfg_options(cfg, args.cfg_options)
         cfg.merge_from_dict(args.cfg_options)
     cfg = knn_config(cfg, args)
-    cfg.load_from = args.checkpoint
     cfg.work_dir = args.work_dir or osp.join(
         'work_dirs',
         'features_' + osp.splitext(osp.basename(args.config))[0])
     cfg.model.get('backbone', {}).pop('init_cfg', None)  # the checkpoint
-    metrics = Runner.from_cfg(cfg).test()
+    runner = Runner.from_cfg(cfg)
+    # the encoder of a fine-tuned classifier or of a pre-training, strictly
+    load_model_checkpoint(runner.model, args.checkpoint, backbone_only=True)
+    metrics = runner.test()
     print('| ' + ' | '.join(metrics) + ' |')
     print('|' + '---|' * len(metrics))
     print('| ' + ' | '.join(f'{v:.4g}' for v in metrics.values()) + ' |')

@@ -1,5 +1,7 @@
 """t-SNE of a checkpoint's encoder features, coloured by class, as a PNG
-(the papers' feature-space figures).
+(the papers' feature-space figures). CHECKPOINT: a classifier the toolbox
+trained or a pre-training checkpoint; its ``backbone.`` weights are loaded,
+strictly.
 
     python tools/analysis_tools/tsne.py CONFIG CHECKPOINT --out tsne.png \
         [--split test] [--max-samples 2000]
@@ -66,7 +68,7 @@ def main(argv=None):
         if not osp.isfile(path):
             raise FileNotFoundError(f'{path} not found')
     model, cfg = init_model(args.config, args.checkpoint,
-                            cfg_options=args.cfg_options)
+                            cfg_options=args.cfg_options, backbone_only=True)
     loader_cfg = cfg[f'{args.split}_dataloader']
     if args.split == 'train':  # no augmentation, a fixed sample
         loader_cfg.dataset.pipeline = cfg.test_dataloader.dataset.pipeline
