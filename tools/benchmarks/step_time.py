@@ -11,6 +11,8 @@ machine the paired ratio is the steadier of the two).
 
     python tools/benchmarks/step_time.py [--batch-size 32] [--steps 10]
     python tools/benchmarks/step_time.py --configs A.py B.py C.py
+    # the heads alone: loss + backward on random encoder features
+    python tools/benchmarks/step_time.py --head-only
 """
 import argparse
 import os.path as osp
@@ -64,6 +66,19 @@ def timed_step(model, optim_wrapper, batch, device):
     return time.perf_counter() - start
 
 
+def head_step(model, batch):
+    """The head's loss and backward on random encoder features."""
+    feats = torch.randn(
+        len(batch['data_samples']),
+        model.head.in_channels,
+        device=next(model.parameters()).device,
+        requires_grad=True)
+    start = time.perf_counter()
+    losses = model.head.loss((feats, ), batch['data_samples'])
+    sum(losses.values()).backward()
+    return time.perf_counter() - start
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--configs', nargs='+', default=list(DEFAULT),
@@ -74,6 +89,10 @@ def main(argv=None):
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument(
         '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument(
+        '--head-only',
+        action='store_true',
+        help='time only the heads (loss + backward on random features)')
     args = parser.parse_args(argv)
     register_all_modules()
     torch.manual_seed(0)
@@ -86,13 +105,15 @@ def main(argv=None):
         order = range(len(runs)) if step % 2 == 0 else reversed(
             range(len(runs)))
         for i in order:
-            t = timed_step(*runs[i], batch, args.device)
+            t = head_step(runs[i][0], batch) if args.head_only else \
+                timed_step(*runs[i], batch, args.device)
             if step >= args.warmup:
                 times[i].append(t)
 
     device = torch.cuda.get_device_name() if args.device.startswith(
         'cuda') else f'CPU, {torch.get_num_threads()} threads'
-    print(f'one training step, batch {args.batch_size} x {args.img_size}px, '
+    what = 'the head alone' if args.head_only else 'one training step'
+    print(f'{what}, batch {args.batch_size} x {args.img_size}px, '
           f'{args.steps} steps each after {args.warmup} warm-up, {device}')
     ref = statistics.median(times[0])
     print('| config | median s/step | min | max | ratio of medians | '

@@ -97,5 +97,5 @@ class KNNValLoop(BaseLoop):
 @LOOPS.register_module()
 class KNNTestLoop(KNNValLoop):
     """:class:`KNNValLoop` as a test loop (``test_cfg``; ``tools/test.py``
-    and ``tools/analysis_tools/knn_eval.py``)."""
+    and ``tools/analysis_tools/feature_eval.py``)."""
     hook_prefix = 'test'
