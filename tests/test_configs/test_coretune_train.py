@@ -28,6 +28,7 @@ def tiny_image_folder(tmp_path):
 @pytest.mark.parametrize('config', [
     'configs/coretune/r50_moco_cifar10.py',
     'configs/baselines/scl_r50_moco_cifar10.py',
+    'configs/tcl/coretune-tcl_r50_moco_cifar10.py',
 ])
 def test_config_trains_one_epoch(config, tiny_image_folder, tmp_path):
     data = tmp_path / 'tiny_data.py'

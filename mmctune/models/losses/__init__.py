@@ -1,3 +1,3 @@
-from .supcon import FocalSupConLoss, SupConLoss
+from .supcon import FocalSupConLoss, SupConLoss, TCLLoss
 
-__all__ = ['SupConLoss', 'FocalSupConLoss']
+__all__ = ['SupConLoss', 'FocalSupConLoss', 'TCLLoss']

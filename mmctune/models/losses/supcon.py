@@ -1,3 +1,4 @@
+import math
 from typing import Optional
 
 import torch
@@ -37,6 +38,10 @@ class SupConLoss(nn.Module):
             nor negatives; paper appendix E.6, Table 14). Defaults to
             ``'all'``.
         loss_weight (float): Multiplies the loss. Defaults to 1.0.
+        detach_focal_weight (bool): :class:`FocalSupConLoss` only.
+
+    Subclasses change the weight (:meth:`weight`) or the denominator
+    (:meth:`log_denominator`) and keep the candidate sets.
     """
     focal = False
 
@@ -74,25 +79,31 @@ class SupConLoss(nn.Module):
         eye = torch.eye(n, dtype=torch.bool, device=v.device)
         same = cls[:, None] == cls[None, :]
 
-        logits = [(v @ v.t()).masked_fill(eye, float('-inf'))]
+        # candidates of anchor i: the originals, then v_pos[i], v_neg[i]
+        sims = [v @ v.t()]
+        in_a = [~eye]  # A_i
         if self.positives == 'all':
             pos_mask = [same & ~eye]
         else:  # same-class originals are neither positives nor negatives
-            logits[0] = logits[0].masked_fill(same, float('-inf'))
+            in_a = [~same]
             pos_mask = [torch.zeros_like(same)]
         for other, is_pos in ((v_pos, True), (v_neg, False)):
             if other is not None:
-                logits.append((v * other).sum(dim=1, keepdim=True))
+                sims.append((v * other).sum(dim=1, keepdim=True))
+                in_a.append(torch.ones((n, 1), dtype=torch.bool,
+                                       device=v.device))
                 pos_mask.append(
                     torch.full((n, 1), is_pos, dtype=torch.bool,
                                device=v.device))
-        logits = torch.cat(logits, dim=1) / self.temperature
+        sims = torch.cat(sims, dim=1)
+        in_a = torch.cat(in_a, dim=1)
         pos_mask = torch.cat(pos_mask, dim=1)
         if not pos_mask.any():
             return v.sum() * 0.0  # no anchor has a positive: no signal
 
-        # anchors whose A_i is empty would give -inf - (-inf): keep them finite
-        log_norm = torch.logsumexp(logits, dim=1, keepdim=True)
+        logits = (sims / self.temperature).masked_fill(~in_a, float('-inf'))
+        log_norm = self.log_denominator(logits, sims, pos_mask, in_a)
+        # anchors whose A_i is empty would give -inf - (-inf): keep finite
         log_norm = log_norm.masked_fill(torch.isinf(log_norm), 0.0)
         # zero where not a positive before any product, so that no -inf ever
         # meets a 0 (which would make a NaN gradient)
@@ -101,6 +112,10 @@ class SupConLoss(nn.Module):
         per_anchor = -(weight * log_p).sum(dim=1) / pos_mask.sum(dim=1).clamp(
             min=1)
         return self.loss_weight * per_anchor.sum() / n
+
+    def log_denominator(self, logits, sims, pos_mask, in_a) -> torch.Tensor:
+        """``log sum_{k in A_i} exp(v_i . v_k / tau)``, (n, 1)."""
+        return torch.logsumexp(logits, dim=1, keepdim=True)
 
     def weight(self, log_p: torch.Tensor) -> torch.Tensor:
         return torch.ones_like(log_p)
@@ -123,3 +138,49 @@ class FocalSupConLoss(SupConLoss):
     def weight(self, log_p: torch.Tensor) -> torch.Tensor:
         weight = 1.0 - log_p.exp()
         return weight.detach() if self.detach_focal_weight else weight
+
+
+@MODELS.register_module()
+class TCLLoss(SupConLoss):
+    r"""Tuned contrastive loss (TCL): SupCon with the denominator
+
+    .. math::
+
+        D(v_i) = \sum_{p \in P_i} e^{v_i \cdot v_p / \tau}
+               + k_1 \sum_{p \in P_i} e^{-v_i \cdot v_p}
+               + k_2 \sum_{a \in A_i \setminus P_i} e^{v_i \cdot v_a / \tau}
+
+    (the second term has no temperature) and
+    :math:`L = -\frac{1}{n} \sum_i \frac{1}{|P_i|} \sum_{p \in P_i}
+    \log \frac{e^{v_i \cdot v_p / \tau}}{D(v_i)}`. ``P_i`` and ``A_i``
+    are SupCon's, generated pairs included (:class:`SupConLoss`), so TCL
+    swaps in wherever a contrastive loss is configured. With ``k1=0, k2=1``
+    it is SupCon. Computed as one log-sum-exp over the three terms.
+
+    Args:
+        temperature (float): Defaults to 0.1.
+        k1 (float): Weight of the positives' repelling term. Defaults to
+            5000.
+        k2 (float): Weight of the negatives. Defaults to 1.
+        Others: see :class:`SupConLoss`.
+    """
+
+    def __init__(self,
+                 temperature: float = 0.1,
+                 k1: float = 5000.0,
+                 k2: float = 1.0,
+                 **kwargs):
+        super().__init__(temperature=temperature, **kwargs)
+        if k1 < 0 or k2 <= 0:
+            raise ValueError(f'need k1 >= 0 and k2 > 0, got {k1}, {k2}')
+        self.k1 = k1
+        self.k2 = k2
+
+    def log_denominator(self, logits, sims, pos_mask, in_a) -> torch.Tensor:
+        inf = float('-inf')
+        terms = [logits.masked_fill(~pos_mask, inf),
+                 (logits + math.log(self.k2)).masked_fill(pos_mask, inf)]
+        if self.k1 > 0:
+            terms.append((math.log(self.k1) - sims).masked_fill(~pos_mask,
+                                                                inf))
+        return torch.logsumexp(torch.cat(terms, dim=1), dim=1, keepdim=True)

@@ -1,0 +1,9 @@
+# SCL with the tuned contrastive loss (TCL) in place of SupCon: CE + eta * TCL
+# on the originals. TCL's defaults: tau 0.1, k1 5000, k2 1.
+_base_ = ['../baselines/scl_r50_moco_cifar10.py']
+
+model = dict(
+    head=dict(
+        con_loss=dict(
+            _delete_=True, type='TCLLoss', temperature=0.1, k1=5000.0,
+            k2=1.0)))
