@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mmctune.datasets import LabelFraction, stratified_subset
+from mmctune.datasets import stratified_subset
 from mmctune.registry import DATASETS
 from mmctune.utils import register_all_modules
 

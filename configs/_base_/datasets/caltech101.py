@@ -3,7 +3,13 @@ _base_ = ['./image_classification.py']
 
 data_preprocessor = dict(num_classes=102)
 train_dataloader = dict(
-    dataset=dict(type='mmpretrain.Caltech101', data_root='data/caltech-101', split='train'))
+    dataset=dict(
+        type='mmpretrain.Caltech101',
+        data_root='data/caltech-101',
+        split='train'))
 val_dataloader = dict(
-    dataset=dict(type='mmpretrain.Caltech101', data_root='data/caltech-101', split='test'))
+    dataset=dict(
+        type='mmpretrain.Caltech101',
+        data_root='data/caltech-101',
+        split='test'))
 test_dataloader = val_dataloader

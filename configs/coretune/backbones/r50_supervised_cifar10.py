@@ -1,4 +1,5 @@
-# Core-tuning on CIFAR10 with the supervised (ImageNet) ResNet-50 of torchvision (the paper's SL rows).
+# Core-tuning on CIFAR10 with the supervised (ImageNet) ResNet-50 of
+# torchvision (the paper's SL rows).
 _base_ = ['../r50_moco_cifar10.py']
 
 model = dict(

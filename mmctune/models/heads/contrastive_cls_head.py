@@ -103,7 +103,9 @@ class ContrastiveClsHead(LinearClsHead):
             return losses
 
         if self.gather_distributed:
-            z, y = gather_with_grad(z), gather_with_grad(y)
+            # one collective for features and labels together
+            both = gather_with_grad(torch.cat([z, y.to(z.dtype)], dim=1))
+            z, y = both.split([z.size(1), y.size(1)], dim=1)
         pos = pos_y = neg = neg_y = None
         if self.miner is not None:
             pos, pos_y, neg, neg_y = self.miner(z, y)

@@ -1,6 +1,5 @@
 """ContrastiveClsHead: the CE / SCL / Core-tuning settings, and the global
 batch over 2 gloo processes equal to one process on the whole batch."""
-import pytest
 import torch
 from mmpretrain.structures import DataSample
 
