@@ -36,8 +36,9 @@ The fixes:
     Without CUDA, mmengine's ``init_dist`` calls ``torch.cuda.set_device`` and
     keeps the config's ``nccl`` backend, the Runner gives DDP
     ``device_ids=[rank]`` and SyncBN refuses CPU tensors. Fix: pick ``gloo``,
-    skip ``set_device``, give DDP no device ids and turn SyncBN back into BN
-    when the model is on the CPU.
+    skip ``set_device``, give DDP no device ids, turn SyncBN back into BN
+    when the model is on the CPU, and destroy the gloo group at exit (a
+    process that exits with one alive can abort).
 ``numpy2_hue``
     Under numpy 2, ``np.uint8(negative)`` raises, so mmcv's ``adjust_hue``
     (mmpretrain's ``ColorJitter`` with a hue) fails with ``OverflowError`` for
@@ -48,6 +49,7 @@ The fixes:
     ``mmpretrain::``-style config paths. Fix: the same look-ups through
     :mod:`importlib.metadata`.
 """
+import atexit
 import functools
 import glob
 import importlib
@@ -187,6 +189,17 @@ def _cpu_distributed_needed():
     return not torch.cuda.is_available()
 
 
+def _destroy_process_group():
+    """Destroy the default group while the interpreter is still whole: a
+    process that exits with a live gloo group can abort (SIGABRT,
+    "terminate called without an active exception") when gloo's worker
+    threads release tensors during interpreter finalisation
+    (pytorch/pytorch#190489)."""
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
 def _gloo_init(init_fn):
     """Wrap one of mmengine's ``_init_dist_*`` functions for CUDA-less
     machines: force the gloo backend and skip ``torch.cuda.set_device``."""
@@ -199,9 +212,11 @@ def _gloo_init(init_fn):
         set_device = torch.cuda.set_device
         torch.cuda.set_device = lambda device: None
         try:
-            return init_fn('gloo', *args, **kwargs)
+            result = init_fn('gloo', *args, **kwargs)
         finally:
             torch.cuda.set_device = set_device
+        atexit.register(_destroy_process_group)
+        return result
 
     wrapper.__mmctune_compat__ = True
     return wrapper

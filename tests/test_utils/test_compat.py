@@ -153,6 +153,12 @@ def work(rank, port):
     all_reduce(grad, op='mean')
     assert torch.allclose(grad, model.module[0].weight.grad, atol=1e-6)
     print(f'rank {rank} of {get_world_size()} ok', flush=True)
+    # exiting with a live gloo group can abort the process: the group is
+    # destroyed by an exit handler
+    import atexit
+    atexit._run_exitfuncs()
+    assert not torch.distributed.is_initialized()
+    print(f'rank {rank} destroyed its group at exit', flush=True)
 
 if __name__ == '__main__':
     mp.spawn(work, args=(sys.argv[1], ), nprocs=2)
@@ -171,6 +177,7 @@ def test_distributed_on_cpu(tmp_path):
     assert fixed.returncode == 0, fixed.stdout
     assert 'rank 0 of 2 ok' in fixed.stdout
     assert 'rank 1 of 2 ok' in fixed.stdout
+    assert 'rank 1 destroyed its group at exit' in fixed.stdout
 
 
 _UINT8 = np.uint8
