@@ -1,1 +1,6 @@
-__all__ = []
+from .finetune_hooks import DELTAAttentionHook, NoisyTuneHook, RIFLEHook
+from .stage_switch_hook import StageSwitchHook
+
+__all__ = [
+    'StageSwitchHook', 'RIFLEHook', 'NoisyTuneHook', 'DELTAAttentionHook'
+]

@@ -1,6 +1,7 @@
 from typing import List, Optional, Tuple
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 from mmpretrain.models.heads import LinearClsHead
 from mmpretrain.structures import DataSample
@@ -40,6 +41,10 @@ class ContrastiveClsHead(LinearClsHead):
     SCL                ``con_loss=SupConLoss``, ``miner=None``
     Core-tuning        ``con_loss=FocalSupConLoss``,
                        ``miner=HardnessDirectedMixup``
+    BSS                ``feature_losses=[BSSLoss]``
+    M&M                ``feature_losses=[TripletLoss]``
+    COIN               ``con_loss=SupConLoss(temperature=0.3)``, stage 1
+                       ``train_classifier=False``
     =================  ==================================================
 
     Prediction is the plain classifier on the originals (mmpretrain's
@@ -58,9 +63,18 @@ class ContrastiveClsHead(LinearClsHead):
             and returning ``(pos, pos_y, neg, neg_y)``. Defaults to None.
         smooth_classifier (bool): Train the classifier on the generated
             features too. Defaults to True.
-        gather_distributed (bool): Mine pairs and contrast over the global
-            batch: features gathered from all ranks, with gradient. Defaults
-            to False (each rank's own batch).
+        feature_losses (list[dict], optional): Losses on the encoder
+            features, each called as ``loss(z, y)`` and reported as
+            ``loss_<name>`` with ``name`` the class name less ``Loss`` in
+            lower case (``BSSLoss`` -> ``loss_bss``, M&M's ``TripletLoss``
+            -> ``loss_triplet``). Defaults to None.
+        train_classifier (bool): Compute ``loss`` and ``loss_mix``; False
+            leaves the classifier without gradient (COIN's first stage,
+            switched by :class:`~mmctune.engine.hooks.StageSwitchHook`).
+            Defaults to True.
+        gather_distributed (bool): Mine pairs, contrast and compute the
+            feature losses over the global batch: features gathered from all
+            ranks, with gradient. Defaults to False (each rank's own batch).
         **kwargs: ``loss``, ``topk``, ``init_cfg``... of ``LinearClsHead``.
     """
 
@@ -72,14 +86,26 @@ class ContrastiveClsHead(LinearClsHead):
                  con_weight: float = 1.0,
                  miner: Optional[dict] = None,
                  smooth_classifier: bool = True,
+                 feature_losses: Optional[List[dict]] = None,
+                 train_classifier: bool = True,
                  gather_distributed: bool = False,
                  **kwargs):
         super().__init__(num_classes, in_channels, **kwargs)
         self.con_weight = con_weight
         self.smooth_classifier = smooth_classifier
+        self.train_classifier = train_classifier
         self.gather_distributed = gather_distributed
         self.con_loss = MODELS.build(con_loss) if con_loss else None
         self.miner = MODELS.build(miner) if miner else None
+        self.feature_losses = nn.ModuleDict()
+        for cfg in feature_losses or []:
+            loss = MODELS.build(cfg)
+            name = 'loss_' + type(loss).__name__.lower().removesuffix('loss')
+            if name in self.feature_losses or name in ('loss_', 'loss_con',
+                                                       'loss_mix'):
+                raise ValueError(f'feature loss {type(loss).__name__} gives '
+                                 f'the name {name!r} twice or a reserved one')
+            self.feature_losses[name] = loss
         self.projector = None
         if self.con_loss is not None:
             projector = projector or dict(
@@ -98,18 +124,23 @@ class ContrastiveClsHead(LinearClsHead):
              data_samples: List[DataSample], **kwargs) -> dict:
         z = self.pre_logits(feats)
         y = self._soft_labels(data_samples, z.device)
-        losses = self._get_loss(self.fc(z), data_samples, **kwargs)
-        if self.miner is None and self.con_loss is None:
+        losses = {}
+        if self.train_classifier:
+            losses = self._get_loss(self.fc(z), data_samples, **kwargs)
+        if (self.miner is None and self.con_loss is None
+                and not self.feature_losses):
             return losses
 
         if self.gather_distributed:
             # one collective for features and labels together
             both = gather_with_grad(torch.cat([z, y.to(z.dtype)], dim=1))
             z, y = both.split([z.size(1), y.size(1)], dim=1)
+        for name, loss in self.feature_losses.items():
+            losses[name] = loss(z, y)
         pos = pos_y = neg = neg_y = None
         if self.miner is not None:
             pos, pos_y, neg, neg_y = self.miner(z, y)
-            if self.smooth_classifier:
+            if self.smooth_classifier and self.train_classifier:
                 gen = [t for t in (pos, neg) if t is not None]
                 gen_y = [t for t in (pos_y, neg_y) if t is not None]
                 losses['loss_mix'] = soft_cross_entropy(

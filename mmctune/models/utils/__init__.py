@@ -1,4 +1,6 @@
+from .capture import capture_outputs
 from .dist import gather_with_grad
+from .frozen import copy_weights, frozen_copy, momentum_update
 from .mixup import HardnessDirectedMixup, ManifoldMixup
 from .weight_init import (CheckpointMismatchError, Pretrained,
                           extract_state_dict, load_state_dict_strict)
@@ -6,5 +8,6 @@ from .weight_init import (CheckpointMismatchError, Pretrained,
 __all__ = [
     'Pretrained', 'CheckpointMismatchError', 'extract_state_dict',
     'load_state_dict_strict', 'HardnessDirectedMixup', 'ManifoldMixup',
-    'gather_with_grad'
+    'gather_with_grad', 'frozen_copy', 'copy_weights', 'momentum_update',
+    'capture_outputs'
 ]

@@ -1,0 +1,10 @@
+# COIN with the tuned contrastive loss (TCL) in place of SupCon in both
+# stages: TCL alone for the first 70% of the epochs, then CE + 0.1 * TCL.
+# TCL's defaults: tau 0.1, k1 5000, k2 1.
+_base_ = ['../coin/r50_moco_cifar10.py']
+
+model = dict(
+    head=dict(
+        con_loss=dict(
+            _delete_=True, type='TCLLoss', temperature=0.1, k1=5000.0,
+            k2=1.0)))

@@ -1,0 +1,4 @@
+from .bi_tuning import BiTuningClassifier
+from .regularized import RegularizedClassifier
+
+__all__ = ['RegularizedClassifier', 'BiTuningClassifier']

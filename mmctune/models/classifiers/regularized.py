@@ -1,0 +1,83 @@
+from typing import List, Optional, Sequence
+
+import torch
+import torch.nn as nn
+from mmpretrain.models.classifiers import ImageClassifier
+from mmpretrain.structures import DataSample
+
+from mmctune.registry import MODELS
+from ..utils.capture import capture_outputs
+from ..utils.frozen import copy_weights, frozen_copy
+
+
+@MODELS.register_module()
+class RegularizedClassifier(ImageClassifier):
+    """mmpretrain's ``ImageClassifier`` plus regularisers towards the
+    pre-trained model (L2-SP, DELTA, or your own
+    :class:`~mmctune.models.losses.BaseReferenceRegularizer`).
+
+    ``self.reference`` is a frozen copy of the backbone (its weights are
+    buffers: off the optimizer, in every checkpoint), filled with the
+    backbone's weights at the end of :meth:`init_weights`, i.e. with the
+    ``init_cfg`` pre-trained weights. A resumed run restores it from the
+    checkpoint. ``predict`` is mmpretrain's.
+
+    Args:
+        regularizers (list[dict]): The regularisers; their losses are added
+            to the head's.
+        **kwargs: ``backbone``, ``neck``, ``head``... of ``ImageClassifier``.
+    """
+
+    def __init__(self,
+                 *args,
+                 regularizers: Sequence[dict] = (),
+                 data_preprocessor: Optional[dict] = None,
+                 **kwargs):
+        if data_preprocessor is None or isinstance(data_preprocessor, dict):
+            # mmpretrain's default, named from the mmctune scope
+            data_preprocessor = dict(data_preprocessor or {})
+            data_preprocessor.setdefault('type',
+                                         'mmpretrain.ClsDataPreprocessor')
+        super().__init__(*args, data_preprocessor=data_preprocessor, **kwargs)
+        if not regularizers:
+            raise ValueError('RegularizedClassifier needs `regularizers`; '
+                             'use mmpretrain.ImageClassifier without them')
+        self.regularizers = nn.ModuleList(
+            [MODELS.build(reg) for reg in regularizers])
+        self.reference = None
+        if any(reg.needs_reference for reg in self.regularizers):
+            self.reference = frozen_copy(self.backbone)
+        self._layers: List[str] = []
+        for reg in self.regularizers:
+            if hasattr(reg, 'setup'):
+                reg.setup(self)
+            self._layers += [n for n in reg.layers(self)
+                             if n not in self._layers]
+
+    def init_weights(self):
+        super().init_weights()
+        if self.reference is not None:
+            copy_weights(self.backbone, self.reference)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.reference is not None:
+            self.reference.eval()
+        return self
+
+    def loss(self, inputs: torch.Tensor,
+             data_samples: List[DataSample]) -> dict:
+        with capture_outputs(self.backbone, self._layers) as fmaps:
+            feats = self.extract_feat(inputs)
+        losses = self.head.loss(feats, data_samples)
+        ref_fmaps = {}
+        if self._layers:
+            with torch.no_grad(), capture_outputs(self.reference,
+                                                  self._layers) as ref_fmaps:
+                self.reference(inputs)
+        for reg in self.regularizers:
+            for name, value in reg(self, fmaps, ref_fmaps).items():
+                if name in losses:  # e.g. two regularisers with a head L2
+                    value = losses[name] + value
+                losses[name] = value
+        return losses

@@ -1,0 +1,205 @@
+"""StageSwitchHook (COIN), RIFLEHook, NoisyTuneHook and DELTAAttentionHook
+on a tiny model with a stand-in runner; the end-to-end resume runs are in
+tests/test_configs/test_methods_train.py."""
+import logging
+from types import SimpleNamespace
+
+import pytest
+import torch
+from mmengine.runner import EpochBasedTrainLoop
+
+from mmctune.engine.hooks import (DELTAAttentionHook, NoisyTuneHook,
+                                  RIFLEHook, StageSwitchHook)
+from mmctune.registry import MODELS
+from mmctune.utils import register_all_modules
+
+register_all_modules()
+
+
+def model(head='ContrastiveClsHead', **head_kwargs):
+    torch.manual_seed(0)
+    m = MODELS.build(
+        dict(
+            type='mmpretrain.ImageClassifier',
+            data_preprocessor=dict(type='mmpretrain.ClsDataPreprocessor'),
+            backbone=dict(
+                type='mmpretrain.ResNet_CIFAR',
+                depth=18,
+                in_channels=1,
+                stem_channels=4,
+                base_channels=4),
+            neck=dict(type='mmpretrain.GlobalAveragePooling'),
+            head=dict(
+                type=head,
+                num_classes=3,
+                in_channels=32,
+                loss=dict(type='mmpretrain.CrossEntropyLoss'),
+                **head_kwargs)))
+    m.init_weights()
+    return m
+
+
+def runner(m, epoch=0, max_epochs=10, it=0, seed=3):
+    optimizer = torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.9)
+    train_loop = object.__new__(EpochBasedTrainLoop)
+    return SimpleNamespace(
+        model=m, epoch=epoch, iter=it, max_epochs=max_epochs, seed=seed,
+        train_loop=train_loop, logger=logging.getLogger('test'),
+        optim_wrapper=SimpleNamespace(optimizer=optimizer))
+
+
+COIN = dict(
+    switch_ratio=0.7,
+    before=dict(train_classifier=False, con_weight=1.0),
+    after=dict(train_classifier=True, con_weight=0.1))
+
+
+@pytest.mark.parametrize('epoch,stage', [(0, 1), (6, 1), (7, 2), (9, 2)])
+def test_coin_stage_depends_on_the_epoch_alone(epoch, stage):
+    """Whatever the epoch a run starts (or resumes) at, the head is in the
+    stage of that epoch: switch at round(0.7 * 10) = 7."""
+    m = model(con_loss=dict(type='SupConLoss', temperature=0.3),
+              projector=dict(type='MLPProjector', in_channels=32,
+                             hid_channels=8, out_channels=4))
+    hook = StageSwitchHook(**COIN)
+    r = runner(m, epoch=epoch)
+    hook.before_train(r)
+    hook.before_train_epoch(r)
+    want = COIN['before'] if stage == 1 else COIN['after']
+    assert m.head.train_classifier == want['train_classifier']
+    assert m.head.con_weight == want['con_weight']
+    # stage 1 leaves the classifier without gradient and reports SupCon only
+    from mmpretrain.structures import DataSample
+    x = torch.randn(6, 1, 8, 8)
+    samples = [DataSample().set_gt_label(i % 3) for i in range(6)]
+    losses = m.loss(x, samples)
+    assert ('loss' in losses) == (stage == 2)
+    sum(losses.values()).backward()
+    assert (m.head.fc.weight.grad is None) == (stage == 1)
+
+
+def test_stage_switch_refuses_bad_settings():
+    with pytest.raises(ValueError, match='exactly one'):
+        StageSwitchHook(before={}, after={})
+    with pytest.raises(ValueError, match='same attributes'):
+        StageSwitchHook(before=dict(a=1), after=dict(b=1), switch_epoch=1)
+    hook = StageSwitchHook(before=dict(no_such=1), after=dict(no_such=2),
+                           switch_epoch=1)
+    with pytest.raises(AttributeError, match='no_such'):
+        hook.before_train(runner(model()))
+
+
+def test_rifle_reinitialises_only_the_classifier_and_its_momentum():
+    m = model()
+    r = runner(m, max_epochs=10)
+    hook = RIFLEHook(interval=3)
+    assert hook.reinit_epochs(10) == [3, 6]
+    # some optimizer state to clear
+    opt = r.optim_wrapper.optimizer
+    for p in m.parameters():
+        p.grad = torch.ones_like(p)
+    opt.step()
+    before = {k: v.clone() for k, v in m.state_dict().items()}
+    for epoch in (1, 2):
+        r.epoch = epoch
+        hook.before_train_epoch(r)
+    assert all(torch.equal(before[k], v) for k, v in m.state_dict().items())
+    r.epoch = 3
+    hook.before_train_epoch(r)
+    after = m.state_dict()
+    changed = [k for k in after if not torch.equal(before[k], after[k])]
+    assert sorted(changed) == ['head.fc.bias', 'head.fc.weight']
+    # mmpretrain's LinearClsHead init: N(0, 0.01), bias 0
+    assert after['head.fc.bias'].abs().max() == 0
+    assert 0.005 < after['head.fc.weight'].std() < 0.02
+    assert m.head.fc.weight not in opt.state
+    assert m.backbone.conv1.weight in opt.state
+
+
+def test_rifle_draws_the_same_weights_for_the_same_epoch():
+    """What makes a resumed run re-initialise like the uninterrupted one."""
+    a, b = model(), model()
+    torch.manual_seed(123)  # the global RNG state must not matter
+    RIFLEHook(interval=2).before_train_epoch(runner(a, epoch=2))
+    torch.manual_seed(456)
+    RIFLEHook(interval=2).before_train_epoch(runner(b, epoch=2))
+    torch.testing.assert_close(a.head.fc.weight, b.head.fc.weight)
+    c = model()
+    RIFLEHook(interval=2).before_train_epoch(runner(c, epoch=4))
+    assert not torch.equal(a.head.fc.weight, c.head.fc.weight)
+
+
+def test_noisy_tune_perturbs_with_the_documented_scale():
+    m = model()
+    before = {k: p.detach().clone()
+              for k, p in m.backbone.named_parameters()}
+    head_before = m.head.fc.weight.detach().clone()
+    lam = 0.15
+    NoisyTuneHook(noise_lambda=lam).before_train(runner(m))
+    noises = []
+    for k, p in m.backbone.named_parameters():
+        noise = p.detach() - before[k]
+        std = before[k].std()
+        bound = lam / 2 * std
+        assert noise.abs().max() <= bound * (1 + 1e-5), k
+        if p.numel() >= 500:
+            # uniform on [-b, b]: std b / sqrt(3)
+            assert noise.std().item() == pytest.approx(
+                bound.item() / 3**0.5, rel=0.15), k
+            noises.append(noise.flatten() / bound)
+    allnoise = torch.cat(noises)
+    assert allnoise.mean().abs() < 0.02 and allnoise.abs().max() > 0.99
+    torch.testing.assert_close(m.head.fc.weight, head_before)
+
+
+def test_noisy_tune_is_skipped_on_resume_and_same_on_every_rank():
+    m = model()
+    w = m.backbone.conv1.weight.detach().clone()
+    NoisyTuneHook().before_train(runner(m, it=40))
+    assert torch.equal(m.backbone.conv1.weight, w)
+    a, b = model(), model()
+    torch.manual_seed(1)
+    NoisyTuneHook().before_train(runner(a))
+    torch.manual_seed(2)  # another rank's global RNG
+    NoisyTuneHook().before_train(runner(b))
+    torch.testing.assert_close(a.backbone.conv1.weight, b.backbone.conv1.weight)
+
+
+def test_delta_attention_hook_computes_once():
+    from mmpretrain.structures import DataSample
+    m = MODELS.build(
+        dict(
+            type='RegularizedClassifier',
+            backbone=dict(
+                type='mmpretrain.ResNet_CIFAR',
+                depth=18,
+                in_channels=1,
+                stem_channels=4,
+                base_channels=4),
+            neck=dict(type='mmpretrain.GlobalAveragePooling'),
+            head=dict(
+                type='mmpretrain.LinearClsHead',
+                num_classes=3,
+                in_channels=32,
+                loss=dict(type='mmpretrain.CrossEntropyLoss')),
+            regularizers=[dict(type='DELTARegularizer')]))
+    m.init_weights()
+    loader = [
+        dict(
+            inputs=[torch.randint(0, 255, (1, 8, 8), dtype=torch.uint8)
+                    for _ in range(6)],
+            data_samples=[DataSample().set_gt_label(i % 3) for i in range(6)])
+        for _ in range(3)
+    ]
+    r = runner(m)
+    r.train_dataloader = loader
+    reg = m.regularizers[0]
+    hook = DELTAAttentionHook(num_batches=2)
+    hook.before_train(r)
+    assert bool(reg.attention_ready)
+    first = reg.attention_0.clone()
+    assert not torch.allclose(first, torch.full_like(first, 1 / 16))
+    with torch.no_grad():
+        reg.attention_0.fill_(0.5)
+    hook.before_train(r)  # already there (e.g. resumed): not recomputed
+    assert (reg.attention_0 == 0.5).all()
