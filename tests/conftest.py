@@ -77,3 +77,36 @@ default_hooks = dict(logger=dict(interval=1))
 {extra}
 """)
     return str(path)
+
+
+def tiny_classifier(type='mmpretrain.ImageClassifier', head=None, **kwargs):
+    """A classifier ``type`` around a tiny ResNet-18 (CIFAR stem, 4 base
+    channels, 1-channel input, 32-d features) with a 3-class linear head
+    (``head`` overrides its keys), seeded and initialised."""
+    import torch
+
+    from mmctune.registry import MODELS
+    from mmctune.utils import register_all_modules
+    register_all_modules()
+    torch.manual_seed(0)
+    head_cfg = dict(
+        type='mmpretrain.LinearClsHead',
+        num_classes=3,
+        in_channels=32,
+        loss=dict(type='mmpretrain.CrossEntropyLoss'))
+    head_cfg.update(head or {})
+    model = MODELS.build(
+        dict(
+            type=type,
+            backbone=dict(
+                type='mmpretrain.ResNet_CIFAR',
+                depth=18,
+                in_channels=1,
+                stem_channels=4,
+                base_channels=4,
+                out_indices=(3, )),
+            neck=dict(type='mmpretrain.GlobalAveragePooling'),
+            head=head_cfg,
+            **kwargs))
+    model.init_weights()
+    return model

@@ -10,9 +10,11 @@
    (``configs/baselines/ce_r18-tiny_simclr_fmnist.py``,
    ``configs/coretune/r18-tiny_simclr_fmnist.py``), each from the same
    pre-trained backbone, then top-1 of each on the 10,000 test images,
-   side by side.
+   side by side. ``--methods`` picks other fine-tuning methods (``all``:
+   every method with a Fashion-MNIST config).
 
     python tools/demo.py   # about 9 minutes on 2 CPU cores (6 once cached)
+    python tools/demo.py --methods all
 
 The ``--pretrain-images``/``--labelled``/``--test-images`` options shrink the
 run (the tests use them).
@@ -32,12 +34,22 @@ from mmengine.runner import Runner  # noqa: E402
 from prepare_fashion_mnist import prepare  # noqa: E402
 
 PRETRAIN_CFG = osp.join(ROOT, 'configs/pretrain/simclr_r18-tiny_fmnist.py')
+# method -> (config, work-dir name)
 FINETUNE_CFGS = {
     'CE-tuning':
-    osp.join(ROOT, 'configs/baselines/ce_r18-tiny_simclr_fmnist.py'),
+    ('configs/baselines/ce_r18-tiny_simclr_fmnist.py', 'ce-tuning'),
     'Core-tuning':
-    osp.join(ROOT, 'configs/coretune/r18-tiny_simclr_fmnist.py'),
+    ('configs/coretune/r18-tiny_simclr_fmnist.py', 'core-tuning'),
+    'L2-SP': ('configs/l2sp/r18-tiny_simclr_fmnist.py', 'l2sp'),
+    'DELTA': ('configs/delta/r18-tiny_simclr_fmnist.py', 'delta'),
+    'BSS': ('configs/bss/r18-tiny_simclr_fmnist.py', 'bss'),
+    'RIFLE': ('configs/rifle/r18-tiny_simclr_fmnist.py', 'rifle'),
+    'M&M': ('configs/mm/r18-tiny_simclr_fmnist.py', 'mm'),
+    'Bi-tuning': ('configs/bituning/r18-tiny_simclr_fmnist.py', 'bituning'),
+    'Noisy-Tune': ('configs/noisytune/r18-tiny_simclr_fmnist.py', 'noisytune'),
+    'COIN': ('configs/coin/r18-tiny_simclr_fmnist.py', 'coin'),
 }
+DEFAULT_METHODS = ('CE-tuning', 'Core-tuning')
 
 
 def parse_args(argv=None):
@@ -62,13 +74,30 @@ def parse_args(argv=None):
         '--test-images',
         type=int,
         help='test on the first N test images (default: all 10,000)')
+    parser.add_argument(
+        '--methods',
+        nargs='+',
+        default=list(DEFAULT_METHODS),
+        metavar='METHOD',
+        help=f'fine-tuning methods to run, or "all": '
+        f'{", ".join(FINETUNE_CFGS)} (default: CE-tuning Core-tuning)')
     parser.add_argument('--pretrain-epochs', type=int)
     parser.add_argument('--finetune-epochs', type=int)
     parser.add_argument('--batch-size', type=int)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.methods == ['all']:
+        args.methods = list(FINETUNE_CFGS)
+    unknown = [m for m in args.methods if m not in FINETUNE_CFGS]
+    if unknown:
+        parser.error(f'unknown method(s) {unknown}; choose from '
+                     f'{list(FINETUNE_CFGS)} or "all"')
+    return args
 
 
-def _set_data(cfg, data_root, train_images=None, test_images=None,
+def _set_data(cfg,
+              data_root,
+              train_images=None,
+              test_images=None,
               batch_size=None):
     cfg.train_dataloader.dataset.data_root = data_root
     if train_images is not None:
@@ -102,8 +131,7 @@ def _set_epochs(cfg, epochs):
 
 def pretrain(args):
     cfg = Config.fromfile(PRETRAIN_CFG)
-    _set_data(cfg, args.data_root, args.pretrain_images, None,
-              args.batch_size)
+    _set_data(cfg, args.data_root, args.pretrain_images, None, args.batch_size)
     _set_epochs(cfg, args.pretrain_epochs)
     key = hashlib.sha1(cfg.pretty_text.encode()).hexdigest()[:8]
     cfg.work_dir = osp.join(args.work_dir, f'simclr_pretrain_{key}')
@@ -112,9 +140,10 @@ def pretrain(args):
         print(f'[2/3] SimCLR pre-training: cached, {ckpt}', flush=True)
         return ckpt
     n = args.pretrain_images or 'all 60,000'
-    print(f'[2/3] SimCLR pre-training on {n} unlabelled training images, '
-          f'{cfg.train_cfg.max_epochs} epoch(s) -> {cfg.work_dir}',
-          flush=True)
+    print(
+        f'[2/3] SimCLR pre-training on {n} unlabelled training images, '
+        f'{cfg.train_cfg.max_epochs} epoch(s) -> {cfg.work_dir}',
+        flush=True)
     Runner.from_cfg(cfg).train()
     if not osp.isfile(ckpt):
         raise RuntimeError(f'pre-training did not write {ckpt}')
@@ -122,16 +151,18 @@ def pretrain(args):
 
 
 def finetune(args, pretrained, method):
-    cfg = Config.fromfile(FINETUNE_CFGS[method])
+    config, name = FINETUNE_CFGS[method]
+    cfg = Config.fromfile(osp.join(ROOT, config))
     _set_data(cfg, args.data_root, args.labelled, args.test_images,
               args.batch_size)
     _set_epochs(cfg, args.finetune_epochs)
     cfg.model.backbone.init_cfg.checkpoint = pretrained
-    cfg.work_dir = osp.join(args.work_dir, method.lower())
+    cfg.work_dir = osp.join(args.work_dir, name)
     labelled = cfg.train_dataloader.dataset.indices
-    print(f'[3/3] {method} on {labelled} labelled images, '
-          f'{cfg.train_cfg.max_epochs} epochs -> {cfg.work_dir}',
-          flush=True)
+    print(
+        f'[3/3] {method} on {labelled} labelled images, '
+        f'{cfg.train_cfg.max_epochs} epochs -> {cfg.work_dir}',
+        flush=True)
     runner = Runner.from_cfg(cfg)
     runner.train()
     metrics = runner.test()
@@ -145,7 +176,7 @@ def main(argv=None):
     pretrained = pretrain(args)
     results = {
         method: finetune(args, pretrained, method)
-        for method in FINETUNE_CFGS
+        for method in args.methods
     }
     n_test = args.test_images or '10,000'
     minutes = (time.time() - start) / 60

@@ -25,7 +25,9 @@ view_pipeline = [
 ]
 train_dataloader = dict(
     dataset=dict(pipeline=[
-        dict(type='mmpretrain.MultiView', num_views=2,
-             transforms=[view_pipeline]),
+        dict(
+            type='mmpretrain.MultiView',
+            num_views=2,
+            transforms=[view_pipeline]),
         dict(type='mmpretrain.PackInputs'),
     ]))

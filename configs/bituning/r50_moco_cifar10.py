@@ -6,8 +6,7 @@ _base_ = ['../baselines/ce_r50_moco_cifar10.py']
 model = dict(
     type='BiTuningClassifier',
     projector=dict(
-        type='MLPProjector', in_channels=2048, out_channels=128,
-        num_layers=1),
+        type='MLPProjector', in_channels=2048, out_channels=128, num_layers=1),
     queue_size=40,
     momentum=0.999,
     temperature=0.07,
@@ -26,7 +25,9 @@ view_pipeline = [
 ]
 train_dataloader = dict(
     dataset=dict(pipeline=[
-        dict(type='mmpretrain.MultiView', num_views=2,
-             transforms=[view_pipeline]),
+        dict(
+            type='mmpretrain.MultiView',
+            num_views=2,
+            transforms=[view_pipeline]),
         dict(type='mmpretrain.PackInputs'),
     ]))

@@ -1,5 +1,5 @@
-# BSS: CE + 0.001 * (smallest singular value of the batch features)^2,
-# the built-in Fashion-MNIST demo (SimCLR small ResNet).
+# BSS of the Fashion-MNIST demo (SimCLR small ResNet-18): CE + 0.001 *
+# (smallest singular value of the batch features)^2.
 _base_ = ['../baselines/ce_r18-tiny_simclr_fmnist.py']
 
 model = dict(

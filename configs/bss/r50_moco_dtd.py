@@ -1,5 +1,5 @@
-# BSS: CE + 0.001 * (smallest singular value of the batch features)^2,
-# MoCo v2 ResNet-50 on dtd.
+# BSS of MoCo v2 ResNet-50 on dtd: CE + 0.001 * (smallest singular value of the
+# batch features)^2.
 _base_ = ['../baselines/ce_r50_moco_dtd.py']
 
 model = dict(

@@ -1,7 +1,10 @@
 # COIN on the built-in Fashion-MNIST demo: SupCon (tau 0.3) on the projected
 # features alone for the first alpha * N epochs (classifier untouched), then
 # CE + 0.1 * SupCon with the same projector. alpha = 0.7 (the paper's CIFAR10).
-_base_ = ['../baselines/ce_r18-tiny_simclr_fmnist.py']
+_base_ = [
+    '../baselines/ce_r18-tiny_simclr_fmnist.py',
+    '../_base_/schedules/coin_stages.py',
+]
 
 model = dict(
     head=dict(
@@ -14,13 +17,3 @@ model = dict(
         con_loss=dict(type='SupConLoss', temperature=0.3),
         con_weight=0.1,
         gather_distributed=True))
-custom_hooks = [
-    dict(
-        type='StageSwitchHook',
-        switch_ratio=0.7,
-        before=dict(train_classifier=False, con_weight=1.0),
-        after=dict(train_classifier=True, con_weight=0.1))
-]
-# the classifier has no gradient in stage 1
-model_wrapper_cfg = dict(
-    type='MMDistributedDataParallel', find_unused_parameters=True)

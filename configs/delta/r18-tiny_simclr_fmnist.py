@@ -1,7 +1,7 @@
-# DELTA: CE + attention-weighted distance of the ResNet stages' feature maps
-# to the pre-trained backbone's + L2 on the head (alpha = beta = 0.01, weight
-# decay 0; attention from 10 training batches before training),
-# the built-in Fashion-MNIST demo (SimCLR small ResNet).
+# DELTA of the Fashion-MNIST demo (SimCLR small ResNet-18): CE + attention-
+# weighted distance of the ResNet stages' feature maps to the pre-trained
+# backbone's + L2 on the head (alpha = beta = 0.01, weight decay 0; attention
+# from 10 training batches before training).
 _base_ = ['../baselines/ce_r18-tiny_simclr_fmnist.py']
 
 model = dict(

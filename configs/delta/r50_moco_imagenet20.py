@@ -1,7 +1,7 @@
-# DELTA: CE + attention-weighted distance of the ResNet stages' feature maps
-# to the pre-trained backbone's + L2 on the head (alpha = beta = 0.01, weight
-# decay 0; attention from 10 training batches before training),
-# MoCo v2 ResNet-50 on imagenet20.
+# DELTA of MoCo v2 ResNet-50 on imagenet20: CE + attention-weighted distance of
+# the ResNet stages' feature maps to the pre-trained backbone's + L2 on the
+# head (alpha = beta = 0.01, weight decay 0; attention from 10 training batches
+# before training).
 _base_ = ['../baselines/ce_r50_moco_imagenet20.py']
 
 model = dict(

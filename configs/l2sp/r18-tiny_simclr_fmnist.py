@@ -1,5 +1,6 @@
-# L2-SP: CE + alpha/2 ||w - w0||^2 on the backbone + beta/2 ||w||^2 on the
-# head (alpha = beta = 0.01, weight decay 0), the built-in Fashion-MNIST demo (SimCLR small ResNet).
+# L2-SP of the Fashion-MNIST demo (SimCLR small ResNet-18): CE + alpha/2 ||w -
+# w0||^2 on the backbone + beta/2 ||w||^2 on the head (alpha = beta = 0.01,
+# weight decay 0).
 _base_ = ['../baselines/ce_r18-tiny_simclr_fmnist.py']
 
 model = dict(

@@ -1,5 +1,5 @@
-# L2-SP: CE + alpha/2 ||w - w0||^2 on the backbone + beta/2 ||w||^2 on the
-# head (alpha = beta = 0.01, weight decay 0), MoCo v2 ResNet-50 on inat18.
+# L2-SP of MoCo v2 ResNet-50 on inat18: CE + alpha/2 ||w - w0||^2 on the
+# backbone + beta/2 ||w||^2 on the head (alpha = beta = 0.01, weight decay 0).
 _base_ = ['../baselines/ce_r50_moco_inat18.py']
 
 model = dict(

@@ -1,5 +1,5 @@
-# Noisy-Tune: CE-tuning after perturbing every backbone parameter matrix by
-# U(-0.075, 0.075) * its std (lambda 0.15), MoCo v2 ResNet-50 on dtd.
+# Noisy-Tune of MoCo v2 ResNet-50 on dtd: CE-tuning after perturbing every
+# backbone parameter matrix by U(-0.075, 0.075) * its std (lambda 0.15).
 _base_ = ['../baselines/ce_r50_moco_dtd.py']
 
 custom_hooks = [dict(type='NoisyTuneHook', noise_lambda=0.15)]

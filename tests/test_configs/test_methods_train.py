@@ -51,8 +51,8 @@ def test_method_trains_on_fashion_mnist(method, tiny_fmnist, tmp_path):
 
 
 def _weights(path):
-    return torch.load(path, map_location='cpu',
-                      weights_only=False)['state_dict']
+    return torch.load(
+        path, map_location='cpu', weights_only=False)['state_dict']
 
 
 def test_resume_with_stage_switch_rifle_and_noise(tiny_fmnist, tmp_path):
@@ -72,20 +72,23 @@ train_cfg = dict(max_epochs=3, val_interval=3)
 randomness = dict(seed=0)
 # as tests/test_tools/test_train.py: no random augmentation, the scheduler's
 # `end` pinned, so a 2-epoch run stands in for an interrupted 3-epoch one
-train_dataloader = dict(dataset=dict(pipeline=[dict(type='mmpretrain.PackInputs')]))
+train_dataloader = dict(
+    dataset=dict(pipeline=[dict(type='mmpretrain.PackInputs')]))
 param_scheduler = dict(T_max=3, end=3)
 """)
     whole, parts = str(tmp_path / 'whole'), str(tmp_path / 'parts')
     r = run_python(args=[TRAIN, cfg, '--work-dir', whole], timeout=600)
     assert r.returncode == 0, r.stdout[-3000:]
     assert "epoch 2: head set to {'train_classifier': True" in r.stdout
-    r = run_python(args=[
-        TRAIN, cfg, '--work-dir', parts, '--cfg-options',
-        'train_cfg.max_epochs=2'
-    ], timeout=600)
+    r = run_python(
+        args=[
+            TRAIN, cfg, '--work-dir', parts, '--cfg-options',
+            'train_cfg.max_epochs=2'
+        ],
+        timeout=600)
     assert r.returncode == 0, r.stdout[-3000:]
-    r = run_python(args=[TRAIN, cfg, '--work-dir', parts, '--resume'],
-                   timeout=600)
+    r = run_python(
+        args=[TRAIN, cfg, '--work-dir', parts, '--resume'], timeout=600)
     assert r.returncode == 0, r.stdout[-3000:]
     out = r.stdout
     assert 'resumed epoch: 2' in out

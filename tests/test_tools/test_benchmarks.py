@@ -8,6 +8,10 @@ import pytest
 from ..conftest import ROOT, run_python
 
 
+ROW = (r'^\| (configs/\S+) \| [\d.]+ \| [\d.]+ \| [\d.]+ \| '
+       r'([\d.]+) \| ([\d.]+) \|$')
+
+
 @pytest.mark.parametrize('extra', [[], ['--head-only']])
 def test_step_time_prints_ratios(extra):
     r = run_python(args=[
@@ -15,7 +19,24 @@ def test_step_time_prints_ratios(extra):
         '--img-size', '32', '--steps', '1', '--warmup', '0', *extra
     ])
     assert r.returncode == 0, r.stdout[-3000:]
-    rows = re.findall(r'^\| configs/\S+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| '
-                      r'([\d.]+) \| ([\d.]+) \|$', r.stdout, re.M)
+    rows = re.findall(ROW, r.stdout, re.M)
     assert len(rows) == 2
-    assert rows[0] == ('1.000', '1.000')
+    assert rows[0][1:] == ('1.000', '1.000')
+
+
+def test_step_time_of_every_method():
+    """Every method's demo config, CE-tuning first (Bi-tuning with its two
+    views, DELTA with its reference forward)."""
+    r = run_python(args=[
+        osp.join(ROOT, 'tools/benchmarks/step_time.py'), '--methods',
+        'fmnist', '--batch-size', '6', '--img-size', '28', '--steps', '1',
+        '--warmup', '0'
+    ])
+    assert r.returncode == 0, r.stdout[-3000:]
+    rows = re.findall(ROW, r.stdout, re.M)
+    names = [row[0].split('/')[1] for row in rows]
+    assert names == [
+        'baselines', 'coretune', 'l2sp', 'delta', 'bss', 'rifle', 'mm',
+        'bituning', 'noisytune', 'coin'
+    ]
+    assert rows[0][1:] == ('1.000', '1.000')

@@ -35,9 +35,17 @@ def test_demo_pretrains_once_then_fine_tunes(tiny_fmnist, tmp_path):
         r'load backbone\. in .*simclr_pretrain_\w+/epoch_1\.pth',
         first.stdout)) == 2
 
-    second = run_python(args=args)
+    # other methods from the cached pre-training
+    second = run_python(args=args + ['--methods', 'L2-SP', 'Bi-tuning'])
     assert second.returncode == 0, second.stdout[-3000:]
     assert 'SimCLR pre-training: cached' in second.stdout
+    for method in ('L2-SP', 'Bi-tuning'):
+        assert re.search(rf'\| {method} \| SimCLR .* \| 48 \| [\d.]+ \|',
+                         second.stdout), method
+    assert '| CE-tuning |' not in second.stdout
+
+    bad = run_python(args=args + ['--methods', 'L3-SP'])
+    assert bad.returncode != 0 and "unknown method(s) ['L3-SP']" in bad.stdout
 
 
 def test_prepare_from_gz_folder(tmp_path):

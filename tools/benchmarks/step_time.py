@@ -11,6 +11,9 @@ machine the paired ratio is the steadier of the two).
 
     python tools/benchmarks/step_time.py [--batch-size 32] [--steps 10]
     python tools/benchmarks/step_time.py --configs A.py B.py C.py
+    # every fine-tuning method against CE-tuning on the Fashion-MNIST demo
+    python tools/benchmarks/step_time.py --methods fmnist --img-size 28 \
+        --batch-size 128
     # the heads alone: loss + backward on random encoder features
     python tools/benchmarks/step_time.py --head-only
 """
@@ -33,6 +36,27 @@ from mmctune.utils import register_all_modules  # noqa: E402
 
 DEFAULT = ('configs/baselines/ce_r50_moco_cifar10.py',
            'configs/coretune/r50_moco_cifar10.py')
+# the fine-tuning methods with a config of this name, CE-tuning first
+METHODS = ('baselines/ce', 'baselines/scl', 'coretune', 'l2sp', 'delta', 'bss',
+           'rifle', 'mm', 'bituning', 'noisytune', 'coin')
+METHOD_SETS = {
+    'fmnist': 'r18-tiny_simclr_fmnist.py',
+    'cifar10': 'r50_moco_cifar10.py',
+}
+
+
+def method_configs(name: str) -> list:
+    """Every method's config for ``name`` (``METHOD_SETS``) that exists."""
+    suffix = METHOD_SETS[name]
+    found = []
+    for method in METHODS:
+        if method.startswith('baselines/'):
+            path = f'configs/{method}_{suffix}'
+        else:
+            path = f'configs/{method}/{suffix}'
+        if osp.isfile(osp.join(ROOT, path)):
+            found.append(path)
+    return found
 
 
 def build(path, device):
@@ -43,17 +67,34 @@ def build(path, device):
     # no init_weights(): the values do not change the time
     model = MODELS.build(cfg.model).to(device)
     model.train()
+    for reg in getattr(model, 'regularizers', []):
+        if getattr(reg, 'attention', False):
+            # DELTA's one-off attention (before training) is not a step:
+            # its uniform initial values time the same
+            reg.attention_ready.fill_(True)
     return model, build_optim_wrapper(model, cfg.optim_wrapper)
 
 
-def make_batch(n, size, num_classes, seed=0):
+def make_batch(n, size, num_classes, channels=3, views=1, seed=0):
+    """A collated batch; ``views`` > 1 gives a list of batches (mmpretrain's
+    MultiView + default_collate), as Bi-tuning trains on."""
     g = torch.Generator().manual_seed(seed)
-    imgs = torch.randint(0, 256, (n, 3, size, size), generator=g,
-                         dtype=torch.uint8)
+    imgs = [
+        torch.randint(
+            0, 256, (n, channels, size, size), generator=g, dtype=torch.uint8)
+        for _ in range(views)
+    ]
     labels = torch.randint(0, num_classes, (n, ), generator=g)
     return dict(
-        inputs=list(imgs),
+        inputs=imgs[0] if views == 1 else imgs,
         data_samples=[DataSample().set_gt_label(int(c)) for c in labels])
+
+
+def input_channels(model) -> int:
+    """Channels of the first convolution (1 for the Fashion-MNIST demo)."""
+    conv = next(m for m in model.backbone.modules()
+                if isinstance(m, torch.nn.Conv2d))
+    return conv.in_channels
 
 
 def timed_step(model, optim_wrapper, batch, device):
@@ -81,8 +122,16 @@ def head_step(model, batch):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--configs', nargs='+', default=list(DEFAULT),
-                        help='the first one is the reference of the ratios')
+    parser.add_argument(
+        '--configs',
+        nargs='+',
+        default=list(DEFAULT),
+        help='the first one is the reference of the ratios')
+    parser.add_argument(
+        '--methods',
+        choices=sorted(METHOD_SETS),
+        help='instead of --configs: every fine-tuning method\'s config on '
+        'this setting, CE-tuning first')
     parser.add_argument('--batch-size', type=int, default=32)
     parser.add_argument('--img-size', type=int, default=224)
     parser.add_argument('--steps', type=int, default=10)
@@ -97,16 +146,27 @@ def main(argv=None):
     register_all_modules()
     torch.manual_seed(0)
 
+    if args.methods:
+        args.configs = method_configs(args.methods)
     runs = [build(c, args.device) for c in args.configs]
     num_classes = min(m.head.num_classes for m, _ in runs)
-    batch = make_batch(args.batch_size, args.img_size, num_classes)
+    channels = {input_channels(m) for m, _ in runs}
+    if len(channels) > 1:
+        parser.error(f'the configs take different input channels: '
+                     f'{sorted(channels)}')
+    # the same images and labels for every config (the same seed)
+    batches = [
+        make_batch(args.batch_size, args.img_size, num_classes,
+                   next(iter(channels)), getattr(m, 'num_views', 1))
+        for m, _ in runs
+    ]
     times = [[] for _ in runs]
     for step in range(args.warmup + args.steps):
         order = range(len(runs)) if step % 2 == 0 else reversed(
             range(len(runs)))
         for i in order:
-            t = head_step(runs[i][0], batch) if args.head_only else \
-                timed_step(*runs[i], batch, args.device)
+            t = head_step(runs[i][0], batches[i]) if args.head_only else \
+                timed_step(*runs[i], batches[i], args.device)
             if step >= args.warmup:
                 times[i].append(t)
 

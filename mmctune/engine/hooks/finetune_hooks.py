@@ -39,7 +39,8 @@ class RIFLEHook(Hook):
                  interval: int,
                  end: Optional[int] = None,
                  module: str = 'head.fc',
-                 init_cfg: dict = dict(type='Normal', layer='Linear', std=0.01),
+                 init_cfg: dict = dict(
+                     type='Normal', layer='Linear', std=0.01),
                  seed: Optional[int] = None):
         if interval < 1:
             raise ValueError(f'RIFLEHook: interval must be >= 1, got '
@@ -61,8 +62,9 @@ class RIFLEHook(Hook):
         layer = _get(_unwrap(runner.model), self.module)
         seed = (self.seed if self.seed is not None else runner.seed) or 0
         params = list(layer.parameters())
-        devices = sorted({p.device.index for p in params
-                          if p.device.type == 'cuda'})
+        devices = sorted(
+            {p.device.index
+             for p in params if p.device.type == 'cuda'})
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed + epoch)
             initialize(layer, self.init_cfg)
@@ -148,9 +150,8 @@ class DELTAAttentionHook(Hook):
     def before_train(self, runner) -> None:
         model = _unwrap(runner.model)
         regs = [
-            reg for reg in getattr(model, 'regularizers', [])
-            if getattr(reg, 'attention', False)
-            and not bool(reg.attention_ready)
+            reg for reg in getattr(model, 'regularizers', []) if
+            getattr(reg, 'attention', False) and not bool(reg.attention_ready)
         ]
         if not regs:
             return

@@ -83,11 +83,9 @@ class StageSwitchHook(Hook):
         stage = self.before if runner.epoch < self._switch(runner) \
             else self.after
         target = _get(_unwrap(runner.model), self.module)
-        changed = {k: v for k, v in stage.items()
-                   if getattr(target, k) != v}
+        changed = {k: v for k, v in stage.items() if getattr(target, k) != v}
         for key, value in changed.items():
             setattr(target, key, value)
         if changed:
             runner.logger.info(f'epoch {runner.epoch}: {self.module} set to '
                                f'{changed}')
-

@@ -59,6 +59,7 @@ class BiTuningClassifier(ImageClassifier):
         **kwargs: ``backbone``, ``neck``, ``head``... of ``ImageClassifier``
             (the head needs an ``fc`` layer, e.g. ``LinearClsHead``).
     """
+    num_views = 2  # training inputs per image
 
     def __init__(self,
                  *args,
@@ -76,8 +77,8 @@ class BiTuningClassifier(ImageClassifier):
         # two views: a pre-processor that takes a list of batches
         if data_preprocessor is None or isinstance(data_preprocessor, dict):
             data_preprocessor = dict(data_preprocessor or {})
-            data_preprocessor.setdefault(
-                'type', 'mmpretrain.SelfSupDataPreprocessor')
+            data_preprocessor.setdefault('type',
+                                         'mmpretrain.SelfSupDataPreprocessor')
             data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(*args, data_preprocessor=data_preprocessor, **kwargs)
         if not hasattr(self.head, 'fc'):
@@ -111,14 +112,14 @@ class BiTuningClassifier(ImageClassifier):
                 dim=2))
         self.register_buffer(
             'queue_z',
-            F.normalize(
-                torch.randn(num_classes, queue_size, proj_dim), dim=2))
+            F.normalize(torch.randn(num_classes, queue_size, proj_dim), dim=2))
         self.register_buffer('queue_ptr',
                              torch.zeros(num_classes, dtype=torch.long))
 
     def _projector_dim(self) -> int:
-        linears = [m for m in self.projector.modules()
-                   if isinstance(m, nn.Linear)]
+        linears = [
+            m for m in self.projector.modules() if isinstance(m, nn.Linear)
+        ]
         return linears[-1].out_features
 
     def init_weights(self):
@@ -130,7 +131,6 @@ class BiTuningClassifier(ImageClassifier):
         if self.with_neck:
             fn(self.neck, self.key_neck, *args)
         fn(self.projector, self.key_projector, *args)
-
 
     @torch.no_grad()
     def _keys(self, inputs: torch.Tensor):
@@ -177,8 +177,9 @@ class BiTuningClassifier(ImageClassifier):
         for name, logits in (('loss_con_z', logits_z), ('loss_con_y',
                                                         logits_y)):
             log_p = F.log_softmax(logits / self.temperature, dim=1)
-            losses[name] = self.loss_weight * -log_p[:, :k + 1].mean(1).sum(
-            ) / len(labels)
+            # target uniform over the current key and the own-class queue
+            target_log_p = log_p[:, :k + 1].mean(dim=1)
+            losses[name] = -self.loss_weight * target_log_p.mean()
 
         self._enqueue(h_key, z_key, labels)
         return losses

@@ -51,8 +51,9 @@ class RegularizedClassifier(ImageClassifier):
         for reg in self.regularizers:
             if hasattr(reg, 'setup'):
                 reg.setup(self)
-            self._layers += [n for n in reg.layers(self)
-                             if n not in self._layers]
+            self._layers += [
+                n for n in reg.layers(self) if n not in self._layers
+            ]
 
     def init_weights(self):
         super().init_weights()

@@ -8,43 +8,29 @@ import pytest
 import torch
 from mmengine.runner import EpochBasedTrainLoop
 
-from mmctune.engine.hooks import (DELTAAttentionHook, NoisyTuneHook,
-                                  RIFLEHook, StageSwitchHook)
-from mmctune.registry import MODELS
-from mmctune.utils import register_all_modules
+from mmctune.engine.hooks import (DELTAAttentionHook, NoisyTuneHook, RIFLEHook,
+                                  StageSwitchHook)
 
-register_all_modules()
+from ...conftest import tiny_classifier
 
 
 def model(head='ContrastiveClsHead', **head_kwargs):
-    torch.manual_seed(0)
-    m = MODELS.build(
-        dict(
-            type='mmpretrain.ImageClassifier',
-            data_preprocessor=dict(type='mmpretrain.ClsDataPreprocessor'),
-            backbone=dict(
-                type='mmpretrain.ResNet_CIFAR',
-                depth=18,
-                in_channels=1,
-                stem_channels=4,
-                base_channels=4),
-            neck=dict(type='mmpretrain.GlobalAveragePooling'),
-            head=dict(
-                type=head,
-                num_classes=3,
-                in_channels=32,
-                loss=dict(type='mmpretrain.CrossEntropyLoss'),
-                **head_kwargs)))
-    m.init_weights()
-    return m
+    return tiny_classifier(
+        data_preprocessor=dict(type='mmpretrain.ClsDataPreprocessor'),
+        head=dict(type=head, **head_kwargs))
 
 
 def runner(m, epoch=0, max_epochs=10, it=0, seed=3):
     optimizer = torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.9)
     train_loop = object.__new__(EpochBasedTrainLoop)
     return SimpleNamespace(
-        model=m, epoch=epoch, iter=it, max_epochs=max_epochs, seed=seed,
-        train_loop=train_loop, logger=logging.getLogger('test'),
+        model=m,
+        epoch=epoch,
+        iter=it,
+        max_epochs=max_epochs,
+        seed=seed,
+        train_loop=train_loop,
+        logger=logging.getLogger('test'),
         optim_wrapper=SimpleNamespace(optimizer=optimizer))
 
 
@@ -58,9 +44,13 @@ COIN = dict(
 def test_coin_stage_depends_on_the_epoch_alone(epoch, stage):
     """Whatever the epoch a run starts (or resumes) at, the head is in the
     stage of that epoch: switch at round(0.7 * 10) = 7."""
-    m = model(con_loss=dict(type='SupConLoss', temperature=0.3),
-              projector=dict(type='MLPProjector', in_channels=32,
-                             hid_channels=8, out_channels=4))
+    m = model(
+        con_loss=dict(type='SupConLoss', temperature=0.3),
+        projector=dict(
+            type='MLPProjector',
+            in_channels=32,
+            hid_channels=8,
+            out_channels=4))
     hook = StageSwitchHook(**COIN)
     r = runner(m, epoch=epoch)
     hook.before_train(r)
@@ -83,8 +73,8 @@ def test_stage_switch_refuses_bad_settings():
         StageSwitchHook(before={}, after={})
     with pytest.raises(ValueError, match='same attributes'):
         StageSwitchHook(before=dict(a=1), after=dict(b=1), switch_epoch=1)
-    hook = StageSwitchHook(before=dict(no_such=1), after=dict(no_such=2),
-                           switch_epoch=1)
+    hook = StageSwitchHook(
+        before=dict(no_such=1), after=dict(no_such=2), switch_epoch=1)
     with pytest.raises(AttributeError, match='no_such'):
         hook.before_train(runner(model()))
 
@@ -131,8 +121,7 @@ def test_rifle_draws_the_same_weights_for_the_same_epoch():
 
 def test_noisy_tune_perturbs_with_the_documented_scale():
     m = model()
-    before = {k: p.detach().clone()
-              for k, p in m.backbone.named_parameters()}
+    before = {k: p.detach().clone() for k, p in m.backbone.named_parameters()}
     head_before = m.head.fc.weight.detach().clone()
     lam = 0.15
     NoisyTuneHook(noise_lambda=lam).before_train(runner(m))
@@ -162,32 +151,20 @@ def test_noisy_tune_is_skipped_on_resume_and_same_on_every_rank():
     NoisyTuneHook().before_train(runner(a))
     torch.manual_seed(2)  # another rank's global RNG
     NoisyTuneHook().before_train(runner(b))
-    torch.testing.assert_close(a.backbone.conv1.weight, b.backbone.conv1.weight)
+    torch.testing.assert_close(a.backbone.conv1.weight,
+                               b.backbone.conv1.weight)
 
 
 def test_delta_attention_hook_computes_once():
     from mmpretrain.structures import DataSample
-    m = MODELS.build(
-        dict(
-            type='RegularizedClassifier',
-            backbone=dict(
-                type='mmpretrain.ResNet_CIFAR',
-                depth=18,
-                in_channels=1,
-                stem_channels=4,
-                base_channels=4),
-            neck=dict(type='mmpretrain.GlobalAveragePooling'),
-            head=dict(
-                type='mmpretrain.LinearClsHead',
-                num_classes=3,
-                in_channels=32,
-                loss=dict(type='mmpretrain.CrossEntropyLoss')),
-            regularizers=[dict(type='DELTARegularizer')]))
-    m.init_weights()
+    m = tiny_classifier(
+        'RegularizedClassifier', regularizers=[dict(type='DELTARegularizer')])
     loader = [
         dict(
-            inputs=[torch.randint(0, 255, (1, 8, 8), dtype=torch.uint8)
-                    for _ in range(6)],
+            inputs=[
+                torch.randint(0, 255, (1, 8, 8), dtype=torch.uint8)
+                for _ in range(6)
+            ],
             data_samples=[DataSample().set_gt_label(i % 3) for i in range(6)])
         for _ in range(3)
     ]

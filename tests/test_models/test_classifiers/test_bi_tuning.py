@@ -6,38 +6,19 @@ import torch
 import torch.nn.functional as F
 from mmpretrain.structures import DataSample
 
-from mmctune.registry import MODELS
-from mmctune.utils import register_all_modules
 
-register_all_modules()
+from ...conftest import tiny_classifier
 
 
 def tiny(**kwargs):
-    torch.manual_seed(0)
     cfg = dict(
-        type='BiTuningClassifier',
-        backbone=dict(
-            type='mmpretrain.ResNet_CIFAR',
-            depth=18,
-            in_channels=1,
-            stem_channels=4,
-            base_channels=4,
-            out_indices=(3, )),
-        neck=dict(type='mmpretrain.GlobalAveragePooling'),
-        head=dict(
-            type='mmpretrain.LinearClsHead',
-            num_classes=3,
-            in_channels=32,
-            loss=dict(type='mmpretrain.CrossEntropyLoss')),
         projector=dict(
             type='MLPProjector', in_channels=32, out_channels=8,
             num_layers=1),
         queue_size=4,
         temperature=0.5)
     cfg.update(kwargs)
-    model = MODELS.build(cfg)
-    model.init_weights()
-    return model
+    return tiny_classifier('BiTuningClassifier', **cfg)
 
 
 def views(labels, seed=0):
@@ -72,9 +53,11 @@ def test_losses_equal_a_loop_over_samples():
     for i, c in enumerate(labels.tolist()):
         others = [o for o in range(3) if o != c]
         lz = [z[i] @ zk[i]] + [z[i] @ qz[c, j] for j in range(k)] + [
-            z[i] @ qz[o, j] for o in others for j in range(k)]
+            z[i] @ qz[o, j] for o in others for j in range(k)
+        ]
         ly = [hn[i] @ w[c]] + [qh[c, j] @ w[c] for j in range(k)] + [
-            qh[o, j] @ w[c] for o in others for j in range(k)]
+            qh[o, j] @ w[c] for o in others for j in range(k)
+        ]
         for logits, acc in ((lz, 'z'), (ly, 'y')):
             log_p = F.log_softmax(torch.stack(logits) / t, dim=0)
             term = -log_p[:k + 1].mean()
@@ -92,8 +75,7 @@ def test_losses_equal_a_loop_over_samples():
 def test_queues_hold_only_their_class():
     model = tiny(momentum=1.0)
     seen = {c: [] for c in range(3)}
-    for step, labels in enumerate(
-        [[0, 1, 0, 0], [2, 0, 0, 1], [0, 0, 0, 2]]):
+    for step, labels in enumerate([[0, 1, 0, 0], [2, 0, 0, 1], [0, 0, 0, 2]]):
         labels = torch.tensor(labels)
         (xq, xk), samples = views(labels, seed=step)
         hk, zk = keys(model, xk)

@@ -8,8 +8,8 @@ from mmctune.models.losses import BSSLoss, TripletLoss
 
 
 def _orthonormal(n, k, gen):
-    q, _ = torch.linalg.qr(torch.randn(n, k, generator=gen,
-                                       dtype=torch.float64))
+    q, _ = torch.linalg.qr(
+        torch.randn(n, k, generator=gen, dtype=torch.float64))
     return q
 
 
@@ -19,8 +19,8 @@ def test_bss_is_the_smallest_squared_singular_values(k):
     sigma = torch.tensor([5.0, 3.0, 2.0, 0.5, 0.25], dtype=torch.float64)
     # a batch of 5 features of 12 dimensions with exactly these singular
     # values
-    z = _orthonormal(5, 5, gen) @ torch.diag(sigma) @ _orthonormal(
-        12, 5, gen).T
+    z = _orthonormal(5, 5, gen) @ torch.diag(sigma) @ _orthonormal(12, 5,
+                                                                   gen).T
     loss = BSSLoss(k=k, loss_weight=1.0)(z)
     expected = sorted(sigma.tolist())[:k]
     assert loss.item() == pytest.approx(sum(s * s for s in expected))

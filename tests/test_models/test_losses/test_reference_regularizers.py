@@ -5,34 +5,13 @@ import torch
 from mmpretrain.structures import DataSample
 
 from mmctune.models.losses import reference_regularizers
-from mmctune.registry import MODELS
-from mmctune.utils import register_all_modules
 
-register_all_modules()
+from ...conftest import tiny_classifier
 
 
 def tiny(regularizers, **kwargs):
-    torch.manual_seed(0)
-    model = MODELS.build(
-        dict(
-            type='RegularizedClassifier',
-            backbone=dict(
-                type='mmpretrain.ResNet_CIFAR',
-                depth=18,
-                in_channels=1,
-                stem_channels=4,
-                base_channels=4,
-                out_indices=(3, )),
-            neck=dict(type='mmpretrain.GlobalAveragePooling'),
-            head=dict(
-                type='mmpretrain.LinearClsHead',
-                num_classes=3,
-                in_channels=32,
-                loss=dict(type='mmpretrain.CrossEntropyLoss')),
-            regularizers=regularizers,
-            **kwargs))
-    model.init_weights()
-    return model
+    return tiny_classifier(
+        'RegularizedClassifier', regularizers=regularizers, **kwargs)
 
 
 def batch(n=6, seed=0):
@@ -75,8 +54,8 @@ def test_reference_is_off_the_optimizer_and_in_the_checkpoint():
     model = tiny([dict(type='L2SPRegularizer')])
     params = {id(p) for p in model.parameters()}
     assert all(id(b) not in params for b in model.reference.buffers())
-    assert not any(n.startswith('reference.')
-                   for n, _ in model.named_parameters())
+    assert not any(
+        n.startswith('reference.') for n, _ in model.named_parameters())
     keys = model.state_dict().keys()
     assert 'reference.conv1.weight' in keys
     # the snapshot equals the initialised backbone, and stays in eval mode
@@ -177,6 +156,7 @@ def test_delta_attention_favours_the_channel_the_classifier_needs():
         out = out * 0.01
         out[:, 5] = (y.float()[:, None, None] - 1) * 10
         return out
+
     model.reference.layer4.register_forward_hook(plant)
     reg.compute_attention(model, [(x, y)])
     att = reg.attention_weights()[0]
