@@ -129,6 +129,10 @@ class ContrastiveClsHead(LinearClsHead):
             losses = self._get_loss(self.fc(z), data_samples, **kwargs)
         if (self.miner is None and self.con_loss is None
                 and not self.feature_losses):
+            if not losses:
+                raise ValueError('ContrastiveClsHead: train_classifier=False '
+                                 'without con_loss or feature_losses leaves '
+                                 'nothing to train')
             return losses
 
         if self.gather_distributed:

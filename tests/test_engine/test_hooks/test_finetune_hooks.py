@@ -68,6 +68,15 @@ def test_coin_stage_depends_on_the_epoch_alone(epoch, stage):
     assert (m.head.fc.weight.grad is None) == (stage == 1)
 
 
+def test_a_head_with_nothing_to_train_is_an_error():
+    from mmpretrain.structures import DataSample
+    m = model(train_classifier=False)
+    with pytest.raises(ValueError, match='nothing to train'):
+        m.loss(
+            torch.randn(3, 1, 8, 8),
+            [DataSample().set_gt_label(i) for i in range(3)])
+
+
 def test_stage_switch_refuses_bad_settings():
     with pytest.raises(ValueError, match='exactly one'):
         StageSwitchHook(before={}, after={})
