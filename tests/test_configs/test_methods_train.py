@@ -60,7 +60,7 @@ def test_resume_with_stage_switch_rifle_and_noise(tiny_fmnist, tmp_path):
         tmp_path / 'cfg.py',
         tiny_fmnist,
         base='configs/coin/r18-tiny_simclr_fmnist.py',
-        extra="""
+        extra=f"""
 custom_hooks = [
     dict(type='StageSwitchHook', switch_epoch=2,
          before=dict(train_classifier=False, con_weight=1.0),
@@ -73,7 +73,9 @@ randomness = dict(seed=0)
 # as tests/test_tools/test_train.py: no random augmentation, the scheduler's
 # `end` pinned, so a 2-epoch run stands in for an interrupted 3-epoch one
 train_dataloader = dict(
-    dataset=dict(pipeline=[dict(type='mmpretrain.PackInputs')]))
+    batch_size=16,
+    dataset=dict(data_root={tiny_fmnist!r}, indices=None,
+                 pipeline=[dict(type='mmpretrain.PackInputs')]))
 param_scheduler = dict(T_max=3, end=3)
 """)
     whole, parts = str(tmp_path / 'whole'), str(tmp_path / 'parts')
