@@ -11,10 +11,12 @@
    ``configs/coretune/r18-tiny_simclr_fmnist.py``), each from the same
    pre-trained backbone, then top-1 of each on the 10,000 test images,
    side by side. ``--methods`` picks other fine-tuning methods (``all``:
-   every method with a Fashion-MNIST config).
+   every method with a Fashion-MNIST config). The adversarial ones (AT-CE,
+   AT-Core) also print their accuracy under PGD-10 attacks.
 
     python tools/demo.py   # about 9 minutes on 2 CPU cores (6 once cached)
     python tools/demo.py --methods all
+    python tools/demo.py --methods AT-CE AT-Core
 
 The ``--pretrain-images``/``--labelled``/``--test-images`` options shrink the
 run (the tests use them).
@@ -48,6 +50,9 @@ FINETUNE_CFGS = {
     'Bi-tuning': ('configs/bituning/r18-tiny_simclr_fmnist.py', 'bituning'),
     'Noisy-Tune': ('configs/noisytune/r18-tiny_simclr_fmnist.py', 'noisytune'),
     'COIN': ('configs/coin/r18-tiny_simclr_fmnist.py', 'coin'),
+    # adversarial fine-tuning: also tested under PGD-10 attacks
+    'AT-CE': ('configs/adv/at-ce_r18-tiny_simclr_fmnist.py', 'at-ce'),
+    'AT-Core': ('configs/adv/at-core_r18-tiny_simclr_fmnist.py', 'at-core'),
 }
 DEFAULT_METHODS = ('CE-tuning', 'Core-tuning')
 
@@ -166,7 +171,7 @@ def finetune(args, pretrained, method):
     runner = Runner.from_cfg(cfg)
     runner.train()
     metrics = runner.test()
-    return metrics['accuracy/top1'], labelled
+    return metrics, labelled, len(runner.test_dataloader.dataset)
 
 
 def main(argv=None):
@@ -178,16 +183,42 @@ def main(argv=None):
         method: finetune(args, pretrained, method)
         for method in args.methods
     }
-    n_test = args.test_images or '10,000'
     minutes = (time.time() - start) / 60
     rows = ''.join(f'| {method} | SimCLR (unlabelled train images) | '
-                   f'{labelled:,} | {top1:.2f} |\n'
-                   for method, (top1, labelled) in results.items())
+                   f'{labelled:,} | {n_test:,} | '
+                   f"{metrics['accuracy/top1']:.2f} |\n"
+                   for method, (metrics, labelled, n_test) in results.items())
     print('\nmmctune demo: Fashion-MNIST, small ResNet-18, CPU\n'
-          '| method | pre-training | labelled images | test top-1 (%) |\n'
-          f'|---|---|---|---|\n{rows}'
-          f'(top-1 on {n_test} test images; {minutes:.1f} min)')
-    return {method: top1 for method, (top1, _) in results.items()}
+          '| method | pre-training | labelled images | test images | '
+          'test top-1 (%) |\n'
+          f'|---|---|---|---|---|\n{rows}{robust_table(results)}'
+          f'({minutes:.1f} min)')
+    return {
+        method: metrics['accuracy/top1']
+        for method, (metrics, _, _) in results.items()
+    }
+
+
+def robust_table(results):
+    """Clean and PGD-10 top-1 of the adversarially trained methods (the
+    Core-tuning paper's Table 9 columns), or '' without any."""
+    robust = {
+        m: r[0]
+        for m, r in results.items() if any('pgd' in k for k in r[0])
+    }
+    if not robust:
+        return ''
+    attacks = [
+        k[:-len('/accuracy/top1')] for k in next(iter(robust.values()))
+        if k.endswith('/accuracy/top1')
+    ]
+    rows = ''.join(f'| {m} | {metrics["accuracy/top1"]:.2f} | ' +
+                   ' | '.join(f'{metrics[a + "/accuracy/top1"]:.2f}'
+                              for a in attacks) + ' |\n'
+                   for m, metrics in robust.items())
+    return ('\nrobust top-1 (%) under PGD-10, test images as above\n'
+            f'| method | clean | {" | ".join(attacks)} |\n'
+            f'|---|---|{"---|" * len(attacks)}\n{rows}')
 
 
 if __name__ == '__main__':

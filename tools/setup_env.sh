@@ -24,6 +24,9 @@ pip_install() {
 echo "[setup] installing the pinned CPU stack (requirements/lock-cpu.txt)"
 pip_install -r requirements/lock-cpu.txt
 pip_install --no-deps --no-build-isolation -e .
+# the reference PGD of the attack tests; --no-deps: its metadata pins
+# requests~=2.25.1 (its own imports need only torch, scipy, tqdm, installed)
+pip_install --no-deps torchattacks==3.5.1
 (cd /tmp && "$OLDPWD/.venv/bin/python" -c \
     "import mmctune; print('[setup] mmctune', mmctune.__version__, 'from', mmctune.__path__[0])")
 

@@ -19,30 +19,45 @@ def test_demo_pretrains_once_then_fine_tunes(tiny_fmnist, tmp_path):
     args = [
         DEMO, '--data-root', tiny_fmnist, '--work-dir',
         str(tmp_path), '--pretrain-images', '64', '--labelled', '48',
-        '--test-images', '32', '--pretrain-epochs', '1',
-        '--finetune-epochs', '1', '--batch-size', '16'
+        '--test-images', '32', '--pretrain-epochs', '1', '--finetune-epochs',
+        '1', '--batch-size', '16'
     ]
     first = run_python(args=args)
     assert first.returncode == 0, first.stdout[-3000:]
     assert 'SimCLR pre-training on 64 unlabelled' in first.stdout
     for method in ('CE-tuning', 'Core-tuning'):
-        row = re.search(rf'\| {method} \| SimCLR .* \| 48 \| ([\d.]+) \|',
-                        first.stdout)
+        row = re.search(
+            rf'\| {method} \| SimCLR .* \| 48 \| 32 \| ([\d.]+) \|',
+            first.stdout)
         assert row and 0 <= float(row.group(1)) <= 100, method
     assert 'loss_con' in first.stdout and 'loss_mix' in first.stdout
     # both fine-tunings started from the pre-trained backbone
-    assert len(re.findall(
-        r'load backbone\. in .*simclr_pretrain_\w+/epoch_1\.pth',
-        first.stdout)) == 2
+    assert len(
+        re.findall(r'load backbone\. in .*simclr_pretrain_\w+/epoch_1\.pth',
+                   first.stdout)) == 2
 
     # other methods from the cached pre-training
-    second = run_python(args=args + ['--methods', 'L2-SP', 'Bi-tuning'])
+    second = run_python(args=args +
+                        ['--methods', 'L2-SP', 'Bi-tuning', 'AT-Core'])
     assert second.returncode == 0, second.stdout[-3000:]
     assert 'SimCLR pre-training: cached' in second.stdout
-    for method in ('L2-SP', 'Bi-tuning'):
-        assert re.search(rf'\| {method} \| SimCLR .* \| 48 \| [\d.]+ \|',
+    for method in ('L2-SP', 'Bi-tuning', 'AT-Core'):
+        assert re.search(rf'\| {method} \| SimCLR .* \| 48 \| 32 \| [\d.]+ \|',
                          second.stdout), method
     assert '| CE-tuning |' not in second.stdout
+    # the adversarially trained method's clean and PGD-10 top-1
+    header = re.search(r'\| method \| clean \| (.*) \|\n', second.stdout)
+    assert header and header.group(1).split(' | ') == [
+        'pgd10-l2-0.5', 'pgd10-l2-1.5', 'pgd10-l2-2.5', 'pgd10-linf-2/255',
+        'pgd10-linf-4/255', 'pgd10-linf-8/255'
+    ]
+    row = re.search(r'\| AT-Core \| ([\d.]+) \| (.*) \|\n', second.stdout)
+    assert row, second.stdout[-2000:]
+    clean, robust = float(
+        row.group(1)), [float(v) for v in row.group(2).split(' | ')]
+    assert len(robust) == 6 and all(r <= clean for r in robust)
+    assert not re.search(r'\| (L2-SP|Bi-tuning) \| [\d.]+ \| [\d.]+ \|',
+                         second.stdout)
 
     bad = run_python(args=args + ['--methods', 'L3-SP'])
     assert bad.returncode != 0 and "unknown method(s) ['L3-SP']" in bad.stdout
@@ -64,7 +79,8 @@ def test_prepare_from_gz_folder(tmp_path):
 
 
 def test_prepare_says_how_to_get_the_data(tmp_path):
-    with pytest.raises(FileNotFoundError, match='apt-get install '
-                       'dataset-fashion-mnist'):
+    with pytest.raises(
+            FileNotFoundError, match='apt-get install '
+            'dataset-fashion-mnist'):
         prepare(str(tmp_path / 'out'), src=str(tmp_path / 'nothing'))
     assert not os.listdir(tmp_path)

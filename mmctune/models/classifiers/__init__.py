@@ -1,4 +1,7 @@
+from .adversarial import AdversarialClassifier
 from .bi_tuning import BiTuningClassifier
 from .regularized import RegularizedClassifier
 
-__all__ = ['RegularizedClassifier', 'BiTuningClassifier']
+__all__ = [
+    'AdversarialClassifier', 'RegularizedClassifier', 'BiTuningClassifier'
+]

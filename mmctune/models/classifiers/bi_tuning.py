@@ -9,6 +9,7 @@ from mmpretrain.structures import DataSample
 
 from mmctune.registry import MODELS
 from ..utils.frozen import copy_weights, frozen_copy, momentum_update
+from .utils import preprocessor_cfg
 
 
 @MODELS.register_module()
@@ -75,10 +76,9 @@ class BiTuningClassifier(ImageClassifier):
             raise ValueError('BiTuningClassifier does not take batch '
                              'augments (train_cfg.augments)')
         # two views: a pre-processor that takes a list of batches
-        if data_preprocessor is None or isinstance(data_preprocessor, dict):
-            data_preprocessor = dict(data_preprocessor or {})
-            data_preprocessor.setdefault('type',
-                                         'mmpretrain.SelfSupDataPreprocessor')
+        data_preprocessor = preprocessor_cfg(
+            data_preprocessor, 'mmpretrain.SelfSupDataPreprocessor')
+        if isinstance(data_preprocessor, dict):
             data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(*args, data_preprocessor=data_preprocessor, **kwargs)
         if not hasattr(self.head, 'fc'):

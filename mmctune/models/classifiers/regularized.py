@@ -8,6 +8,7 @@ from mmpretrain.structures import DataSample
 from mmctune.registry import MODELS
 from ..utils.capture import capture_outputs
 from ..utils.frozen import copy_weights, frozen_copy
+from .utils import preprocessor_cfg
 
 
 @MODELS.register_module()
@@ -33,12 +34,10 @@ class RegularizedClassifier(ImageClassifier):
                  regularizers: Sequence[dict] = (),
                  data_preprocessor: Optional[dict] = None,
                  **kwargs):
-        if data_preprocessor is None or isinstance(data_preprocessor, dict):
-            # mmpretrain's default, named from the mmctune scope
-            data_preprocessor = dict(data_preprocessor or {})
-            data_preprocessor.setdefault('type',
-                                         'mmpretrain.ClsDataPreprocessor')
-        super().__init__(*args, data_preprocessor=data_preprocessor, **kwargs)
+        super().__init__(
+            *args,
+            data_preprocessor=preprocessor_cfg(data_preprocessor),
+            **kwargs)
         if not regularizers:
             raise ValueError('RegularizedClassifier needs `regularizers`; '
                              'use mmpretrain.ImageClassifier without them')

@@ -1,3 +1,4 @@
+from .attacks import PGDAttack, bn_stats_kept
 from .capture import capture_outputs
 from .dist import gather_with_grad
 from .frozen import copy_weights, frozen_copy, momentum_update
@@ -9,5 +10,5 @@ __all__ = [
     'Pretrained', 'CheckpointMismatchError', 'extract_state_dict',
     'load_state_dict_strict', 'HardnessDirectedMixup', 'ManifoldMixup',
     'gather_with_grad', 'frozen_copy', 'copy_weights', 'momentum_update',
-    'capture_outputs'
+    'capture_outputs', 'PGDAttack', 'bn_stats_kept'
 ]

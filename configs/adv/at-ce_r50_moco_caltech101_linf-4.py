@@ -1,0 +1,8 @@
+# AT-CE (the Core-tuning paper's §5.4, Table 9): CE-tuning of MoCo v2 ResNet-50
+# on caltech101 (../baselines/ce_r50_moco_caltech101.py), each step on the
+# clean batch plus its PGD-10 adversarial images (linf eps=4/255); tested clean
+# and under PGD-10 at every budget of ../_base_/adv/pgd10.py.
+_base_ = ['../baselines/ce_r50_moco_caltech101.py', '../_base_/adv/pgd10.py']
+
+model = dict(type='AdversarialClassifier', attack={{_base_.pgd10_linf_4}})
+test_cfg = dict(type='RobustTestLoop', attacks={{_base_.robust_attacks}})

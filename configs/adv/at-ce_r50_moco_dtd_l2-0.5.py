@@ -1,0 +1,8 @@
+# AT-CE (the Core-tuning paper's §5.4, Table 9): CE-tuning of MoCo v2 ResNet-50
+# on dtd (../baselines/ce_r50_moco_dtd.py), each step on the clean batch plus
+# its PGD-10 adversarial images (l2 eps=0.5); tested clean and under PGD-10 at
+# every budget of ../_base_/adv/pgd10.py.
+_base_ = ['../baselines/ce_r50_moco_dtd.py', '../_base_/adv/pgd10.py']
+
+model = dict(type='AdversarialClassifier', attack={{_base_.pgd10_l2_0_5}})
+test_cfg = dict(type='RobustTestLoop', attacks={{_base_.robust_attacks}})
