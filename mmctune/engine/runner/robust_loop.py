@@ -17,7 +17,13 @@ class _RobustEval:
     pass over the data; each batch is predicted clean and under each attack,
     each into its own copy of the evaluator."""
 
-    def _setup(self, attacks: Sequence[Union[dict, object]]) -> None:
+    def __init__(self,
+                 runner,
+                 dataloader: Union[DataLoader, Dict],
+                 evaluator: Union[Evaluator, Dict, List],
+                 attacks: Sequence[dict],
+                 fp16: bool = False):
+        super().__init__(runner, dataloader, evaluator, fp16)
         if not attacks:
             raise ValueError(
                 f'{type(self).__name__} needs at least one attack, e.g. '
@@ -132,29 +138,11 @@ class RobustValLoop(_RobustEval, ValLoop):
             norm='l2', eps=0.5, steps=10), ...]``. ``bn_mode`` must be
             ``'eval'``.
     """
-
-    def __init__(self,
-                 runner,
-                 dataloader: Union[DataLoader, Dict],
-                 evaluator: Union[Evaluator, Dict, List],
-                 attacks: Sequence[dict],
-                 fp16: bool = False):
-        super().__init__(runner, dataloader, evaluator, fp16)
-        self.hook_prefix = 'val'
-        self._setup(attacks)
+    hook_prefix = 'val'
 
 
 @LOOPS.register_module()
 class RobustTestLoop(_RobustEval, TestLoop):
     """:class:`RobustValLoop` as the test loop (``test_cfg``), e.g. for
     ``tools/test.py CONFIG CHECKPOINT``."""
-
-    def __init__(self,
-                 runner,
-                 dataloader: Union[DataLoader, Dict],
-                 evaluator: Union[Evaluator, Dict, List],
-                 attacks: Sequence[dict],
-                 fp16: bool = False):
-        super().__init__(runner, dataloader, evaluator, fp16)
-        self.hook_prefix = 'test'
-        self._setup(attacks)
+    hook_prefix = 'test'
