@@ -16,6 +16,13 @@ machine the paired ratio is the steadier of the two).
         --batch-size 128
     # the heads alone: loss + backward on random encoder features
     python tools/benchmarks/step_time.py --head-only
+    # segmentation: DeepLabV3 with and without the contrastive regulariser
+    python tools/benchmarks/step_time.py --methods seg --img-size 257 \
+        --batch-size 4
+
+Segmentation configs (an mmseg ``EncoderDecoder``) train on masks of a
+background and one square object of a random class per image; their data
+preprocessor pads to ``--img-size`` instead of the config's crop.
 """
 import argparse
 import os.path as osp
@@ -44,9 +51,15 @@ METHOD_SETS = {
     'cifar10': 'r50_moco_cifar10.py',
 }
 
+SEG_CONFIGS = ('configs/seg/deeplabv3_r50_moco_ce_voc12aug.py',
+               'configs/seg/deeplabv3_r50_moco_coretune_voc12aug.py')
+
 
 def method_configs(name: str) -> list:
-    """Every method's config for ``name`` (``METHOD_SETS``) that exists."""
+    """Every method's config for ``name`` (``METHOD_SETS``, or ``seg``)
+    that exists."""
+    if name == 'seg':
+        return list(SEG_CONFIGS)
     suffix = METHOD_SETS[name]
     found = []
     for method in METHODS:
@@ -59,11 +72,18 @@ def method_configs(name: str) -> list:
     return found
 
 
-def build(path, device):
+def is_segmentor(model) -> bool:
+    return hasattr(model, 'decode_head')
+
+
+def build(path, device, img_size=None):
     cfg = Config.fromfile(path if osp.isabs(path) else osp.join(ROOT, path))
     cfg.model.backbone.init_cfg = None  # weights do not change the time
     if 'data_preprocessor' not in cfg.model:
         cfg.model.data_preprocessor = cfg.data_preprocessor
+    if 'decode_head' in cfg.model and img_size:
+        # pad to the benchmark's images, not the config's crop
+        cfg.model.data_preprocessor.size = (img_size, img_size)
     # no init_weights(): the values do not change the time
     model = MODELS.build(cfg.model).to(device)
     model.train()
@@ -88,6 +108,27 @@ def make_batch(n, size, num_classes, channels=3, views=1, seed=0):
     return dict(
         inputs=imgs[0] if views == 1 else imgs,
         data_samples=[DataSample().set_gt_label(int(c)) for c in labels])
+
+
+def make_seg_batch(n, size, num_classes, channels=3, seed=0):
+    """A collated segmentation batch: per image, background (0) and one
+    centred square (40% of the pixels) of a random class."""
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    g = torch.Generator().manual_seed(seed)
+    imgs = torch.randint(
+        0, 256, (n, channels, size, size), generator=g, dtype=torch.uint8)
+    side = int(size * 0.4**0.5)
+    lo = (size - side) // 2
+    samples = []
+    for c in torch.randint(1, num_classes, (n, ), generator=g).tolist():
+        mask = torch.zeros(1, size, size, dtype=torch.long)
+        mask[:, lo:lo + side, lo:lo + side] = c
+        sample = SegDataSample(gt_sem_seg=PixelData(data=mask))
+        sample.set_metainfo(
+            dict(img_shape=(size, size), ori_shape=(size, size)))
+        samples.append(sample)
+    return dict(inputs=list(imgs), data_samples=samples)
 
 
 def input_channels(model) -> int:
@@ -129,7 +170,7 @@ def main(argv=None):
         help='the first one is the reference of the ratios')
     parser.add_argument(
         '--methods',
-        choices=sorted(METHOD_SETS),
+        choices=sorted(METHOD_SETS) + ['seg'],
         help='instead of --configs: every fine-tuning method\'s config on '
         'this setting, CE-tuning first')
     parser.add_argument('--batch-size', type=int, default=32)
@@ -148,16 +189,26 @@ def main(argv=None):
 
     if args.methods:
         args.configs = method_configs(args.methods)
-    runs = [build(c, args.device) for c in args.configs]
-    num_classes = min(m.head.num_classes for m, _ in runs)
+    runs = [build(c, args.device, args.img_size) for c in args.configs]
+    seg = {is_segmentor(m) for m, _ in runs}
+    if len(seg) > 1:
+        parser.error('the configs mix classification and segmentation')
+    seg = seg.pop()
+    if seg and args.head_only:
+        parser.error('--head-only times classification heads only')
+    num_classes = min(
+        (m.decode_head.num_classes if seg else m.head.num_classes)
+        for m, _ in runs)
     channels = {input_channels(m) for m, _ in runs}
     if len(channels) > 1:
         parser.error(f'the configs take different input channels: '
                      f'{sorted(channels)}')
     # the same images and labels for every config (the same seed)
     batches = [
-        make_batch(args.batch_size, args.img_size, num_classes,
-                   next(iter(channels)), getattr(m, 'num_views', 1))
+        make_seg_batch(args.batch_size, args.img_size, num_classes,
+                       next(iter(channels))) if seg else make_batch(
+                           args.batch_size, args.img_size, num_classes,
+                           next(iter(channels)), getattr(m, 'num_views', 1))
         for m, _ in runs
     ]
     times = [[] for _ in runs]

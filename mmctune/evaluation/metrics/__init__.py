@@ -1,1 +1,3 @@
-__all__ = []
+from .seg_metrics import SegMetrics, seg_scores
+
+__all__ = ['SegMetrics', 'seg_scores']

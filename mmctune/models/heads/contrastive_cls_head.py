@@ -16,6 +16,21 @@ def soft_cross_entropy(logits: torch.Tensor,
     return -(target * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
 
 
+def project_and_contrast(projector: nn.Module, con_loss: nn.Module,
+                         z: torch.Tensor, y: torch.Tensor,
+                         pos: Optional[torch.Tensor],
+                         neg: Optional[torch.Tensor]) -> torch.Tensor:
+    """``con_loss(v, y, v_pos, v_neg)`` of the L2-normalised projections of
+    the original features ``z`` and of the miner's generated ``pos`` /
+    ``neg`` (either may be None), projected in one batch."""
+    parts = [t for t in (z, pos, neg) if t is not None]
+    v = F.normalize(projector(torch.cat(parts)), dim=1)
+    v = v.split([t.size(0) for t in parts])
+    v_pos = v[1] if pos is not None else None
+    v_neg = v[-1] if neg is not None else None
+    return con_loss(v[0], y, v_pos, v_neg)
+
+
 @MODELS.register_module()
 class ContrastiveClsHead(LinearClsHead):
     r"""A linear classifier regularised by a contrastive loss on projected
@@ -120,8 +135,8 @@ class ContrastiveClsHead(LinearClsHead):
         hard = torch.cat([s.gt_label for s in data_samples]).to(device)
         return F.one_hot(hard, self.num_classes)
 
-    def loss(self, feats: Tuple[torch.Tensor],
-             data_samples: List[DataSample], **kwargs) -> dict:
+    def loss(self, feats: Tuple[torch.Tensor], data_samples: List[DataSample],
+             **kwargs) -> dict:
         z = self.pre_logits(feats)
         y = self._soft_labels(data_samples, z.device)
         losses = {}
@@ -150,12 +165,6 @@ class ContrastiveClsHead(LinearClsHead):
                 losses['loss_mix'] = soft_cross_entropy(
                     self.fc(torch.cat(gen)), torch.cat(gen_y))
         if self.con_loss is not None:
-            parts = [t for t in (z, pos, neg) if t is not None]
-            v = F.normalize(self.projector(torch.cat(parts)), dim=1)
-            v = v.split([t.size(0) for t in parts])
-            v_orig = v[0]
-            v_pos = v[1] if pos is not None else None
-            v_neg = v[-1] if neg is not None else None
-            losses['loss_con'] = self.con_weight * self.con_loss(
-                v_orig, y, v_pos, v_neg)
+            losses['loss_con'] = self.con_weight * project_and_contrast(
+                self.projector, self.con_loss, z, y, pos, neg)
         return losses

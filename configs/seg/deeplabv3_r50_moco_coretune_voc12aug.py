@@ -1,0 +1,25 @@
+# DeepLabV3 with Core-tuning's contrastive regulariser on PASCAL VOC 2012 +
+# SBD, from MoCo v2 (800 epochs; the published checkpoint by URL, the model
+# base's default): the Core-tuning row of the paper's Table 7. The CE config
+# (./deeplabv3_r50_moco_ce_voc12aug.py) plus the regulariser on the average-
+# pooled last backbone stage (ContrastiveSegHead): focal SupCon on hard pairs
+# from hardness-directed mixup, image labels from the masks (the dominant non-
+# background, non-ignore class; background-only images left out). eta, alpha:
+# CIFAR10's.
+_base_ = ['./deeplabv3_r50_moco_ce_voc12aug.py']
+
+model = dict(auxiliary_head=[
+    {{_base_.fcn_aux_head}},
+    dict(
+        type='ContrastiveSegHead',
+        in_channels=2048,
+        num_classes=21,
+        in_index=3,
+        con_loss=dict(type='FocalSupConLoss', temperature=0.07),
+        con_weight=0.1,  # eta
+        miner=dict(type='HardnessDirectedMixup', alpha=1.0, lambda_n=0.8),
+        background_index=0,
+        background_only='ignore',
+        # mine and contrast over the global batch of 16
+        gather_distributed=True),
+])
