@@ -31,16 +31,18 @@ test_pipeline = [
     dict(type='mmseg.LoadAnnotations'),
     dict(type='mmseg.PackSegInputs'),
 ]
+nuclei = dict(
+    type='mmseg.BaseSegDataset',
+    data_root=data_root,
+    metainfo=metainfo,
+    img_suffix='.png',
+    seg_map_suffix='.png')
 train_dataloader = dict(
     batch_size=16,
     num_workers=0,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
-        type='mmseg.BaseSegDataset',
-        data_root=data_root,
-        metainfo=metainfo,
-        img_suffix='.png',
-        seg_map_suffix='.png',
+        **nuclei,
         data_prefix=dict(
             img_path='img_dir/train', seg_map_path='ann_dir/train'),
         pipeline=train_pipeline))
@@ -49,11 +51,7 @@ val_dataloader = dict(
     num_workers=0,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type='mmseg.BaseSegDataset',
-        data_root=data_root,
-        metainfo=metainfo,
-        img_suffix='.png',
-        seg_map_suffix='.png',
+        **nuclei,
         data_prefix=dict(img_path='img_dir/val', seg_map_path='ann_dir/val'),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader

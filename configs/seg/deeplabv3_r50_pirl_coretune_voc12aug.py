@@ -9,16 +9,5 @@ _base_ = ['./deeplabv3_r50_pirl_ce_voc12aug.py']
 
 model = dict(auxiliary_head=[
     {{_base_.fcn_aux_head}},
-    dict(
-        type='ContrastiveSegHead',
-        in_channels=2048,
-        num_classes=21,
-        in_index=3,
-        con_loss=dict(type='FocalSupConLoss', temperature=0.07),
-        con_weight=0.1,  # eta
-        miner=dict(type='HardnessDirectedMixup', alpha=1.0, lambda_n=0.8),
-        background_index=0,
-        background_only='ignore',
-        # mine and contrast over the global batch of 16
-        gather_distributed=True),
+    {{_base_.contrastive_reg_head}},
 ])

@@ -5,14 +5,8 @@
 # Convert the published checkpoint first:
 #   python tools/model_converters/convert_ssl_checkpoint.py \
 #       --format simclr-v2 r50_1x_sk0.pth checkpoints/r50_simclrv2.pth
-_base_ = [
-    '../_base_/models/deeplabv3_r50-d16.py', '../_base_/datasets/voc12aug.py',
-    '../_base_/schedules/seg_poly_30k.py', '../_base_/seg_runtime.py'
-]
+_base_ = ['./deeplabv3_r50_moco_ce_voc12aug.py']
 
 model = dict(
     backbone=dict(
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='checkpoints/r50_simclrv2.pth',
-            prefix=None)))
+        init_cfg=dict(checkpoint='checkpoints/r50_simclrv2.pth', prefix=None)))

@@ -33,6 +33,24 @@ fcn_aux_head = dict(
     align_corners=False,
     loss_decode=dict(
         type='mmseg.CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4))
+# Core-tuning's contrastive regulariser on the pooled last stage (the
+# Core-tuning configs: auxiliary_head=[{{_base_.fcn_aux_head}},
+# {{_base_.contrastive_reg_head}}]): focal SupCon on hard pairs from
+# hardness-directed mixup, image labels from the masks (the dominant
+# non-background, non-ignore class; background-only images left out).
+# eta, alpha: CIFAR10's.
+contrastive_reg_head = dict(
+    type='ContrastiveSegHead',
+    in_channels=2048,
+    num_classes=21,
+    in_index=3,
+    con_loss=dict(type='FocalSupConLoss', temperature=0.07),
+    con_weight=0.1,  # eta
+    miner=dict(type='HardnessDirectedMixup', alpha=1.0, lambda_n=0.8),
+    background_index=0,
+    background_only='ignore',
+    # mine and contrast over the global batch (16 on the paper's 2 GPUs)
+    gather_distributed=True)
 model = dict(
     type='mmseg.EncoderDecoder',
     data_preprocessor=data_preprocessor,
