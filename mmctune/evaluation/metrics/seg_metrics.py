@@ -41,13 +41,8 @@ class SegMetrics(IoUMetric):
     ``IoUMetric``'s (``ignore_index`` pixels are left out); the measures are
     :func:`seg_scores`, rounded to 2 decimals.
 
-    Args:
-        ignore_index (int): Defaults to 255.
-        **kwargs: ``prefix``, ``collect_device``... of ``IoUMetric``.
+    Args: those of ``IoUMetric`` (``ignore_index`` 255, ``prefix``...).
     """
-
-    def __init__(self, ignore_index: int = 255, **kwargs):
-        super().__init__(ignore_index=ignore_index, **kwargs)
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         if not results:

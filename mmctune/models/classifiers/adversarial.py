@@ -46,6 +46,5 @@ class AdversarialClassifier(ImageClassifier):
              data_samples: List[DataSample]) -> dict:
         adv = self.attack(self, inputs, labels_of(data_samples, inputs.device))
         feats = self.extract_feat(torch.cat([inputs, adv]))
-        return self.head.loss(
-            feats,
-            list(data_samples) + [s.clone() for s in data_samples])
+        # the heads only read the labels: the same samples serve both halves
+        return self.head.loss(feats, list(data_samples) * 2)

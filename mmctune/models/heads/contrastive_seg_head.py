@@ -38,28 +38,38 @@ def image_labels(masks: Sequence[torch.Tensor],
     if background_only not in ('ignore', 'label'):
         raise ValueError("background_only must be 'ignore' or 'label', got "
                          f'{background_only!r}')
-    labels = []
-    for mask in masks:
-        m = mask.reshape(-1).long()
-        m = m[m != ignore_index]
-        if m.numel() and (m.min() < 0 or m.max() >= num_classes):
-            found = sorted(m.unique().tolist())
-            raise ValueError(f'mask values must lie in [0, {num_classes}) or '
-                             f'be ignore_index={ignore_index}; got {found}')
-        counts = torch.bincount(m, minlength=num_classes)
-        if background_index is not None:
-            if m.numel() and int(counts[background_index]) == m.numel():
-                labels.append(background_index if background_only ==
-                              'label' else -1)
-                continue
-            counts[background_index] = 0
-        total = int(counts.sum())
-        top = int(counts.argmax())
-        if total == 0 or counts[top] < min_fraction * total:
-            labels.append(-1)
-        else:
-            labels.append(top)
-    return torch.tensor(labels, dtype=torch.long)
+    if not masks:
+        return torch.zeros(0, dtype=torch.long)
+    # per-image class counts in one bincount over the whole batch (no loop
+    # over the images, no host synchronisation per image)
+    flat = [m.reshape(-1).long() for m in masks]
+    image = torch.repeat_interleave(
+        torch.arange(len(flat), device=flat[0].device),
+        torch.tensor([f.numel() for f in flat], device=flat[0].device))
+    pixels = torch.cat(flat)
+    counted = pixels != ignore_index
+    image, pixels = image[counted], pixels[counted]
+    bad = (pixels < 0) | (pixels >= num_classes)
+    if bad.any():
+        found = sorted(pixels.unique().tolist())
+        raise ValueError(f'mask values must lie in [0, {num_classes}) or '
+                         f'be ignore_index={ignore_index}; got {found}')
+    counts = torch.bincount(
+        image * num_classes + pixels,
+        minlength=len(flat) * num_classes).view(len(flat), num_classes)
+    background = None
+    if background_index is not None:
+        n = counts.sum(dim=1)
+        background = (n > 0) & (counts[:, background_index] == n)
+        counts[:, background_index] = 0
+    total = counts.sum(dim=1)
+    best, top = counts.max(dim=1)  # ties: the first (lowest) class
+    none = (total == 0) | (best < min_fraction * total)
+    labels = torch.where(none, torch.full_like(top, -1), top)
+    if background is not None:
+        labels[background] = (
+            background_index if background_only == 'label' else -1)
+    return labels.cpu()
 
 
 @MODELS.register_module()

@@ -144,13 +144,6 @@ class PGDAttack:
                 f'step_size={self.step_size:g}, '
                 f'random_start={self.random_start}, bn_mode={self.bn_mode!r})')
 
-    @staticmethod
-    def _loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        if labels.dim() == 1:
-            return F.cross_entropy(logits.float(), labels)
-        # soft labels (e.g. from batch mixup / cutmix)
-        return -(labels * F.log_softmax(logits.float(), dim=1)).sum(1).mean()
-
     def _random_start(self, x: torch.Tensor) -> torch.Tensor:
         if self.norm == 'linf':
             return torch.empty_like(x).uniform_(-self.eps, self.eps)
@@ -204,8 +197,9 @@ class PGDAttack:
                 for _ in range(self.steps):
                     adv.requires_grad_(True)
                     logits = model(model_input(adv), mode='tensor')
-                    grad, = torch.autograd.grad(
-                        self._loss(logits, labels), adv)
+                    # class indices or soft labels (batch mixup / cutmix)
+                    loss = F.cross_entropy(logits.float(), labels)
+                    grad, = torch.autograd.grad(loss, adv)
                     if self.norm == 'linf':
                         step = grad.sign()
                     else:
