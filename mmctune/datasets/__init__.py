@@ -1,7 +1,12 @@
 from .imagenet20 import ImageNet20
 from .inaturalist import INaturalist2018
 from .label_fraction import LabelFraction, stratified_subset
+from .multi_domain import (PACS, VLCS, MultiDomainDataset, OfficeHome,
+                           source_holdout)
+from .samplers import DomainBalancedSampler, domain_labels_of
 
 __all__ = [
-    'ImageNet20', 'INaturalist2018', 'LabelFraction', 'stratified_subset'
+    'ImageNet20', 'INaturalist2018', 'LabelFraction', 'stratified_subset',
+    'MultiDomainDataset', 'PACS', 'VLCS', 'OfficeHome', 'source_holdout',
+    'DomainBalancedSampler', 'domain_labels_of'
 ]

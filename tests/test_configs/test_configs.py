@@ -14,8 +14,9 @@ from ..conftest import ROOT
 
 register_all_modules()
 CONFIGS = sorted(
-    p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'),
-                         recursive=True) if '_base_' not in p)
+    p for p in glob.glob(
+        osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
+    if '_base_' not in p)
 REGISTRIES = [getattr(registry, name)
               for name in registry.__all__] + [FUNCTIONS]  # collate_fn
 
@@ -39,8 +40,7 @@ def test_configs_found():
         assert f'baselines/ce_r50_moco_{dataset}.py' in names
 
 
-@pytest.mark.parametrize(
-    'path', CONFIGS, ids=lambda p: osp.relpath(p, ROOT))
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, ROOT))
 def test_config(path):
     cfg = Config.fromfile(path)
     assert cfg.default_scope == 'mmctune'
@@ -76,8 +76,8 @@ def test_paper_settings(path):
     assert cfg.auto_scale_lr.base_batch_size == batch
     assert cfg.train_cfg.max_epochs == (160 if 'inat18' in name else 100)
     sched = cfg.param_scheduler
-    assert sched.type == ('PolyLR' if 'imagenet20' in name else
-                          'CosineAnnealingLR')
+    assert sched.type == ('PolyLR'
+                          if 'imagenet20' in name else 'CosineAnnealingLR')
     backbone = cfg.model.backbone
     assert backbone.depth == 50
     assert backbone.init_cfg.prefix == 'module.encoder_q.'
@@ -85,19 +85,25 @@ def test_paper_settings(path):
 
 # eta, alpha of the Core-tuning paper, appendix C.2
 APPENDIX_C2 = dict(
-    imagenet20=(0.1, 1), cifar10=(0.1, 1), cifar100=(1, 0.1),
-    caltech101=(1, 0.1), dtd=(0.1, 1), aircraft=(0.1, 0.1),
-    cars=(0.1, 0.1), pets=(0.1, 1), flowers=(1, 0.1), inat18=(10, 1))
+    imagenet20=(0.1, 1),
+    cifar10=(0.1, 1),
+    cifar100=(1, 0.1),
+    caltech101=(1, 0.1),
+    dtd=(0.1, 1),
+    aircraft=(0.1, 0.1),
+    cars=(0.1, 0.1),
+    pets=(0.1, 1),
+    flowers=(1, 0.1),
+    inat18=(10, 1))
 
 
 @pytest.mark.parametrize('dataset', sorted(APPENDIX_C2))
 def test_coretune_and_scl_settings(dataset):
     cfgs = {
         name: Config.fromfile(osp.join(ROOT, 'configs', path))
-        for name, path in (
-            ('ce', f'baselines/ce_r50_moco_{dataset}.py'),
-            ('scl', f'baselines/scl_r50_moco_{dataset}.py'),
-            ('core', f'coretune/r50_moco_{dataset}.py'))
+        for name, path in (('ce', f'baselines/ce_r50_moco_{dataset}.py'),
+                           ('scl', f'baselines/scl_r50_moco_{dataset}.py'),
+                           ('core', f'coretune/r50_moco_{dataset}.py'))
     }
     eta, alpha = APPENDIX_C2[dataset]
     core = cfgs['core'].model.head
@@ -119,3 +125,61 @@ def test_coretune_and_scl_settings(dataset):
         assert cfgs[name].model.backbone == cfgs['ce'].model.backbone
         assert cfgs[name].model.head.num_classes == \
             cfgs['ce'].model.head.num_classes
+
+
+DG_DOMAINS = dict(
+    pacs=('art_painting', 'cartoon', 'photo', 'sketch'),
+    vlcs=('Caltech101', 'LabelMe', 'SUN09', 'VOC2007'),
+    officehome=('Art', 'Clipart', 'Product', 'Real_World'))
+DG_METHODS = {'ce': 'CE-tuning', 'ce-con': 'CE-Con', 'coretune': 'Core-tuning'}
+DG_CONFIGS = [p for p in CONFIGS if '/dg/' in p and '_r50_moco_' in p]
+
+
+def test_dg_configs_cover_every_method_and_target():
+    names = {osp.basename(p) for p in DG_CONFIGS}
+    assert names == {
+        f'{m}_r50_moco_{d}_{t.lower()}.py'
+        for m in DG_METHODS
+        for d, ts in DG_DOMAINS.items()
+        for t in ts
+    }
+
+
+@pytest.mark.parametrize('path', DG_CONFIGS, ids=osp.basename)
+def test_dg_paper_settings(path):
+    """The Core-tuning paper's §5.3, leave-one-domain-out."""
+    cfg = Config.fromfile(path)
+    method, _, _, dataset, *target = osp.basename(path)[:-3].split('_')
+    target = '_'.join(target)
+    # the one target named by the file, in every split
+    domains = {
+        cfg[f'{s}_dataloader'].dataset.target_domain
+        for s in ('train', 'val', 'test')
+    }
+    assert {d.lower() for d in domains} == {target} and len(domains) == 1
+    assert domains <= set(DG_DOMAINS[dataset])
+    splits = [
+        cfg[f'{s}_dataloader'].dataset.split for s in ('train', 'val', 'test')
+    ]
+    assert splits == ['train', 'val', 'test']
+    assert cfg.train_dataloader.dataset.val_fraction == 0.2
+    opt = cfg.optim_wrapper.optimizer
+    assert (opt.type, opt.lr) == ('Adam', 5e-5)
+    assert cfg.param_scheduler.type == 'ExponentialLR'
+    assert cfg.train_cfg.max_iters == 20000
+    assert cfg.train_dataloader.batch_size == 32
+    assert [t.type.split('.')[-1] for t in cfg.train_pipeline] == [
+        'LoadImageFromFile', 'RandomResizedCrop', 'RandomFlip', 'ColorJitter',
+        'RandomGrayscale', 'PackInputs'
+    ]
+    assert cfg.train_pipeline[1].scale == 224
+    assert cfg.test_pipeline[1].scale == (224, 224)
+    assert cfg.default_hooks.checkpoint.save_best == \
+        'accuracy/domain_mean/top1'
+    assert cfg.custom_hooks == [
+        dict(type='TargetDomainTestHook', method=DG_METHODS[method])
+    ]
+    head = cfg.model.head
+    assert head.get('type', 'mmpretrain.LinearClsHead') == (
+        'mmpretrain.LinearClsHead' if method == 'ce' else 'ContrastiveClsHead')
+    assert ('miner' in head) == (method == 'coretune')

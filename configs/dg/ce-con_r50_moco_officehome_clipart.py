@@ -1,0 +1,8 @@
+# CE-Con on Office-Home, leaving out Clipart (trained on Art, Product,
+# Real_World): ./ce-con_r50_moco_officehome_art.py with another target.
+_base_ = ['./ce-con_r50_moco_officehome_art.py']
+
+target = dict(target_domain='Clipart')
+train_dataloader = dict(dataset=target)
+val_dataloader = dict(dataset=target)
+test_dataloader = dict(dataset=target)

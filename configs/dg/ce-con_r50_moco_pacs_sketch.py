@@ -1,0 +1,8 @@
+# CE-Con on PACS, leaving out sketch (trained on art_painting, cartoon, photo):
+# ./ce-con_r50_moco_pacs_art_painting.py with another target.
+_base_ = ['./ce-con_r50_moco_pacs_art_painting.py']
+
+target = dict(target_domain='sketch')
+train_dataloader = dict(dataset=target)
+val_dataloader = dict(dataset=target)
+test_dataloader = dict(dataset=target)

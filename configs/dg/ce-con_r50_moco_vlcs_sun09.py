@@ -1,0 +1,8 @@
+# CE-Con on VLCS, leaving out SUN09 (trained on Caltech101, LabelMe, VOC2007):
+# ./ce-con_r50_moco_vlcs_caltech101.py with another target.
+_base_ = ['./ce-con_r50_moco_vlcs_caltech101.py']
+
+target = dict(target_domain='SUN09')
+train_dataloader = dict(dataset=target)
+val_dataloader = dict(dataset=target)
+test_dataloader = dict(dataset=target)

@@ -1,0 +1,8 @@
+# CE-Con on VLCS, leaving out VOC2007 (trained on Caltech101, LabelMe, SUN09):
+# ./ce-con_r50_moco_vlcs_caltech101.py with another target.
+_base_ = ['./ce-con_r50_moco_vlcs_caltech101.py']
+
+target = dict(target_domain='VOC2007')
+train_dataloader = dict(dataset=target)
+val_dataloader = dict(dataset=target)
+test_dataloader = dict(dataset=target)

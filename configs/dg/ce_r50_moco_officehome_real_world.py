@@ -1,0 +1,8 @@
+# CE-tuning on Office-Home, leaving out Real_World (trained on Art, Clipart,
+# Product): ./ce_r50_moco_officehome_art.py with another target.
+_base_ = ['./ce_r50_moco_officehome_art.py']
+
+target = dict(target_domain='Real_World')
+train_dataloader = dict(dataset=target)
+val_dataloader = dict(dataset=target)
+test_dataloader = dict(dataset=target)

@@ -1,0 +1,8 @@
+# CE-tuning on PACS, leaving out cartoon (trained on art_painting, photo,
+# sketch): ./ce_r50_moco_pacs_art_painting.py with another target.
+_base_ = ['./ce_r50_moco_pacs_art_painting.py']
+
+target = dict(target_domain='cartoon')
+train_dataloader = dict(dataset=target)
+val_dataloader = dict(dataset=target)
+test_dataloader = dict(dataset=target)

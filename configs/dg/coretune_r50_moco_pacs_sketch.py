@@ -1,0 +1,8 @@
+# Core-tuning on PACS, leaving out sketch (trained on art_painting, cartoon,
+# photo): ./coretune_r50_moco_pacs_art_painting.py with another target.
+_base_ = ['./coretune_r50_moco_pacs_art_painting.py']
+
+target = dict(target_domain='sketch')
+train_dataloader = dict(dataset=target)
+val_dataloader = dict(dataset=target)
+test_dataloader = dict(dataset=target)
