@@ -133,6 +133,11 @@ def tiny_runner(tmp_path, digits, **changes):
     ({
         'default_hooks.checkpoint.save_best': None
     }, RuntimeError, r'needs CheckpointHook\(save_best=...\)'),
+    ({
+        'test_cfg': None,
+        'test_dataloader': None,
+        'test_evaluator': None
+    }, RuntimeError, 'set test_dataloader, test_cfg'),
 ])
 def test_target_in_training_or_selection_stops_the_run(tmp_path, digits,
                                                        changes, error, match):

@@ -64,6 +64,10 @@ class TargetDomainTestHook(Hook):
             raise RuntimeError('TargetDomainTestHook needs a val loop '
                                '(val_dataloader, val_cfg, val_evaluator)')
         self.selected_by = ckpt_hook.key_indicators[0]
+        if runner.test_loop is None:
+            raise RuntimeError(
+                'TargetDomainTestHook tests the target domain through the '
+                'test loop: set test_dataloader, test_cfg and test_evaluator')
         test_set = runner.test_loop.dataloader.dataset
         target = test_set.metainfo.get('target_domain')
         if target is None:
