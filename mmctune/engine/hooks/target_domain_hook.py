@@ -63,7 +63,12 @@ class TargetDomainTestHook(Hook):
         if runner.val_loop is None:
             raise RuntimeError('TargetDomainTestHook needs a val loop '
                                '(val_dataloader, val_cfg, val_evaluator)')
+        # CheckpointHook's names in the message hub: suffixed by the key
+        # when it tracks several
         self.selected_by = ckpt_hook.key_indicators[0]
+        suffix = '' if len(ckpt_hook.key_indicators) == 1 \
+            else f'_{self.selected_by}'
+        self._hub_keys = (f'best_ckpt{suffix}', f'best_score{suffix}')
         if runner.test_loop is None:
             raise RuntimeError(
                 'TargetDomainTestHook tests the target domain through the '
@@ -99,9 +104,7 @@ class TargetDomainTestHook(Hook):
         results = dict(last=dict(iter=runner.iter))
         results['last']['metrics'] = runner.test_loop.run()
 
-        best = runner.message_hub.get_info(
-            'best_ckpt' if len(self._checkpoint_hook(runner).key_indicators) ==
-            1 else f'best_ckpt_{self.selected_by}')
+        best = runner.message_hub.get_info(self._hub_keys[0])
         if best is None or not osp.isfile(best):
             raise RuntimeError(
                 'no checkpoint selected by training-domain validation '
@@ -111,7 +114,7 @@ class TargetDomainTestHook(Hook):
             iter=checkpoint.get('meta', {}).get('iter'),
             checkpoint=best,
             selected_by=self.selected_by,
-            val_score=runner.message_hub.get_info('best_score'))
+            val_score=runner.message_hub.get_info(self._hub_keys[1]))
         results['train_domain_val']['metrics'] = runner.test_loop.run()
         model.load_state_dict(last_state)  # leave the last weights in place
         self._report(runner, results)
