@@ -196,8 +196,9 @@ class BiTuningClassifier(ImageClassifier):
             idx = (labels == c).nonzero().flatten()[-k:]  # at most K fit
             ptr = int(self.queue_ptr[c])
             slots = (ptr + torch.arange(len(idx), device=h.device)) % k
-            self.queue_h[c, slots] = h[idx]
-            self.queue_z[c, slots] = z[idx]
+            # keys computed under autocast (bf16/fp16) into fp32 queues
+            self.queue_h[c, slots] = h[idx].to(self.queue_h.dtype)
+            self.queue_z[c, slots] = z[idx].to(self.queue_z.dtype)
             self.queue_ptr[c] = (ptr + len(idx)) % k
 
 
