@@ -15,7 +15,8 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from mmctune.apis import load_model_checkpoint  # noqa: E402
-from mmctune.utils.cfg_check import check_cfg_options  # noqa: E402
+from mmctune.utils.cfg_check import (  # noqa: E402
+    check_cfg_options, drop_disabled_hooks)
 
 
 def parse_args(argv=None):
@@ -92,6 +93,7 @@ def merge_args(cfg, args):
     if args.cfg_options is not None:
         check_cfg_options(cfg, args.cfg_options)
         cfg.merge_from_dict(args.cfg_options)
+    drop_disabled_hooks(cfg)
 
     if cfg.get('test_dataloader', None) is not None:
         loader = ConfigDict(

@@ -12,7 +12,10 @@ from mmengine.config import Config, ConfigDict, DictAction  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from mmctune.utils.cfg_check import check_cfg_options  # noqa: E402
+from mmctune.engine.hooks.checkpoint_hook import (  # noqa: E402
+    find_resume_checkpoint, is_whole_checkpoint)
+from mmctune.utils.cfg_check import (  # noqa: E402
+    check_cfg_options, drop_disabled_hooks)
 
 
 def parse_args(argv=None):
@@ -25,7 +28,8 @@ def parse_args(argv=None):
         type=str,
         const='auto',
         help='If a checkpoint path is given, resume from it; without a path, '
-        'resume from the latest checkpoint in the work directory.')
+        'resume from the latest checkpoint in the work directory (an error '
+        'if it has none).')
     parser.add_argument(
         '--amp',
         action='store_true',
@@ -89,11 +93,16 @@ def merge_args(cfg, args):
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
 
     if args.resume == 'auto':
+        # the checkpoint last_checkpoint names, checked whole; an error if
+        # the work dir has none (mmengine would silently start afresh)
         cfg.resume = True
-        cfg.load_from = None
+        cfg.load_from = find_resume_checkpoint(cfg.work_dir)
     elif args.resume is not None:
-        if not osp.isfile(args.resume):
+        if not osp.exists(args.resume):
             raise FileNotFoundError(f'--resume: no checkpoint {args.resume}')
+        if not is_whole_checkpoint(args.resume):
+            raise RuntimeError(f'--resume: the checkpoint {args.resume} is '
+                               f'truncated or corrupt')
         cfg.resume = True
         cfg.load_from = args.resume
 
@@ -127,6 +136,7 @@ def merge_args(cfg, args):
         check_cfg_options(cfg, args.cfg_options)
         cfg.merge_from_dict(args.cfg_options)
 
+    drop_disabled_hooks(cfg)
     set_default_dataloader_cfg(cfg, 'train_dataloader')
     set_default_dataloader_cfg(cfg, 'val_dataloader')
     set_default_dataloader_cfg(cfg, 'test_dataloader')

@@ -10,7 +10,7 @@ default_hooks = dict(
     # validation scalars by iteration, not by (the one) epoch
     logger=dict(log_metric_by_epoch=False),
     checkpoint=dict(
-        type='CheckpointHook',
+        type='AtomicCheckpointHook',
         by_epoch=False,
         interval=1000,
         max_keep_ckpts=1,

@@ -7,10 +7,14 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=3000,
+        type='AtomicCheckpointHook', by_epoch=False, interval=3000,
         max_keep_ckpts=1),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='mmseg.SegVisualizationHook', draw=False),
+    # as ./default_runtime.py
+    random_state=dict(type='RandomStateHook'),
+    check_loss=dict(type='FiniteLossCheckHook'),
+    check_data=dict(type='DatasetCheckHook'),
 )
 
 env_cfg = dict(
@@ -18,7 +22,7 @@ env_cfg = dict(
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     # on a machine without CUDA, mmctune switches this to gloo (and SyncBN
     # to BN)
-    dist_cfg=dict(backend='nccl'),
+    dist_cfg=dict(backend='nccl', timeout=1800),
 )
 
 vis_backends = [dict(type='LocalVisBackend')]

@@ -18,7 +18,7 @@ _base_ = [
 # mean / std of the training images at 28x28 (0.305, 0.325 in [0, 1])
 data_preprocessor = dict(num_classes=10, mean=[77.9], std=[82.8], to_rgb=False)
 
-load = dict(type='mmpretrain.LoadImageFromFile', color_type='grayscale')
+load = dict(type='LoadImageFromFile', color_type='grayscale')
 train_pipeline = [
     load,
     dict(

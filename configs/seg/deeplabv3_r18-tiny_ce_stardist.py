@@ -21,13 +21,13 @@ model = dict(
     auxiliary_head=fcn_aux_head)
 
 train_pipeline = [
-    dict(type='mmseg.LoadImageFromFile'),
+    dict(type='LoadImageFromFile'),
     dict(type='mmseg.LoadAnnotations'),
     dict(type='mmseg.RandomFlip', prob=0.5),
     dict(type='mmseg.PackSegInputs'),
 ]
 test_pipeline = [
-    dict(type='mmseg.LoadImageFromFile'),
+    dict(type='LoadImageFromFile'),
     dict(type='mmseg.LoadAnnotations'),
     dict(type='mmseg.PackSegInputs'),
 ]

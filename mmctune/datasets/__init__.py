@@ -4,9 +4,10 @@ from .label_fraction import LabelFraction, stratified_subset
 from .multi_domain import (PACS, VLCS, MultiDomainDataset, OfficeHome,
                            source_holdout)
 from .samplers import DomainBalancedSampler, domain_labels_of
+from .transforms import LoadImageFromFile
 
 __all__ = [
     'ImageNet20', 'INaturalist2018', 'LabelFraction', 'stratified_subset',
     'MultiDomainDataset', 'PACS', 'VLCS', 'OfficeHome', 'source_holdout',
-    'DomainBalancedSampler', 'domain_labels_of'
+    'DomainBalancedSampler', 'domain_labels_of', 'LoadImageFromFile'
 ]

@@ -34,3 +34,21 @@ def check_cfg_options(cfg, options):
             hint = f'; did you mean {", ".join(close)}?' if close else ''
             raise KeyError(f'--cfg-options {key}: the config has no key '
                            f'"{top}" and the Runner does not read one{hint}')
+
+
+# the default hooks of mmengine's Runner: `name=None` removes one of these
+MMENGINE_DEFAULT_HOOKS = ('runtime_info', 'timer', 'sampler_seed', 'logger',
+                          'param_scheduler', 'checkpoint')
+
+
+def drop_disabled_hooks(cfg) -> None:
+    """Let ``default_hooks.<name>=None`` turn off mmctune's own default hooks
+    too (``random_state``, ``check_loss``, ``check_data``): mmengine's Runner
+    accepts None only for its own defaults and fails with a bare
+    ``AssertionError`` on any other."""
+    hooks = cfg.get('default_hooks')
+    if not hooks:
+        return
+    for name in [k for k, v in hooks.items() if v is None]:
+        if name not in MMENGINE_DEFAULT_HOOKS:
+            hooks.pop(name)

@@ -1,6 +1,6 @@
 """`tools/train.py configs/coretune/r50_moco_cifar10.py` with tiny data and
 one epoch runs here: the config's ResNet-50, head and schedule as they are;
-the data are 8 tiny images instead of CIFAR-10 (mmpretrain's CIFAR10 checks
+the data are 10 tiny images instead of CIFAR-10 (mmpretrain's CIFAR10 checks
 the real files' md5 sums)."""
 import glob
 import os.path as osp
@@ -15,10 +15,12 @@ from ..conftest import ROOT, run_python
 @pytest.fixture()
 def tiny_image_folder(tmp_path):
     rng = np.random.default_rng(0)
-    for c in range(3):
+    # CIFAR-10's 10 classes (DatasetCheckHook checks them against the
+    # head), 1 image each
+    for c in range(10):
         folder = tmp_path / 'imgs' / f'class{c}'
         folder.mkdir(parents=True)
-        for i in range(3):
+        for i in range(1):
             Image.fromarray(
                 rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(
                     folder / f'{i}.png')

@@ -126,10 +126,38 @@ def test_test_script(tiny_config, tmp_path):
       'model.backbone.init_cfg.checkpoint=/no/w.pth'], '/no/w.pth'),
 ])
 def test_bad_input_is_named(tiny_config, tmp_path, args, message):
+    (['{cfg}', '--cfg-options', 'model.head.type=NoSuchHead'],
+     'NoSuchHead is not in the mmctune::model registry'),
+    (['{cfg}', '--cfg-options', 'train_dataloader.dataset.data_root=/no/dr'],
+     'Cannot find FashionMNIST dataset in /no/dr'),
+    (['{cfg}', '--resume'], 'no checkpoint to resume from in the work '
+     'directory'),
     args = [a.format(cfg=tiny_config) for a in args]
     r = train(*args, '--work-dir', str(tmp_path / 'w'))
     assert r.returncode != 0
     assert message in r.stdout
+
+
+def test_a_missing_base_config_is_named(tmp_path):
+    cfg = tmp_path / 'cfg.py'
+    cfg.write_text("_base_ = ['./no_such_base.py']\n")
+    r = train(str(cfg), '--work-dir', str(tmp_path / 'w'))
+    assert r.returncode != 0
+    assert 'FileNotFoundError' in r.stdout
+    assert str(tmp_path / 'no_such_base.py') in r.stdout.replace('/./', '/')
+
+
+def test_resume_refuses_a_truncated_checkpoint(tiny_config, tmp_path):
+    work = str(tmp_path / 'run')
+    assert train(tiny_config, '--work-dir', work, '--cfg-options',
+                 'train_cfg.max_epochs=1').returncode == 0
+    ckpt = osp.join(work, 'epoch_1.pth')
+    with open(ckpt, 'r+b') as f:
+        f.truncate(1000)
+    for args in (['--resume'], ['--resume', ckpt]):
+        r = train(tiny_config, '--work-dir', work, *args)
+        assert r.returncode != 0
+        assert f'the checkpoint {ckpt} is truncated or corrupt' in r.stdout
 
 
 def test_test_script_missing_checkpoint(tiny_config):

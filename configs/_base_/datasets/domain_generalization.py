@@ -19,7 +19,7 @@ pack_dg = dict(
     meta_keys=('sample_idx', 'img_path', 'ori_shape', 'img_shape',
                'domain_label'))
 train_pipeline = [
-    dict(type='mmpretrain.LoadImageFromFile'),
+    dict(type='LoadImageFromFile'),
     dict(
         type='mmpretrain.RandomResizedCrop',
         scale=224,
@@ -35,7 +35,7 @@ train_pipeline = [
     pack_dg,
 ]
 test_pipeline = [
-    dict(type='mmpretrain.LoadImageFromFile'),
+    dict(type='LoadImageFromFile'),
     dict(type='mmpretrain.Resize', scale=(224, 224)),
     pack_dg,
 ]

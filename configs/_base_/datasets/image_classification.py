@@ -10,7 +10,7 @@ data_preprocessor = dict(
 
 # train: random resized crop 224 + horizontal flip
 train_pipeline = [
-    dict(type='mmpretrain.LoadImageFromFile'),
+    dict(type='LoadImageFromFile'),
     dict(type='mmpretrain.RandomResizedCrop', scale=224),
     dict(type='mmpretrain.RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='mmpretrain.PackInputs'),
@@ -18,7 +18,7 @@ train_pipeline = [
 
 # test: resize the short side to 256, center crop 224
 test_pipeline = [
-    dict(type='mmpretrain.LoadImageFromFile'),
+    dict(type='LoadImageFromFile'),
     dict(type='mmpretrain.ResizeEdge', scale=256, edge='short'),
     dict(type='mmpretrain.CenterCrop', crop_size=224),
     dict(type='mmpretrain.PackInputs'),

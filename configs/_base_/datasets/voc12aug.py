@@ -6,7 +6,7 @@ dataset_type = 'mmseg.PascalVOCDataset'
 data_root = 'data/VOCdevkit/VOC2012'
 crop_size = (513, 513)
 train_pipeline = [
-    dict(type='mmseg.LoadImageFromFile'),
+    dict(type='LoadImageFromFile'),
     dict(type='mmseg.LoadAnnotations'),
     dict(
         type='mmseg.RandomResize',
@@ -20,7 +20,7 @@ train_pipeline = [
     dict(type='mmseg.PackSegInputs')
 ]
 test_pipeline = [
-    dict(type='mmseg.LoadImageFromFile'),
+    dict(type='LoadImageFromFile'),
     dict(type='mmseg.Resize', scale=(2052, 513), keep_ratio=True),
     dict(type='mmseg.LoadAnnotations'),
     dict(type='mmseg.PackSegInputs')

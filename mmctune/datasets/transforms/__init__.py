@@ -1,1 +1,3 @@
-__all__ = []
+from .loading import LoadImageFromFile
+
+__all__ = ['LoadImageFromFile']

@@ -106,6 +106,9 @@ class ContrastiveClsHead(LinearClsHead):
                  gather_distributed: bool = False,
                  **kwargs):
         super().__init__(num_classes, in_channels, **kwargs)
+        if not con_weight >= 0:
+            raise ValueError(f'ContrastiveClsHead: con_weight (eta) must be '
+                             f'>= 0, got {con_weight}')
         self.con_weight = con_weight
         self.smooth_classifier = smooth_classifier
         self.train_classifier = train_classifier
@@ -126,6 +129,14 @@ class ContrastiveClsHead(LinearClsHead):
             projector = projector or dict(
                 type='MLPProjector', in_channels=in_channels)
             self.projector = MODELS.build(projector)
+            first = next((m for m in self.projector.modules()
+                          if isinstance(m, nn.Linear)), None)
+            if first is not None and first.in_features != in_channels:
+                raise ValueError(
+                    f'ContrastiveClsHead: the projector takes '
+                    f'{first.in_features}-d features but in_channels='
+                    f'{in_channels}; set the projector\'s in_channels to '
+                    f'{in_channels}')
 
     def _soft_labels(self, data_samples: List[DataSample], device):
         """(n, K) labels: the samples' scores if a batch augment made them,
@@ -138,6 +149,12 @@ class ContrastiveClsHead(LinearClsHead):
     def loss(self, feats: Tuple[torch.Tensor], data_samples: List[DataSample],
              **kwargs) -> dict:
         z = self.pre_logits(feats)
+        if z.dim() != 2 or z.size(1) != self.in_channels:
+            raise ValueError(
+                f'ContrastiveClsHead: in_channels={self.in_channels} but the '
+                f'backbone (and neck) give features of shape '
+                f'{tuple(z.shape)}; set in_channels (and the projector\'s) '
+                f'to the backbone\'s output channels')
         y = self._soft_labels(data_samples, z.device)
         losses = {}
         if self.train_classifier:

@@ -56,6 +56,31 @@ class _SeededMixup(nn.Module):
         return torch.rand(shape, generator=self._torch_rngs[key],
                           device=device)
 
+    def get_rng_state(self) -> dict:
+        """The seed and the generators' states, which
+        :class:`~mmctune.engine.hooks.RandomStateHook` saves with every
+        checkpoint, so that a resumed run draws the pairs the uninterrupted
+        run would have drawn."""
+        np_state = None
+        if self._np_rng is not None:
+            np_state = self._np_rng.bit_generator.state
+        return dict(
+            seed=self.seed,
+            numpy=np_state,
+            torch={k: g.get_state() for k, g in self._torch_rngs.items()})
+
+    def set_rng_state(self, state: dict) -> None:
+        self.seed = state['seed']
+        self._np_rng = None
+        if state['numpy'] is not None:
+            self._np_rng = np.random.default_rng()
+            self._np_rng.bit_generator.state = state['numpy']
+        self._torch_rngs = {}
+        for key, value in state['torch'].items():
+            gen = torch.Generator(device=key)
+            gen.set_state(value.cpu())
+            self._torch_rngs[key] = gen
+
 
 def _classes(y: torch.Tensor) -> torch.Tensor:
     return y if y.dim() == 1 else y.argmax(dim=1)

@@ -144,3 +144,20 @@ def test_global_batch_over_two_processes_equals_one_process(tmp_path):
             torch.testing.assert_close(res['grads'][k], p.grad, msg=k)
     torch.testing.assert_close(
         torch.cat([ranks[0]['feat_grad'], ranks[1]['feat_grad']]), z.grad)
+
+
+def test_bad_settings_are_named():
+    import pytest
+    with pytest.raises(ValueError, match=r'con_weight \(eta\) must be >= 0'):
+        build(con_weight=-0.1)
+    with pytest.raises(
+            ValueError,
+            match='the projector takes 32-d features but in_channels=16'):
+        build(projector=dict(type='MLPProjector', in_channels=32))
+    head = build()
+    z, y = inputs()
+    with pytest.raises(
+            ValueError,
+            match=r'in_channels=16 but the backbone \(and neck\) give '
+            r'features of shape \(8, 12\)'):
+        head.loss((z[:, :12], ), samples(y))

@@ -1,0 +1,166 @@
+"""A run killed with SIGKILL (mid-epoch, or while writing a checkpoint) and
+resumed with ``tools/train.py --resume`` ends with exactly the weights and
+metrics of the uninterrupted run, for CE-tuning, Core-tuning and COIN (killed
+in its second stage, after the switch); the same config and seed twice give
+identical runs. Real random augmentation (random crop and flip) and
+Core-tuning's random mixing ratios are in play, in deterministic mode."""
+import glob
+import json
+import os.path as osp
+
+import pytest
+import torch
+
+from ..conftest import ROOT, run_python, write_tiny_config
+
+TRAIN = osp.join(ROOT, 'tools', 'train.py')
+
+# kills its own process (SIGKILL: no clean-up, no atexit) after a given
+# training step, or in the middle of writing the checkpoint of an epoch: the
+# checkpoint's bytes are in the temporary file when fsync is reached
+KILLER = '''
+import os
+import signal
+
+from mmengine.hooks import Hook
+
+from mmctune.registry import HOOKS
+
+
+def _die(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@HOOKS.register_module()
+class KillHook(Hook):
+    priority = 'VERY_HIGH'  # arms before the checkpoint hook saves
+
+    def __init__(self, epoch, batch=None):
+        self.epoch, self.batch = epoch, batch
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        if self.batch is not None and (runner.epoch, batch_idx) == (
+                self.epoch, self.batch):
+            _die()
+
+    def after_train_epoch(self, runner):
+        if self.batch is None and runner.epoch == self.epoch:
+            os.fsync = _die  # the end-of-epoch checkpoint dies being written
+'''
+
+METHODS = {
+    'ce': ('configs/baselines/ce_r18-tiny_simclr_fmnist.py', '[]'),
+    'coretune': ('configs/coretune/r18-tiny_simclr_fmnist.py', '[]'),
+    # stage 2 (classifier trained, eta 0.1) from epoch 1 of 3
+    'coin': ('configs/coin/r18-tiny_simclr_fmnist.py', """[
+    dict(type='StageSwitchHook', switch_epoch=1,
+         before=dict(train_classifier=False, con_weight=1.0),
+         after=dict(train_classifier=True, con_weight=0.1))]"""),
+}
+
+
+def write_configs(tmp_path, data_root, method):
+    base, hooks = METHODS[method]
+    cfg = write_tiny_config(
+        tmp_path / 'cfg.py',
+        data_root,
+        base=base,
+        extra=f"""
+train_cfg = dict(max_epochs=3, val_interval=1)
+param_scheduler = dict(T_max=3)
+randomness = dict(seed=0, deterministic=True)
+custom_hooks = {hooks}
+""")
+    (tmp_path / 'killer.py').write_text(KILLER)
+    kill = {}
+    for name, args in [('mid_epoch', 'epoch=1, batch=1'),
+                       ('in_save', 'epoch=1')]:
+        kill[name] = tmp_path / f'kill_{name}.py'
+        kill[name].write_text(f"""
+_base_ = ['./cfg.py']
+custom_imports = dict(imports=['killer'], allow_failed_imports=False)
+custom_hooks = {hooks[:-1]}{', ' if hooks != '[]' else ''}\
+dict(type='KillHook', {args})]
+""")
+    return cfg, {k: str(v) for k, v in kill.items()}
+
+
+def train(cfg, work, *args):
+    return run_python(
+        args=[TRAIN, cfg, '--work-dir', work, *args],
+        env=dict(PYTHONPATH=osp.dirname(cfg)),
+        timeout=600)
+
+
+def final(work):
+    sd = torch.load(
+        osp.join(work, 'epoch_3.pth'), map_location='cpu',
+        weights_only=False)['state_dict']
+    files = glob.glob(osp.join(work, '*', 'vis_data', 'scalars.json'))
+    vals = {}
+    for name in files:
+        with open(name) as f:
+            for line in map(json.loads, f):
+                if 'accuracy/top1' in line:
+                    vals[line['step']] = line['accuracy/top1']
+    return sd, vals
+
+
+def assert_same(a, b):
+    (wa, ma), (wb, mb) = a, b
+    assert wa.keys() == wb.keys()
+    for k in wa:  # bit for bit, tensor by tensor
+        assert torch.equal(wa[k], wb[k]), k
+    assert ma == mb and sorted(ma) == [1, 2, 3]
+
+
+@pytest.mark.parametrize('method,kill', [('ce', 'mid_epoch'),
+                                         ('coretune', 'in_save'),
+                                         ('coin', 'mid_epoch')])
+def test_killed_and_resumed_run_equals_uninterrupted(method, kill, tiny_fmnist,
+                                                     tmp_path):
+    cfg, kill_cfgs = write_configs(tmp_path, tiny_fmnist, method)
+    whole, parts = str(tmp_path / 'whole'), str(tmp_path / 'parts')
+    r = train(cfg, whole)
+    assert r.returncode == 0, r.stdout[-3000:]
+
+    r = train(kill_cfgs[kill], parts)
+    assert r.returncode == -9, r.stdout[-3000:]  # SIGKILL
+    assert not osp.exists(osp.join(parts, 'epoch_2.pth'))
+    with open(osp.join(parts, 'last_checkpoint')) as f:
+        assert f.read().endswith('epoch_1.pth')
+    if kill == 'in_save':
+        # the new checkpoint never got its name; the old one was kept
+        assert osp.isfile(osp.join(parts, 'epoch_2.pth.tmp'))
+        assert osp.isfile(osp.join(parts, 'epoch_1.pth'))
+
+    r = train(cfg, parts, '--resume')
+    assert r.returncode == 0, r.stdout[-3000:]
+    assert 'resumed epoch: 1' in r.stdout
+    assert 'random generator states restored from ' + osp.join(
+        parts, 'rng_state.pth') in r.stdout
+    if method == 'coin':
+        assert "head set to {'train_classifier': True" not in r.stdout
+    assert_same(final(whole), final(parts))
+
+
+def test_same_config_and_seed_twice_is_identical(tiny_fmnist, tmp_path):
+    cfg, _ = write_configs(tmp_path, tiny_fmnist, 'coretune')
+    runs = [str(tmp_path / 'a'), str(tmp_path / 'b')]
+    for work in runs:
+        r = train(cfg, work)
+        assert r.returncode == 0, r.stdout[-3000:]
+    assert_same(final(runs[0]), final(runs[1]))
+    # RandomStateHook only reads the generators: without it a fresh run is
+    # the same (and `default_hooks.<mmctune hook>=None` turns one off)
+    off = str(tmp_path / 'off')
+    r = train(cfg, off, '--cfg-options', 'default_hooks.random_state=None')
+    assert r.returncode == 0, r.stdout[-3000:]
+    assert 'RandomStateHook' not in r.stdout
+    assert_same(final(runs[0]), final(off))
+    # and the seed matters: another seed trains other weights
+    r = train(cfg, str(tmp_path / 'c'), '--cfg-options', 'randomness.seed=1')
+    assert r.returncode == 0, r.stdout[-3000:]
+    with pytest.raises(AssertionError):
+        assert_same(final(runs[0]), final(str(tmp_path / 'c')))
