@@ -52,13 +52,14 @@ class RandomStateHook(Hook):
     - in every checkpoint (``checkpoint['meta']['rng_state']``), as they are
       when it is saved;
     - if validation follows the save, once more after it, in
-      ``<work_dir>/rng_state.pth``, tagged with the checkpoint's run, epoch
-      and iteration: validation draws random numbers too (each data loader
-      iterator draws its base seed), so training continues from this state,
-      not from the one saved in the checkpoint.
+      ``<work_dir>/last_rng_state`` (beside ``last_checkpoint``), tagged
+      with the checkpoint's run, epoch and iteration: validation draws
+      random numbers too (each data loader iterator draws its base seed), so
+      training continues from this state, not from the one saved in the
+      checkpoint.
 
     On resume (not when ``load_from`` only loads weights) it restores the
-    state that training continued from: ``rng_state.pth`` if its tag is the
+    state that training continued from: ``last_rng_state`` if its tag is the
     checkpoint's, else the checkpoint's own. A fresh run draws exactly the
     numbers it would without the hook.
 
@@ -72,7 +73,7 @@ class RandomStateHook(Hook):
     ``randomness.diff_rank_seed`` gives the processes different seeds.
     """
     priority = 'VERY_HIGH'
-    filename = 'rng_state.pth'
+    filename = 'last_rng_state'
 
     def __init__(self):
         self._tag = None
