@@ -125,6 +125,9 @@ def whole_run(method, data_root, tmp_path_factory):
         cfg, _ = write_configs(tmp, data_root, method)
         r = train(cfg, str(tmp / 'work'))
         assert r.returncode == 0, r.stdout[-3000:]
+        # max_keep_ckpts=1: each new checkpoint replaced the last
+        assert [osp.basename(p) for p in glob.glob(
+            str(tmp / 'work' / 'epoch_*.pth*'))] == ['epoch_3.pth']
         _WHOLE[method] = final(str(tmp / 'work'))
     return _WHOLE[method]
 

@@ -3,6 +3,7 @@
 import os
 import os.path as osp
 import zipfile
+from collections import deque
 from typing import Optional, Union
 
 from mmengine.dist import is_main_process
@@ -66,6 +67,13 @@ class AtomicCheckpointHook(CheckpointHook):
             backend_args = dict(backend='local_atomic')
         super().__init__(*args, backend_args=backend_args, **kwargs)
 
+    def before_train(self, runner) -> None:
+        super().before_train(runner)
+        if self.max_keep_ckpts > 0:
+            # mmengine bounds the deque by max_keep_ckpts, which would drop
+            # the outdated id (unremoved) when the new one is appended
+            self.keep_ckpt_ids = deque(self.keep_ckpt_ids)
+
     def _save_checkpoint_with_step(self, runner, step, meta):
         ckpt_filename = self.filename_tmpl.format(step)
         self.last_ckpt = self.file_backend.join_path(self.out_dir,
@@ -82,15 +90,15 @@ class AtomicCheckpointHook(CheckpointHook):
             backend_args=self.backend_args,
             **self.args)
 
-        # _save_checkpoint and _save_best_checkpoint may both save a step
-        new_step = not (self.keep_ckpt_ids and self.keep_ckpt_ids[-1] == step)
-        if new_step:
-            self.keep_ckpt_ids.append(step)
         outdated = []
-        while 0 < self.max_keep_ckpts < len(self.keep_ckpt_ids):
-            outdated.append(self.keep_ckpt_ids.popleft())
-        runner.message_hub.update_info('keep_ckpt_ids',
-                                       list(self.keep_ckpt_ids))
+        if self.max_keep_ckpts > 0:
+            # _save_checkpoint and _save_best_checkpoint may both save a step
+            if not (self.keep_ckpt_ids and self.keep_ckpt_ids[-1] == step):
+                self.keep_ckpt_ids.append(step)
+            while len(self.keep_ckpt_ids) > self.max_keep_ckpts:
+                outdated.append(self.keep_ckpt_ids.popleft())
+            runner.message_hub.update_info('keep_ckpt_ids',
+                                           list(self.keep_ckpt_ids))
         if not is_main_process():
             return
         atomic_write(self.last_ckpt,
