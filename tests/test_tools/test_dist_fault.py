@@ -43,7 +43,6 @@ def config(tiny_fmnist, tmp_path):
         extra="""
 custom_imports = dict(imports=['killer'], allow_failed_imports=False)
 custom_hooks = [dict(type='KillRankHook')]
-train_dataloader = dict(batch_size=4)
 env_cfg = dict(dist_cfg=dict(timeout=60))
 """)
 
