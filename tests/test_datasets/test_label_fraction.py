@@ -63,3 +63,29 @@ def test_wrapper_on_a_config_dataset(tiny_fmnist):
     assert int(sample['data_samples'].gt_label) == \
         ds.get_data_info(0)['gt_label']
     assert set(ds.get_gt_labels()) == set(labels)
+
+
+def test_holdout_is_disjoint_from_every_training_fraction():
+    """The validation split carved from the training set: stratified, the
+    same for every fraction, never inside a training subset; the fractions
+    still count over whole classes and stay nested."""
+    val = stratified_subset(LABELS, 1.0, seed=0, holdout=0.25, split='val')
+    for c, n in zip(range(4), (200, 120, 40, 8)):
+        assert (LABELS[val] == c).sum() == round(0.25 * n)
+    train = [
+        stratified_subset(LABELS, f, seed=0, holdout=0.25)
+        for f in (0.1, 0.5, 0.75)
+    ]
+    for idx, f in zip(train, (0.1, 0.5, 0.75)):
+        assert not set(idx) & set(val)
+        assert (LABELS[idx] == 0).sum() == round(f * 200)
+    assert set(train[0]) < set(train[1]) < set(train[2])
+    assert set(train[2]) | set(val) == set(range(len(LABELS)))
+    # the fraction argument does not move the validation split
+    np.testing.assert_array_equal(
+        val, stratified_subset(LABELS, 0.1, seed=0, holdout=0.25,
+                               split='val'))
+    with pytest.raises(ValueError, match='exceed'):
+        stratified_subset(LABELS, 0.8, seed=0, holdout=0.25)
+    with pytest.raises(ValueError, match='needs a holdout'):
+        stratified_subset(LABELS, 0.1, split='val')
