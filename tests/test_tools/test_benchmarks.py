@@ -10,6 +10,8 @@ from ..conftest import ROOT, run_python
 
 ROW = (r'^\| (configs/\S+) \| [\d.]+ \| [\d.]+ \| [\d.]+ \| '
        r'([\d.]+) \| ([\d.]+) \|$')
+MEM_ROW = (r'^\| (configs/\S+) \| [\d.]+ \| [\d.]+ \| [\d.]+ \| '
+           r'[\d.]+ \| [\d.]+ \| ([\d.]+) \| ([\d.]+) \|$')
 
 
 @pytest.mark.parametrize('extra', [[], ['--head-only']])
@@ -24,22 +26,67 @@ def test_step_time_prints_ratios(extra):
     assert rows[0][1:] == ('1.000', '1.000')
 
 
-def test_step_time_of_every_method():
+def test_step_time_of_every_method(tiny_fmnist):
     """Every method's demo config, CE-tuning first (Bi-tuning with its two
-    views, DELTA with its reference forward)."""
+    views, DELTA with its reference forward), on real-format Fashion-MNIST
+    images, with the peak memory of a step."""
     r = run_python(args=[
         osp.join(ROOT, 'tools/benchmarks/step_time.py'), '--methods',
         'fmnist', '--batch-size', '6', '--img-size', '28', '--steps', '1',
-        '--warmup', '0'
+        '--warmup', '0', '--memory', '--fmnist-root', tiny_fmnist
     ])
     assert r.returncode == 0, r.stdout[-3000:]
-    rows = re.findall(ROW, r.stdout, re.M)
-    names = [row[0].split('/')[1] for row in rows]
-    assert names == [
-        'baselines', 'coretune', 'l2sp', 'delta', 'bss', 'rifle', 'mm',
-        'bituning', 'noisytune', 'coin'
+    assert '(Fashion-MNIST images)' in r.stdout
+    rows = re.findall(MEM_ROW, r.stdout, re.M)
+    names = [row[0].split('/')[-2:] for row in rows]
+    assert [n[0] for n in names] == [
+        'baselines', 'baselines', 'coretune', 'l2sp', 'delta', 'bss', 'rifle',
+        'mm', 'bituning', 'noisytune', 'coin'
     ]
-    assert rows[0][1:] == ('1.000', '1.000')
+    assert names[1][1].startswith('scl_')
+    mem = {n[0]: float(row[2]) for n, row in zip(names[2:], rows[2:])}
+    assert rows[0][2] == '1.000'
+    # L2-SP holds the starting weights, Bi-tuning a momentum encoder and
+    # queues, DELTA a reference network: each needs more than CE-tuning
+    assert mem['l2sp'] > 1 and mem['bituning'] > 1 and mem['delta'] > 1
+    bad = run_python(args=[
+        osp.join(ROOT, 'tools/benchmarks/step_time.py'), '--fmnist-root',
+        tiny_fmnist, '--batch-size', '2', '--steps', '1'
+    ])
+    assert bad.returncode != 0
+    assert '--fmnist-root needs 1-channel' in bad.stdout
+
+
+def test_step_peak_memory_sees_what_a_step_allocates():
+    """A step that allocates and frees 40 MB in its forward: the peak holds
+    it, the parameters and the momentum (the gradients are freed between
+    steps and made after the 40 MB is gone), and little else."""
+    import sys
+
+    import torch
+    from mmengine.model import BaseModel
+    from mmengine.optim import OptimWrapper
+    sys.path.insert(0, osp.join(ROOT, 'tools/benchmarks'))
+    from step_time import step_peak_memory
+
+    class Toy(BaseModel):
+
+        def __init__(self):
+            super().__init__()
+            self.fc = torch.nn.Linear(100, 100)
+
+        def forward(self, x, data_samples=None, mode='loss'):
+            big = torch.ones(10_000_000)  # 40 MB, freed before the return
+            return dict(loss=self.fc(x).sum() + big[0] * 0)
+
+    model = Toy()
+    wrapper = OptimWrapper(
+        torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9))
+    batch = dict(x=torch.ones(2, 100))
+    model.train_step(batch, wrapper)  # the momentum exists from here on
+    peak = step_peak_memory(model, wrapper, batch)
+    params = 4 * sum(p.numel() for p in model.parameters())
+    assert 40e6 + 2 * params <= peak <= 40e6 + 2 * params + 10e3
 
 
 def test_step_time_of_segmentation():
@@ -64,3 +111,41 @@ def test_step_time_of_segmentation():
     ])
     assert bad.returncode != 0
     assert 'mix classification and segmentation' in bad.stdout
+
+
+def test_miner_scaling_grows_with_the_batch():
+    r = run_python(args=[
+        osp.join(ROOT, 'tools/benchmarks/miner_scaling.py'), '--batches', '64',
+        '256', '--repeats', '1'
+    ])
+    assert r.returncode == 0, r.stdout[-3000:]
+    rows = re.findall(
+        r'^\| (\d+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|',
+        r.stdout, re.M)
+    assert [row[0] for row in rows] == ['64', '256']
+    # the pairwise similarities: 4x the batch needs more than 4x the memory
+    assert float(rows[1][4]) > 4 * float(rows[0][4])
+    assert float(rows[1][2]) > 4 * float(rows[0][2])
+
+
+def test_dist_throughput_one_and_two_processes(tiny_fmnist):
+    r = run_python(args=[
+        osp.join(ROOT, 'tools/benchmarks/dist_throughput.py'), '--fmnist-root',
+        tiny_fmnist, '--batch-size', '4', '--steps', '1', '--warmup', '0'
+    ], timeout=240)
+    assert r.returncode == 0, r.stdout[-3000:]
+    rows = re.findall(r'^\| ([12]) \| (\d+) \| (\d+) \|', r.stdout, re.M)
+    assert rows == [('1', '2', '4'), ('2', '1', '8')] or rows == [
+        ('1', '1', '4'), ('2', '1', '8')
+    ]
+    # 4 images x (128 features + 10 labels) from the other rank, twice
+    assert '| 2 | 4 kB (4 x 138 floats from each of 1 other rank(s), twice)' \
+        in r.stdout
+
+
+def test_run_all_refuses_unknown_arguments():
+    import subprocess
+    r = subprocess.run(['bash', osp.join(ROOT, 'tools/benchmarks/run_all.sh'),
+                        '--quik'], capture_output=True, text=True)
+    assert r.returncode == 2
+    assert 'unknown argument --quik' in r.stderr

@@ -14,6 +14,10 @@ machine the paired ratio is the steadier of the two).
     # every fine-tuning method against CE-tuning on the Fashion-MNIST demo
     python tools/benchmarks/step_time.py --methods fmnist --img-size 28 \
         --batch-size 128
+    # ... with the peak memory of a step (MemTracker: parameters, gradients,
+    # optimizer state, activations, temporaries) on real Fashion-MNIST images
+    python tools/benchmarks/step_time.py --methods fmnist --img-size 28 \
+        --batch-size 128 --memory --fmnist-root data/fashion_mnist
     # the heads alone: loss + backward on random encoder features
     python tools/benchmarks/step_time.py --head-only
     # segmentation: DeepLabV3 with and without the contrastive regulariser
@@ -110,6 +114,43 @@ def make_batch(n, size, num_classes, channels=3, views=1, seed=0):
         data_samples=[DataSample().set_gt_label(int(c)) for c in labels])
 
 
+def fmnist_batch(root, n, views=1):
+    """The first ``n`` Fashion-MNIST training images (uint8, 1 x 28 x 28)
+    and labels from the idx files in ``root``, as ``make_batch`` gives."""
+    import numpy as np
+    files = [osp.join(root, f'train-{k}-idx{d}-ubyte')
+             for k, d in (('images', 3), ('labels', 1))]
+    for f in files:
+        if not osp.isfile(f):
+            raise FileNotFoundError(
+                f'{f} not found: run python tools/dataset_converters/'
+                'prepare_fashion_mnist.py')
+    with open(files[0], 'rb') as f:
+        imgs = np.frombuffer(f.read()[16:], dtype=np.uint8).reshape(-1, 28, 28)
+    with open(files[1], 'rb') as f:
+        labels = np.frombuffer(f.read()[8:], dtype=np.uint8)
+    if n > len(labels):
+        raise ValueError(f'batch {n} > the {len(labels)} images in {root}')
+    img = torch.from_numpy(imgs[:n].copy()).unsqueeze(1)
+    return dict(
+        inputs=img if views == 1 else [img.clone() for _ in range(views)],
+        data_samples=[DataSample().set_gt_label(int(c)) for c in labels[:n]])
+
+
+def step_peak_memory(model, optim_wrapper, batch):
+    """Peak bytes during one training step: parameters, buffers, gradients,
+    optimizer state and everything the step allocates (torch's
+    ``MemTracker``; CPU or GPU). Call after a warm-up step, so the optimizer
+    state exists."""
+    from torch.distributed._tools.mem_tracker import MemTracker
+    tracker = MemTracker()
+    tracker.track_external(model, optim_wrapper.optimizer)
+    with tracker:
+        model.train_step(batch, optim_wrapper)
+    peak = tracker.get_tracker_snapshot('peak')
+    return max(snap['Total'] for snap in peak.values())
+
+
 def make_seg_batch(n, size, num_classes, channels=3, seed=0):
     """A collated segmentation batch: per image, background (0) and one
     centred square (40% of the pixels) of a random class."""
@@ -180,6 +221,15 @@ def main(argv=None):
     parser.add_argument(
         '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument(
+        '--memory',
+        action='store_true',
+        help='also the peak memory of one step of each config (after the '
+        'timing)')
+    parser.add_argument(
+        '--fmnist-root',
+        help='real Fashion-MNIST training images from this folder instead '
+        'of random pixels (1-channel 28x28 configs)')
+    parser.add_argument(
         '--head-only',
         action='store_true',
         help='time only the heads (loss + backward on random features)')
@@ -204,11 +254,16 @@ def main(argv=None):
         parser.error(f'the configs take different input channels: '
                      f'{sorted(channels)}')
     # the same images and labels for every config (the same seed)
+    if args.fmnist_root and (seg or channels != {1} or args.img_size != 28):
+        parser.error('--fmnist-root needs 1-channel classification configs '
+                     'and --img-size 28')
     batches = [
         make_seg_batch(args.batch_size, args.img_size, num_classes,
-                       next(iter(channels))) if seg else make_batch(
-                           args.batch_size, args.img_size, num_classes,
-                           next(iter(channels)), getattr(m, 'num_views', 1))
+                       next(iter(channels))) if seg else
+        fmnist_batch(args.fmnist_root, args.batch_size,
+                     getattr(m, 'num_views', 1)) if args.fmnist_root else
+        make_batch(args.batch_size, args.img_size, num_classes,
+                   next(iter(channels)), getattr(m, 'num_views', 1))
         for m, _ in runs
     ]
     times = [[] for _ in runs]
@@ -221,25 +276,38 @@ def main(argv=None):
             if step >= args.warmup:
                 times[i].append(t)
 
+    memory = []
+    if args.memory and not args.head_only:
+        if args.warmup + args.steps == 0:
+            timed_step(*runs[0], batches[0], args.device)
+        memory = [
+            step_peak_memory(*run, batch) for run, batch in zip(runs, batches)
+        ]
+
     device = torch.cuda.get_device_name() if args.device.startswith(
         'cuda') else f'CPU, {torch.get_num_threads()} threads'
     what = 'the head alone' if args.head_only else 'one training step'
-    print(f'{what}, batch {args.batch_size} x {args.img_size}px, '
-          f'{args.steps} steps each after {args.warmup} warm-up, {device}')
+    images = 'Fashion-MNIST images' if args.fmnist_root else 'random pixels'
+    print(f'{what}, batch {args.batch_size} x {args.img_size}px '
+          f'({images}), {args.steps} steps each after {args.warmup} '
+          f'warm-up, {device}')
     ref = statistics.median(times[0])
+    mem_head = ' peak MB | memory ratio |' if memory else ''
     print('| config | median s/step | min | max | ratio of medians | '
-          'median of paired ratios |')
-    print('|---|---|---|---|---|---|')
+          f'median of paired ratios |{mem_head}')
+    print('|---|---|---|---|---|---|' + '---|---|' * bool(memory))
     ratios = []
-    for cfg, ts in zip(args.configs, times):
+    for i, (cfg, ts) in enumerate(zip(args.configs, times)):
         med = statistics.median(ts)
         # each step next to the first config's step of the same round:
         # slow drifts of the machine cancel in the pair
         paired = statistics.median(t / r for t, r in zip(ts, times[0]))
         ratios.append(paired)
+        mem = (f' {memory[i] / 2**20:.1f} | {memory[i] / memory[0]:.3f} |'
+               if memory else '')
         print(f'| {osp.relpath(cfg, ROOT) if osp.isabs(cfg) else cfg} | '
               f'{med:.3f} | {min(ts):.3f} | {max(ts):.3f} | {med / ref:.3f} '
-              f'| {paired:.3f} |')
+              f'| {paired:.3f} |{mem}')
     return ratios
 
 

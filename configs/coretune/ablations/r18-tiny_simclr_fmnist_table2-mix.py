@@ -1,0 +1,8 @@
+# Table 2 '+mix' on the built-in Fashion-MNIST demo: CE with manifold mixup
+# of encoder features (random partners, soft labels), no contrastive loss.
+_base_ = ['../../baselines/ce_r18-tiny_simclr_fmnist.py']
+
+model = dict(
+    head=dict(
+        type='ContrastiveClsHead',
+        miner=dict(type='ManifoldMixup', alpha=1.0)))

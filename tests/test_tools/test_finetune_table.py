@@ -1,0 +1,143 @@
+"""tools/benchmarks/finetune_table.py: the labelled subsets, the validation
+split, the tuning's choice, the final table and the reuse of finished
+runs, on the tiny Fashion-MNIST."""
+import json
+import os
+import os.path as osp
+import sys
+
+import pytest
+import torch
+
+from ..conftest import ROOT
+
+sys.path.insert(0, osp.join(ROOT, 'tools', 'benchmarks'))
+import finetune_table as ft  # noqa: E402
+
+
+@pytest.fixture(scope='module')
+def pretrained(tmp_path_factory):
+    """A checkpoint of the demo network (random weights, backbone. keys)."""
+    from mmengine.config import Config
+
+    from mmctune.registry import MODELS
+    from mmctune.utils import register_all_modules
+    register_all_modules()
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs/baselines/ce_r18-tiny_simclr_fmnist.py'))
+    cfg.model.backbone.init_cfg = None
+    cfg.model.data_preprocessor = cfg.data_preprocessor
+    model = MODELS.build(cfg.model)
+    path = str(tmp_path_factory.mktemp('ckpt') / 'pretrained.pth')
+    torch.save(dict(state_dict=model.state_dict()), path)
+    return path
+
+
+def args_for(pretrained, data_root, work_dir, *extra):
+    return [
+        '--pretrained', pretrained, '--data-root', data_root, '--work-dir',
+        work_dir, '--holdout', '0.25', '--images', '32', '--jobs', '1',
+        *extra
+    ]
+
+
+def test_training_and_validation_sets_are_disjoint(pretrained, tiny_fmnist,
+                                                   tmp_path):
+    from mmctune.registry import DATASETS
+    args = ft.parse_args(args_for(pretrained, tiny_fmnist, str(tmp_path)))
+    val = ft.job_config(ft.ROWS[0][1], (), 0.5, 0, 'val', args,
+                        str(tmp_path))
+    test = ft.job_config(ft.ROWS[0][1], (), 0.5, 0, 'test', args,
+                         str(tmp_path))
+    train_set = DATASETS.build(val.train_dataloader.dataset)
+    val_set = DATASETS.build(val.test_dataloader.dataset)
+    test_set = DATASETS.build(test.test_dataloader.dataset)
+    # both carved from the training split, never overlapping
+    assert train_set.dataset.split == val_set.dataset.split == 'train'
+    assert len(val_set.dataset) == len(train_set.dataset) == 64
+    assert val_set.dataset.get_data_info(0)['img'].tolist() == \
+        train_set.dataset.get_data_info(0)['img'].tolist()
+    assert len(test_set) == 32
+    assert not set(train_set.indices) & set(val_set.indices)
+    assert len(val_set) > 0 and len(train_set) > 0
+    # the final runs test on the test split
+    assert test_set.split == 'test'
+    assert val.val_dataloader is None and val.val_cfg is None
+    # epochs from the image draws: 32 draws over the 50% subset
+    assert val.train_cfg.max_epochs == max(1, round(32 / len(train_set)))
+    assert val.model.backbone.init_cfg.checkpoint == pretrained
+    # a grid setting the config does not have is refused by name
+    with pytest.raises(KeyError, match='no_such_weight'):
+        ft.job_config(ft.ROWS[0][1], (('model.head.no_such_weight', 1.0), ),
+                      0.5, 0, 'val', args, str(tmp_path))
+
+
+def test_tunes_on_validation_then_tests_every_seed(pretrained, tiny_fmnist,
+                                                   tmp_path):
+    argv = args_for(pretrained, tiny_fmnist, str(tmp_path), '--rows',
+                    'CE-tuning', 'SCL (+L_con)', '--fractions', '0.5',
+                    '--tune-fraction', '0.5', '--seeds', '0', '1',
+                    '--stages', 'tune', 'final')
+    raw = ft.main(argv)
+    scores = raw['tune']['SCL (+L_con)']
+    assert [p['model.head.con_weight'] for p, _ in scores] == [0.1, 1, 10]
+    assert 'CE-tuning' not in raw['tune']  # nothing to tune
+    best = max(scores, key=lambda ps: ps[1])[0]['model.head.con_weight']
+    runs = os.listdir(
+        osp.join(str(tmp_path), 'final', ft.slug('SCL (+L_con)')))
+    assert sorted(runs) == [
+        f'50%_{ft.slug(f"eta={best:g}")}_seed{s}' for s in (0, 1)
+    ]
+    assert sorted((n, s) for n, _, s, _ in raw['final']) == [
+        ('CE-tuning', 0), ('CE-tuning', 1), ('SCL (+L_con)', 0),
+        ('SCL (+L_con)', 1)
+    ]
+    tables = open(osp.join(str(tmp_path), 'tables.md')).read()
+    assert '| CE-tuning | - |' in tables and '+0.00 ± 0.00' in tables
+    assert f'| SCL (+L_con) | eta={best:g} |' in tables
+
+    # a second call reuses every finished run
+    results = [
+        osp.join(root, 'result.json')
+        for root, _, files in os.walk(str(tmp_path))
+        if 'result.json' in files
+    ]
+    assert len(results) == 3 + 4
+    stamps = {p: os.stat(p).st_mtime_ns for p in results}
+    again = ft.main(argv)
+    assert again['final'] == json.loads(json.dumps(raw['final']))
+    assert {p: os.stat(p).st_mtime_ns for p in results} == stamps
+
+
+def test_verdict_and_gain_are_paired_by_seed():
+    ce = {0: 80.0, 1: 81.0, 2: 79.0}
+    better = {0: 81.0, 1: 82.5, 2: 79.5}  # +1, +1.5, +0.5
+    text = ft.verdict({
+        ('Core-tuning', 0.1): better,
+        ('CE-tuning', 0.1): ce
+    }, 0.1)
+    assert 'beats CE-tuning: the gain is larger than its spread' in text
+    assert 'gain +1.00 ± 0.50' in text and 'higher in 3 of 3' in text
+    assert ft.gain(better, ce) == '+1.00 ± 0.50'
+    noisy = {0: 83.0, 1: 79.0, 2: 79.5}  # +3, -2, +0.5
+    assert 'within the spread' in ft.verdict(
+        {('Core-tuning', 0.1): noisy, ('CE-tuning', 0.1): ce}, 0.1)
+    worse = {s: v - 1 for s, v in ce.items()}
+    assert 'does not beat CE-tuning' in ft.verdict(
+        {('Core-tuning', 0.1): worse, ('CE-tuning', 0.1): ce}, 0.1)
+
+
+def test_refuses_unknown_rows_and_fractions(pretrained, tiny_fmnist,
+                                            tmp_path):
+    with pytest.raises(SystemExit):
+        ft.parse_args(
+            args_for(pretrained, tiny_fmnist, str(tmp_path), '--rows',
+                     'Core-tunning'))
+    with pytest.raises(SystemExit):
+        ft.parse_args(
+            args_for(pretrained, tiny_fmnist, str(tmp_path), '--fractions',
+                     '0.9'))
+    with pytest.raises(FileNotFoundError, match='missing.pth'):
+        ft.main(
+            args_for(
+                str(tmp_path / 'missing.pth'), tiny_fmnist, str(tmp_path)))

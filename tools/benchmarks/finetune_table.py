@@ -1,0 +1,564 @@
+"""Fine-tuning comparison on Fashion-MNIST with scarce labels: the Core-tuning
+paper's Tables 1, 2 and 5 in miniature (docs/benchmarks.md).
+
+Every method's demo config (``configs/<method>/r18-tiny_simclr_fmnist.py``:
+the small ResNet-18, 28x28 images, SGD, cosine schedule, batch 128) starts
+from the same contrastive pre-training (``--pretrained``) and trains on a
+stratified 1% or 10% of the training labels. Three stages:
+
+``probe``
+    Linear probe (``configs/linear_probe/r18-tiny_fmnist.py``) on the
+    10% subset, from the pre-training and from a random network.
+``tune``
+    Each method's grid (``ROWS``) at ``--tune-fraction`` with seed 0, scored
+    on a validation split carved from the training images (``--holdout`` of
+    each class, never in any labelled subset); the best value is kept.
+``final``
+    Every row with its chosen values at each fraction and seed, scored on
+    the full test split; mean +- std over seeds, and the gain over
+    CE-tuning paired by seed.
+
+The labelled subsets are the same for every run (subset seed 0, nested:
+the 1% inside the 10%); the seeds vary the training (initialisation of the
+new layers, batches, augmentation, mining). Every run trains on
+``--images`` labelled-image draws (epochs = images / subset size, so 1% and
+10% take the same number of steps). Runs go ``--jobs`` at a time, each in
+its own process with its share of the CPU threads; each writes
+``result.json`` in its work directory and a second invocation reuses it.
+
+    python tools/benchmarks/finetune_table.py \
+        --pretrained work_dirs/benchmarks/pretrain/epoch_4.pth
+    python tools/benchmarks/finetune_table.py --pretrained CKPT --quick
+
+Prints the tables (markdown) and writes them to ``<work-dir>/tables.md``,
+the raw results to ``<work-dir>/results.json``.
+"""
+import argparse
+import copy
+import json
+import multiprocessing
+import os
+import os.path as osp
+import statistics
+import sys
+import time
+from itertools import product
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, ROOT)
+
+# name, config, grid: {setting path: values}; 'from:ROW' reuses the values
+# chosen for ROW. eta-like weights take {0.1, 1, 10}; L2-SP's and BSS's
+# weights, whose scales differ, take {0.1, 1, 10} x their config value.
+GRID = (0.1, 1.0, 10.0)
+ROWS = (
+    ('CE-tuning', 'configs/baselines/ce_r18-tiny_simclr_fmnist.py', {}),
+    ('SCL (+L_con)', 'configs/baselines/scl_r18-tiny_simclr_fmnist.py', {
+        'model.head.con_weight': GRID
+    }),
+    ('L2-SP', 'configs/l2sp/r18-tiny_simclr_fmnist.py', {
+        'model.regularizers.0.alpha': (0.001, 0.01, 0.1)
+    }),
+    ('BSS', 'configs/bss/r18-tiny_simclr_fmnist.py', {
+        'model.head.feature_losses.0.loss_weight': (0.0001, 0.001, 0.01)
+    }),
+    ('Bi-tuning', 'configs/bituning/r18-tiny_simclr_fmnist.py', {
+        'model.loss_weight': GRID
+    }),
+    ('COIN', 'configs/coin/r18-tiny_simclr_fmnist.py', {
+        'custom_hooks.0.after.con_weight': GRID
+    }),
+    ('Core-tuning', 'configs/coretune/r18-tiny_simclr_fmnist.py', {
+        'model.head.con_weight': GRID,
+        'model.head.miner.alpha': GRID
+    }),
+    ('+mix', 'configs/coretune/ablations/'
+     'r18-tiny_simclr_fmnist_table2-mix.py', {
+         'model.head.miner.alpha': GRID
+     }),
+    ('+L_con +mix-H', 'configs/coretune/ablations/'
+     'r18-tiny_simclr_fmnist_table2-lcon-mixh.py', 'from:Core-tuning'),
+)
+# Table 2's rows, in the paper's order
+TABLE2 = ('CE-tuning', '+L_con', '+mix', '+L_con +mix-H', 'Core-tuning')
+PROBE_CFG = 'configs/linear_probe/r18-tiny_fmnist.py'
+SHORT = {
+    'model.head.con_weight': 'eta',
+    'model.head.miner.alpha': 'alpha',
+    'model.regularizers.0.alpha': 'alpha',
+    'model.head.feature_losses.0.loss_weight': 'weight',
+    'model.loss_weight': 'weight',
+    'custom_hooks.0.after.con_weight': 'eta',
+}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n\n')[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        '--pretrained',
+        required=True,
+        help='the contrastive pre-training checkpoint (backbone. keys)')
+    parser.add_argument('--data-root', default='data/fashion_mnist')
+    parser.add_argument('--work-dir', default='work_dirs/benchmarks/finetune')
+    parser.add_argument(
+        '--stages',
+        nargs='+',
+        default=['probe', 'tune', 'final'],
+        choices=['probe', 'tune', 'final'])
+    parser.add_argument(
+        '--rows',
+        nargs='+',
+        metavar='ROW',
+        help=f'a subset of the rows: {", ".join(r[0] for r in ROWS)}')
+    parser.add_argument(
+        '--fractions', type=float, nargs='+', default=[0.01, 0.1])
+    parser.add_argument('--tune-fraction', type=float, default=0.1)
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    parser.add_argument(
+        '--holdout',
+        type=float,
+        default=1 / 60,
+        help='fraction of each class held out of the training images as '
+        'the validation split of the tuning (default 1/60: 1,000 images)')
+    parser.add_argument(
+        '--images',
+        type=int,
+        default=12000,
+        help='labelled-image draws per run (default 12,000: 2 epochs at '
+        '10%%, 20 at 1%%)')
+    parser.add_argument(
+        '--probe-epochs', type=int, default=10, help='linear probe epochs')
+    parser.add_argument(
+        '--test-images',
+        type=int,
+        help='test on the first N test images (default: all 10,000)')
+    parser.add_argument(
+        '--jobs',
+        type=int,
+        default=2,
+        help='runs at a time, each in its own process with cpu_count / jobs '
+        'threads (1: one after the other in this process)')
+    parser.add_argument(
+        '--quick',
+        action='store_true',
+        help='minutes instead of an hour: 1 seed, the first two values of '
+        'each grid tuned at 1%% labels, 1,000 image draws per run, 2,000 '
+        'test images, 2 probe epochs')
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.seeds = args.seeds[:1]
+        args.tune_fraction = min(args.fractions)
+        args.images = 1000
+        args.test_images = args.test_images or 2000
+        args.probe_epochs = 2
+    names = [r[0] for r in ROWS]
+    unknown = set(args.rows or ()) - set(names)
+    if unknown:
+        parser.error(f'unknown rows {sorted(unknown)}; choose from {names}')
+    for frac in args.fractions + [args.tune_fraction]:
+        if not 0 < frac <= 1 - args.holdout:
+            parser.error(f'fraction {frac} is not in (0, 1 - holdout]')
+    return args
+
+
+def set_path(cfg, path, value):
+    """``cfg[a][b][0][c] = value`` for ``path='a.b.0.c'`` (list indices are
+    numbers); every step but the last must exist."""
+    *parents, last = path.split('.')
+    node = cfg
+    for key in parents:
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    if isinstance(node, list):
+        node[int(last)] = value
+    elif last not in node:
+        raise KeyError(f'{path}: the config has no {last!r} there')
+    else:
+        node[last] = value
+
+
+def grid_points(grid, quick=False):
+    """Every combination of a row's grid as a tuple of (path, value)."""
+    if not grid:
+        return [()]
+    keys = sorted(grid)
+    values = [grid[k][:2] if quick else grid[k] for k in keys]
+    return [tuple(zip(keys, combo)) for combo in product(*values)]
+
+
+def describe(point):
+    return ', '.join(f'{SHORT.get(k, k)}={v:g}' for k, v in point) or '-'
+
+
+def slug(text):
+    return ''.join(c if c.isalnum() or c in '.-' else '_' for c in text)
+
+
+def labelled(fraction, holdout, dataset, split='train'):
+    return dict(
+        type='LabelFraction',
+        fraction=fraction,
+        seed=0,
+        holdout=holdout,
+        split=split,
+        dataset=dataset)
+
+
+def job_config(config, point, fraction, seed, evaluate_on, args, work_dir,
+               pretrained=True):
+    """The config of one run: ``config`` with ``point``'s values, trained on
+    the labelled ``fraction`` (LabelFraction with the hold-out) for
+    ``--images`` draws, tested on the validation split (``evaluate_on=
+    'val'``) or the test split (``'test'``); no validation during
+    training."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(ROOT, config))
+    for path, value in point:
+        set_path(cfg, path, value)
+    if pretrained:
+        cfg.model.backbone.init_cfg.checkpoint = args.pretrained
+    else:
+        cfg.model.backbone.init_cfg = None
+
+    train_set = cfg.train_dataloader.dataset
+    train_set.data_root = args.data_root
+    train_set.indices = None
+    test_set = copy.deepcopy(cfg.val_dataloader.dataset)
+    test_set.data_root = args.data_root
+    if evaluate_on == 'val':
+        # mmpretrain's MNIST datasets read the test files when test_mode
+        test_set = dict(test_set, split='train', test_mode=False)
+        test_set = labelled(1.0, args.holdout, test_set, split='val')
+    else:
+        test_set.indices = args.test_images
+    cfg.train_dataloader.dataset = labelled(fraction, args.holdout,
+                                            train_set)
+    cfg.test_dataloader = dict(cfg.val_dataloader, dataset=test_set)
+    cfg.test_evaluator = cfg.val_evaluator
+    cfg.test_cfg = dict()
+    cfg.val_dataloader = cfg.val_evaluator = cfg.val_cfg = None
+
+    n_train = sum(
+        max(1, round(fraction * n)) for n in class_sizes(args.data_root))
+    epochs = max(1, round(args.images / n_train))
+    set_epochs(cfg, epochs)
+    cfg.train_cfg.pop('val_interval', None)
+    cfg.randomness = dict(seed=seed, deterministic=False)
+    cfg.default_hooks.checkpoint = dict(
+        type='AtomicCheckpointHook',
+        interval=epochs,
+        max_keep_ckpts=1,
+        save_best=None)
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=50)
+    cfg.log_level = 'WARNING'
+    cfg.work_dir = work_dir
+    return cfg
+
+
+_CLASS_SIZES = {}
+
+
+def class_sizes(data_root):
+    """Training images per class of the Fashion-MNIST at ``data_root``."""
+    if data_root not in _CLASS_SIZES:
+        import numpy as np
+        path = osp.join(data_root, 'train-labels-idx1-ubyte')
+        if not osp.isfile(path):
+            raise FileNotFoundError(
+                f'{path} not found: run python tools/dataset_converters/'
+                'prepare_fashion_mnist.py')
+        with open(path, 'rb') as f:
+            labels = np.frombuffer(f.read()[8:], dtype=np.uint8)
+        _CLASS_SIZES[data_root] = np.bincount(labels).tolist()
+    return _CLASS_SIZES[data_root]
+
+
+def set_epochs(cfg, epochs):
+    sys.path.insert(0, osp.join(ROOT, 'tools'))
+    from demo import _set_epochs
+    _set_epochs(cfg, epochs)
+
+
+def run_job(job):
+    """Train and test one run in this process; its result.json, reused when
+    it is already there."""
+    out = osp.join(job['work_dir'], 'result.json')
+    if osp.isfile(out):
+        with open(out) as f:
+            return json.load(f)
+    import mmctune  # noqa: F401
+    from mmengine.runner import Runner
+    start = time.time()
+    cfg = job_config(**job['config_args'], work_dir=job['work_dir'])
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    metrics = runner.test()
+    result = dict(
+        top1=float(metrics['accuracy/top1']),
+        seconds=round(time.time() - start, 1),
+        epochs=cfg.train_cfg.max_epochs,
+        train_images=len(runner.train_dataloader.dataset),
+        test_images=len(runner.test_dataloader.dataset))
+    os.makedirs(job['work_dir'], exist_ok=True)
+    with open(out + '.tmp', 'w') as f:
+        json.dump(result, f)
+    os.replace(out + '.tmp', out)
+    return result
+
+
+def _init_worker(threads):
+    import torch
+    torch.set_num_threads(threads)
+
+
+def run_jobs(jobs, n_procs):
+    """Run ``jobs`` ``n_procs`` at a time (each in a fresh process); their
+    results in order."""
+    if not jobs:
+        return []
+    results = []
+
+    def report(i, result):
+        print(f'  [{i + 1}/{len(jobs)}] {jobs[i]["name"]}: top-1 '
+              f'{result["top1"]:.2f} ({result["seconds"]:.0f} s)',
+              flush=True)
+        results.append(result)
+
+    if n_procs == 1:  # in this process
+        for i, job in enumerate(jobs):
+            report(i, run_job(job))
+        return results
+    threads = max(1, (os.cpu_count() or 1) // n_procs)
+    ctx = multiprocessing.get_context('spawn')
+    with ctx.Pool(n_procs, _init_worker, (threads, )) as pool:
+        for i, result in enumerate(pool.imap(run_job, jobs)):
+            report(i, result)
+    return results
+
+
+def mean_std(values):
+    mean = statistics.mean(values)
+    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    return mean, std
+
+
+def fmt(values):
+    mean, std = mean_std(values)
+    return f'{mean:.2f} ± {std:.2f}' if len(values) > 1 else f'{mean:.2f}'
+
+
+def pct(fraction):
+    return f'{fraction * 100:g}%'
+
+
+def probe_stage(args):
+    jobs = [
+        dict(
+            name=f'linear probe, {name}',
+            work_dir=osp.join(args.work_dir, 'probe', slug(name)),
+            config_args=dict(
+                config=PROBE_CFG,
+                point=(),
+                fraction=0.1,
+                seed=0,
+                evaluate_on='test',
+                args=args,
+                pretrained=pretrained))
+        for name, pretrained in (('pre-trained', True), ('random', False))
+    ]
+    saved = args.images
+    args.images = args.probe_epochs * round(0.1 * sum(
+        class_sizes(args.data_root)))
+    try:
+        results = run_jobs(jobs, args.jobs)
+    finally:
+        args.images = saved
+    lines = [
+        '| backbone | labelled images | epochs | test images | linear-probe '
+        'top-1 (%) |', '|---|---|---|---|---|'
+    ]
+    for name, r in zip(('contrastive pre-training', 'random initialisation'),
+                       results):
+        lines.append(f'| {name} | {r["train_images"]:,} | {r["epochs"]} | '
+                     f'{r["test_images"]:,} | {r["top1"]:.2f} |')
+    return '\n'.join(lines), dict(zip(('pretrained', 'random'), results))
+
+
+def rows_of(args):
+    return [r for r in ROWS if not args.rows or r[0] in args.rows]
+
+
+def tune_stage(args):
+    """Every row's grid at the tuning fraction, seed 0, on the validation
+    split; the chosen point of each row (ties: the first)."""
+    jobs, owners = [], []
+    for name, config, grid in rows_of(args):
+        if isinstance(grid, str):
+            continue
+        points = grid_points(grid, args.quick)
+        if len(points) == 1 and not grid:
+            continue  # nothing to tune
+        for point in points:
+            jobs.append(
+                dict(
+                    name=f'{name} {describe(point)} (validation)',
+                    work_dir=osp.join(args.work_dir, 'tune', slug(name),
+                                      slug(describe(point))),
+                    config_args=dict(
+                        config=config,
+                        point=point,
+                        fraction=args.tune_fraction,
+                        seed=0,
+                        evaluate_on='val',
+                        args=args)))
+            owners.append((name, point))
+    results = run_jobs(jobs, args.jobs)
+    scores = {}
+    for (name, point), r in zip(owners, results):
+        scores.setdefault(name, []).append((point, r['top1']))
+    chosen = {
+        name: max(points, key=lambda p: p[1])[0]
+        for name, points in scores.items()
+    }
+    lines = [
+        f'| method | values (validation top-1 %, {pct(args.tune_fraction)} '
+        'labels, seed 0) | chosen |', '|---|---|---|'
+    ]
+    for name, points in scores.items():
+        cells = '; '.join(f'{describe(p)}: {s:.2f}' for p, s in points)
+        lines.append(f'| {name} | {cells} | {describe(chosen[name])} |')
+    return '\n'.join(lines), chosen, scores
+
+
+def final_stage(args, chosen):
+    jobs, owners = [], []
+    for name, config, grid in rows_of(args):
+        if isinstance(grid, str):
+            point = chosen.get(grid[len('from:'):], ())
+        else:
+            point = chosen.get(name, ())
+        for fraction, seed in product(args.fractions, args.seeds):
+            jobs.append(
+                dict(
+                    name=f'{name} {describe(point)} {pct(fraction)} seed '
+                    f'{seed}',
+                    work_dir=osp.join(args.work_dir, 'final', slug(name),
+                                      f'{pct(fraction)}_'
+                                      f'{slug(describe(point))}_seed{seed}'),
+                    config_args=dict(
+                        config=config,
+                        point=point,
+                        fraction=fraction,
+                        seed=seed,
+                        evaluate_on='test',
+                        args=args)))
+            owners.append((name, point, fraction, seed))
+    results = run_jobs(jobs, args.jobs)
+    top1 = {}
+    for (name, point, fraction, seed), r in zip(owners, results):
+        top1.setdefault((name, fraction), {})[seed] = r['top1']
+    return final_table(args, top1, owners, results), top1
+
+
+def final_table(args, top1, owners, results):
+    names = list(dict.fromkeys(o[0] for o in owners))
+    points = {o[0]: o[1] for o in owners}
+    seconds = {}
+    for (name, *_), r in zip(owners, results):
+        seconds.setdefault(name, []).append(r['seconds'])
+    head = ' | '.join(f'{pct(f)} labels | gain at {pct(f)}'
+                      for f in args.fractions)
+    lines = [
+        f'| method | settings | {head} | s per run |',
+        '|---|---|' + '---|---|' * len(args.fractions) + '---|'
+    ]
+    for name in names:
+        cells = []
+        for f in args.fractions:
+            runs = top1[(name, f)]
+            cells.append(fmt(list(runs.values())))
+            cells.append(gain(runs, top1.get(('CE-tuning', f))))
+        lines.append(f'| {name} | {describe(points[name])} | '
+                     f'{" | ".join(cells)} | '
+                     f'{statistics.mean(seconds[name]):.0f} |')
+    return '\n'.join(lines)
+
+
+def gain(runs, ce_runs):
+    """Mean +- std over seeds of (method - CE-tuning) with the same seed."""
+    if not ce_runs:
+        return 'n/a'
+    diffs = [runs[s] - ce_runs[s] for s in runs if s in ce_runs]
+    if not diffs:
+        return 'n/a'
+    mean, std = mean_std(diffs)
+    return f'{mean:+.2f} ± {std:.2f}' if len(diffs) > 1 else f'{mean:+.2f}'
+
+
+def verdict(top1, fraction):
+    """Core-tuning against CE-tuning at ``fraction``, as measured."""
+    core, ce = top1.get(('Core-tuning', fraction)), top1.get(
+        ('CE-tuning', fraction))
+    if not core or not ce:
+        return ''
+    diffs = [core[s] - ce[s] for s in core if s in ce]
+    (cm, cs), (em, es) = mean_std(list(core.values())), mean_std(
+        list(ce.values()))
+    dm, ds = mean_std(diffs)
+    wins = sum(d > 0 for d in diffs)
+    if dm > 0 and dm > ds:
+        word = 'beats CE-tuning: the gain is larger than its spread'
+    elif dm > 0:
+        word = ('is above CE-tuning on average, but within the spread over '
+                'seeds')
+    else:
+        word = 'does not beat CE-tuning'
+    return (f'At {pct(fraction)} labels Core-tuning {word}: '
+            f'{cm:.2f} ± {cs:.2f} against {em:.2f} ± {es:.2f} '
+            f'(gain {dm:+.2f} ± {ds:.2f} paired by seed; higher in {wins} '
+            f'of {len(diffs)} seeds).')
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if not osp.isfile(args.pretrained):
+        raise FileNotFoundError(f'--pretrained {args.pretrained} not found')
+    os.makedirs(args.work_dir, exist_ok=True)
+    start = time.time()
+    sections, raw = [], dict(args=vars(args))
+    if 'probe' in args.stages:
+        print('linear probe', flush=True)
+        table, raw['probe'] = probe_stage(args)
+        sections.append(('Linear probe', table))
+    chosen = {}
+    if 'tune' in args.stages:
+        print('tuning on the validation split', flush=True)
+        table, chosen, scores = tune_stage(args)
+        raw['tune'] = {
+            n: [[dict(p), s] for p, s in v]
+            for n, v in scores.items()
+        }
+        sections.append(('Tuning (validation split)', table))
+    if 'final' in args.stages:
+        print('final runs on the test split', flush=True)
+        table, top1 = final_stage(args, chosen)
+        raw['final'] = [[n, f, s, v] for (n, f), runs in top1.items()
+                        for s, v in runs.items()]
+        notes = [verdict(top1, f) for f in args.fractions]
+        sections.append(('Test top-1 (%)', table + '\n\n' + '\n'.join(
+            n for n in notes if n)))
+    minutes = (time.time() - start) / 60
+    text = '\n\n'.join(f'### {title}\n\n{table}'
+                       for title, table in sections)
+    text += f'\n\n({minutes:.1f} min, {args.jobs} runs at a time)\n'
+    print('\n' + text)
+    with open(osp.join(args.work_dir, 'tables.md'), 'w') as f:
+        f.write(text)
+    with open(osp.join(args.work_dir, 'results.json'), 'w') as f:
+        json.dump(raw, f, indent=1)
+    return raw
+
+
+if __name__ == '__main__':
+    main()
