@@ -122,6 +122,9 @@ def test_verdict_and_gain_are_paired_by_seed():
     noisy = {0: 83.0, 1: 79.0, 2: 79.5}  # +3, -2, +0.5
     assert 'within the spread' in ft.verdict(
         {('Core-tuning', 0.1): noisy, ('CE-tuning', 0.1): ce}, 0.1)
+    # one seed: no spread, so no claim beyond "higher"
+    assert 'no spread to compare with' in ft.verdict(
+        {('Core-tuning', 0.1): {0: 81.0}, ('CE-tuning', 0.1): {0: 80.0}}, 0.1)
     worse = {s: v - 1 for s, v in ce.items()}
     assert 'does not beat CE-tuning' in ft.verdict(
         {('Core-tuning', 0.1): worse, ('CE-tuning', 0.1): ce}, 0.1)

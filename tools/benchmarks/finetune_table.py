@@ -507,7 +507,10 @@ def verdict(top1, fraction):
         list(ce.values()))
     dm, ds = mean_std(diffs)
     wins = sum(d > 0 for d in diffs)
-    if dm > 0 and dm > ds:
+    if len(diffs) < 2:
+        word = ('is higher than CE-tuning on the one seed run (no spread to '
+                'compare with)' if dm > 0 else 'does not beat CE-tuning')
+    elif dm > 0 and dm > ds:
         word = 'beats CE-tuning: the gain is larger than its spread'
     elif dm > 0:
         word = ('is above CE-tuning on average, but within the spread over '

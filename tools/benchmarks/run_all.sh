@@ -10,8 +10,8 @@
 #   4. the miner's time and memory from batch 64 to 4096 (miner_scaling.py);
 #   5. 2 gloo processes against 1 (dist_throughput.py).
 #
-#   bash tools/benchmarks/run_all.sh            # about 1.5 h on 2 CPU cores
-#   bash tools/benchmarks/run_all.sh --quick    # minutes: a smoke run
+#   bash tools/benchmarks/run_all.sh            # at most 1.6 h on 2 CPU cores
+#   bash tools/benchmarks/run_all.sh --quick    # about 9 minutes: a smoke run
 #
 # Everything goes to work_dirs/benchmarks (work_dirs/benchmarks-quick), and
 # the tables with the machine, the date and the time of each step to
@@ -26,7 +26,7 @@ QUICK=0
 for arg in "$@"; do
     case "$arg" in
         --quick) QUICK=1 ;;
-        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
         *) echo "run_all.sh: unknown argument $arg (only --quick)" >&2; exit 2 ;;
     esac
 done
@@ -122,7 +122,7 @@ TOTAL=$(( $(date +%s) - START ))
         echo "### $part"
         echo
         # the tables and their captions, not the library's log lines
-        grep -v -E '^[0-9]{2}/[0-9]{2} [0-9:]{8} - |^Loads checkpoint|^ ?$' \
+        grep -v -E '^[0-9]{2}/[0-9]{2} [0-9:]{8} - |^Loads checkpoint' \
             "$WORK/$part.txt" || true
     done
 } > "$REPORT"
