@@ -107,6 +107,13 @@ def test_tunes_on_validation_then_tests_every_seed(pretrained, tiny_fmnist,
     again = ft.main(argv)
     assert again['final'] == json.loads(json.dumps(raw['final']))
     assert {p: os.stat(p).st_mtime_ns for p in results} == stamps
+    # other settings: the runs are made again, not reused
+    i = argv.index('--images')
+    ft.main(argv[:i + 1] + ['200'] + argv[i + 2:] +
+            ['--rows', 'CE-tuning', '--stages', 'final'])
+    ce_runs = [p for p in results if '/final/CE-tuning/' in p]
+    assert len(ce_runs) == 2
+    assert all(os.stat(p).st_mtime_ns != stamps[p] for p in ce_runs)
 
 
 def test_verdict_and_gain_are_paired_by_seed():

@@ -24,7 +24,8 @@ new layers, batches, augmentation, mining). Every run trains on
 ``--images`` labelled-image draws (epochs = images / subset size, so 1% and
 10% take the same number of steps). Runs go ``--jobs`` at a time, each in
 its own process with its share of the CPU threads; each writes
-``result.json`` in its work directory and a second invocation reuses it.
+``result.json`` in its work directory and a second invocation reuses it if
+the run's config is the same (its SHA-1 is in the file).
 
     python tools/benchmarks/finetune_table.py \
         --pretrained work_dirs/benchmarks/pretrain/epoch_4.pth
@@ -282,15 +283,23 @@ def set_epochs(cfg, epochs):
 
 def run_job(job):
     """Train and test one run in this process; its result.json, reused when
-    it is already there."""
+    it is there and was made by the same config (a run whose settings
+    changed, e.g. ``--images``, is trained again)."""
+    import hashlib
+
+    import mmctune  # noqa: F401
+    from mmengine.runner import Runner
+    cfg = job_config(**job['config_args'], work_dir=job['work_dir'])
+    key = hashlib.sha1(cfg.pretty_text.encode()).hexdigest()
     out = osp.join(job['work_dir'], 'result.json')
     if osp.isfile(out):
         with open(out) as f:
-            return json.load(f)
-    import mmctune  # noqa: F401
-    from mmengine.runner import Runner
+            result = json.load(f)
+        if result.get('config_sha1') == key:
+            return result
+        print(f'  {out} was made with other settings: training again',
+              flush=True)
     start = time.time()
-    cfg = job_config(**job['config_args'], work_dir=job['work_dir'])
     runner = Runner.from_cfg(cfg)
     runner.train()
     metrics = runner.test()
@@ -299,7 +308,8 @@ def run_job(job):
         seconds=round(time.time() - start, 1),
         epochs=cfg.train_cfg.max_epochs,
         train_images=len(runner.train_dataloader.dataset),
-        test_images=len(runner.test_dataloader.dataset))
+        test_images=len(runner.test_dataloader.dataset),
+        config_sha1=key)
     os.makedirs(job['work_dir'], exist_ok=True)
     with open(out + '.tmp', 'w') as f:
         json.dump(result, f)
