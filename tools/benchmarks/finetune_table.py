@@ -52,27 +52,23 @@ sys.path.insert(0, ROOT)
 # chosen for ROW. eta-like weights take {0.1, 1, 10}; L2-SP's and BSS's
 # weights, whose scales differ, take {0.1, 1, 10} x their config value.
 GRID = (0.1, 1.0, 10.0)
+L2SP_GRID = {'model.regularizers.0.alpha': (0.001, 0.01, 0.1)}
+BSS_GRID = {'model.head.feature_losses.0.loss_weight': (0.0001, 0.001, 0.01)}
+CORE_GRID = {'model.head.con_weight': GRID, 'model.head.miner.alpha': GRID}
 ROWS = (
     ('CE-tuning', 'configs/baselines/ce_r18-tiny_simclr_fmnist.py', {}),
     ('SCL (+L_con)', 'configs/baselines/scl_r18-tiny_simclr_fmnist.py', {
         'model.head.con_weight': GRID
     }),
-    ('L2-SP', 'configs/l2sp/r18-tiny_simclr_fmnist.py', {
-        'model.regularizers.0.alpha': (0.001, 0.01, 0.1)
-    }),
-    ('BSS', 'configs/bss/r18-tiny_simclr_fmnist.py', {
-        'model.head.feature_losses.0.loss_weight': (0.0001, 0.001, 0.01)
-    }),
+    ('L2-SP', 'configs/l2sp/r18-tiny_simclr_fmnist.py', L2SP_GRID),
+    ('BSS', 'configs/bss/r18-tiny_simclr_fmnist.py', BSS_GRID),
     ('Bi-tuning', 'configs/bituning/r18-tiny_simclr_fmnist.py', {
         'model.loss_weight': GRID
     }),
     ('COIN', 'configs/coin/r18-tiny_simclr_fmnist.py', {
         'custom_hooks.0.after.con_weight': GRID
     }),
-    ('Core-tuning', 'configs/coretune/r18-tiny_simclr_fmnist.py', {
-        'model.head.con_weight': GRID,
-        'model.head.miner.alpha': GRID
-    }),
+    ('Core-tuning', 'configs/coretune/r18-tiny_simclr_fmnist.py', CORE_GRID),
     ('+mix', 'configs/coretune/ablations/'
      'r18-tiny_simclr_fmnist_table2-mix.py', {
          'model.head.miner.alpha': GRID
@@ -80,9 +76,37 @@ ROWS = (
     ('+L_con +mix-H', 'configs/coretune/ablations/'
      'r18-tiny_simclr_fmnist_table2-lcon-mixh.py', 'from:Core-tuning'),
 )
+# the same protocol from torchvision's supervised ImageNet MobileNetV2
+MBV2_ROWS = (
+    ('CE-tuning', 'configs/baselines/ce_mbv2_in1k_fmnist.py', {}),
+    ('SCL (+L_con)', 'configs/baselines/scl_mbv2_in1k_fmnist.py', {
+        'model.head.con_weight': GRID
+    }),
+    ('L2-SP', 'configs/l2sp/mbv2_in1k_fmnist.py', L2SP_GRID),
+    ('BSS', 'configs/bss/mbv2_in1k_fmnist.py', BSS_GRID),
+    ('COIN', 'configs/coin/mbv2_in1k_fmnist.py', {
+        'custom_hooks.0.after.con_weight': GRID
+    }),
+    ('Core-tuning', 'configs/coretune/mbv2_in1k_fmnist.py', CORE_GRID),
+)
+# --setting: rows, linear-probe config, default --pretrained / --work-dir /
+# --images
+SETTINGS = {
+    'simclr-r18-tiny': dict(
+        rows=ROWS,
+        probe='configs/linear_probe/r18-tiny_fmnist.py',
+        pretrained=None,
+        work_dir='work_dirs/benchmarks/finetune',
+        images=12000),
+    'imagenet-mbv2': dict(
+        rows=MBV2_ROWS,
+        probe='configs/linear_probe/mbv2_in1k_fmnist.py',
+        pretrained='checkpoints/mobilenet_v2_imagenet.pth',
+        work_dir='work_dirs/benchmarks/finetune_mbv2',
+        images=6000),
+}
 # Table 2's rows, in the paper's order
 TABLE2 = ('CE-tuning', '+L_con', '+mix', '+L_con +mix-H', 'Core-tuning')
-PROBE_CFG = 'configs/linear_probe/r18-tiny_fmnist.py'
 SHORT = {
     'model.head.con_weight': 'eta',
     'model.head.miner.alpha': 'alpha',
@@ -98,11 +122,22 @@ def parse_args(argv=None):
         description=__doc__.split('\n\n')[0],
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
+        '--setting',
+        choices=sorted(SETTINGS),
+        default='simclr-r18-tiny',
+        help='simclr-r18-tiny: the small ResNet from the project\'s own '
+        'SimCLR pre-training (--pretrained); imagenet-mbv2: MobileNetV2 from '
+        'torchvision\'s ImageNet weights (default --pretrained '
+        'checkpoints/mobilenet_v2_imagenet.pth, written by '
+        'tools/model_converters/mobilenet_v2_imagenet.py)')
+    parser.add_argument(
         '--pretrained',
-        required=True,
-        help='the contrastive pre-training checkpoint (backbone. keys)')
+        help='the pre-trained checkpoint (required for simclr-r18-tiny)')
     parser.add_argument('--data-root', default='data/fashion_mnist')
-    parser.add_argument('--work-dir', default='work_dirs/benchmarks/finetune')
+    parser.add_argument(
+        '--work-dir',
+        help='default: work_dirs/benchmarks/finetune (simclr-r18-tiny), '
+        'work_dirs/benchmarks/finetune_mbv2 (imagenet-mbv2)')
     parser.add_argument(
         '--stages',
         nargs='+',
@@ -112,7 +147,9 @@ def parse_args(argv=None):
         '--rows',
         nargs='+',
         metavar='ROW',
-        help=f'a subset of the rows: {", ".join(r[0] for r in ROWS)}')
+        help='a subset of the setting\'s rows: '
+        f'{", ".join(r[0] for r in ROWS)} (simclr-r18-tiny), '
+        f'{", ".join(r[0] for r in MBV2_ROWS)} (imagenet-mbv2)')
     parser.add_argument(
         '--fractions', type=float, nargs='+', default=[0.01, 0.1])
     parser.add_argument('--tune-fraction', type=float, default=0.1)
@@ -126,9 +163,9 @@ def parse_args(argv=None):
     parser.add_argument(
         '--images',
         type=int,
-        default=12000,
-        help='labelled-image draws per run (default 12,000: 2 epochs at '
-        '10%%, 20 at 1%%)')
+        help='labelled-image draws per run (default 12,000 for '
+        'simclr-r18-tiny: 2 epochs at 10%%, 20 at 1%%; 6,000 for '
+        'imagenet-mbv2)')
     parser.add_argument(
         '--probe-epochs', type=int, default=10, help='linear probe epochs')
     parser.add_argument(
@@ -148,13 +185,20 @@ def parse_args(argv=None):
         'each grid tuned at 1%% labels, 1,000 image draws per run, 2,000 '
         'test images, 2 probe epochs')
     args = parser.parse_args(argv)
+    setting = SETTINGS[args.setting]
+    args.row_table, args.probe_config = setting['rows'], setting['probe']
+    args.pretrained = args.pretrained or setting['pretrained']
+    if args.pretrained is None:
+        parser.error(f'--setting {args.setting} needs --pretrained')
+    args.work_dir = args.work_dir or setting['work_dir']
+    args.images = args.images or setting['images']
     if args.quick:
         args.seeds = args.seeds[:1]
         args.tune_fraction = min(args.fractions)
         args.images = 1000
         args.test_images = args.test_images or 2000
         args.probe_epochs = 2
-    names = [r[0] for r in ROWS]
+    names = [r[0] for r in args.row_table]
     unknown = set(args.rows or ()) - set(names)
     if unknown:
         parser.error(f'unknown rows {sorted(unknown)}; choose from {names}')
@@ -368,7 +412,7 @@ def probe_stage(args):
             name=f'linear probe, {name}',
             work_dir=osp.join(args.work_dir, 'probe', slug(name)),
             config_args=dict(
-                config=PROBE_CFG,
+                config=args.probe_config,
                 point=(),
                 fraction=0.1,
                 seed=0,
@@ -396,7 +440,7 @@ def probe_stage(args):
 
 
 def rows_of(args):
-    return [r for r in ROWS if not args.rows or r[0] in args.rows]
+    return [r for r in args.row_table if not args.rows or r[0] in args.rows]
 
 
 def tune_stage(args):
@@ -536,7 +580,11 @@ def verdict(top1, fraction):
 def main(argv=None):
     args = parse_args(argv)
     if not osp.isfile(args.pretrained):
-        raise FileNotFoundError(f'--pretrained {args.pretrained} not found')
+        hint = (' (write it with python tools/model_converters/'
+                'mobilenet_v2_imagenet.py)'
+                if args.setting == 'imagenet-mbv2' else '')
+        raise FileNotFoundError(
+            f'--pretrained {args.pretrained} not found{hint}')
     os.makedirs(args.work_dir, exist_ok=True)
     start = time.time()
     sections, raw = [], dict(args=vars(args))

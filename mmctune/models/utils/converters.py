@@ -35,6 +35,11 @@ Formats (``FORMATS``):
                           timm keys (``blocks.0.norm1.weight``).
 ``mae-vit``               MAE (``mae_pretrain_vit_base.pth``): ``model``
                           with timm keys.
+``torchvision-mobilenet_v2``  torchvision's MobileNetV2 (``mobilenet_v2-
+                          b0353104.pth``, ImageNet): ``features.<i>`` keys
+                          to mmpretrain's ``MobileNetV2`` (``conv1``,
+                          ``layer1``..``layer7``, ``conv2``); ``classifier``
+                          dropped.
 ========================  =================================================
 """
 import re
@@ -191,6 +196,61 @@ def convert_timm_vit(ckpt, fmt='dino-vit'):
     return out
 
 
+# torchvision's features.1..17 are mmpretrain's layer1..layer7 with these
+# numbers of inverted-residual blocks (any widen factor)
+_MOBILENET_V2_BLOCKS = (1, 2, 3, 4, 3, 3, 1)
+
+
+def convert_torchvision_mobilenet_v2(ckpt):
+    """torchvision ``MobileNetV2`` keys to mmpretrain's ``MobileNetV2``.
+
+    torchvision: ``features.0`` = stem (conv ``0``, BN ``1``), ``features.1``
+    ..``features.17`` = inverted residuals whose ``conv`` holds ConvBNReLU
+    blocks (``conv.<j>.0`` conv, ``conv.<j>.1`` BN) then a plain linear conv
+    ``conv.<k>`` and its BN ``conv.<k+1>``, ``features.18`` = last 1x1
+    ConvBNReLU. mmpretrain: ``conv1``, ``layer<s>.<b>.conv.<j>.{conv,bn}``
+    (the linear conv and its BN are one ConvModule), ``conv2``.
+    """
+    fmt = 'torchvision-mobilenet_v2'
+    sd = _unwrap(ckpt, 'state_dict')
+    sd = OrderedDict((re.sub(r'^module\.', '', k), v) for k, v in sd.items())
+    if 'features.0.0.weight' not in sd or 'features.18.0.weight' not in sd:
+        raise KeyError(f'{fmt}: no features.0.0.weight / features.18.0.weight'
+                       f': not a torchvision MobileNetV2 (got '
+                       f'{list(sd)[:5]}...)')
+    blocks = [
+        f'layer{s + 1}.{b}' for s, n in enumerate(_MOBILENET_V2_BLOCKS)
+        for b in range(n)
+    ]
+    out = OrderedDict()
+    for key, value in sd.items():
+        if key.startswith('classifier.'):
+            continue
+        m = re.match(r'^features\.(\d+)\.(.*)$', key)
+        if m is None or int(m[1]) > len(blocks) + 1:
+            raise KeyError(f'{fmt}: unknown key {key}')
+        index, rest = int(m[1]), m[2]
+        if index in (0, len(blocks) + 1):  # stem / last conv: 0 conv, 1 BN
+            name = 'conv1' if index == 0 else 'conv2'
+            part, param = rest.split('.', 1)
+            out[f'{name}.{("conv", "bn")[int(part)]}.{param}'] = value
+            continue
+        block = blocks[index - 1]
+        nested = re.match(r'^conv\.(\d+)\.([01])\.(.*)$', rest)
+        flat = re.match(r'^conv\.(\d+)\.([a-z_]+)$', rest)
+        if nested:
+            j, part, param = nested.groups()
+            out[f'{block}.conv.{j}.{("conv", "bn")[int(part)]}.{param}'] = \
+                value
+        elif flat and value.dim() == 4:  # the linear 1x1 conv
+            out[f'{block}.conv.{flat[1]}.conv.{flat[2]}'] = value
+        elif flat:  # its BN, one index after it
+            out[f'{block}.conv.{int(flat[1]) - 1}.bn.{flat[2]}'] = value
+        else:
+            raise KeyError(f'{fmt}: unknown key {key}')
+    return out
+
+
 FORMATS: Dict[str, Callable] = {
     'torchvision': convert_torchvision,
     'moco': convert_moco,
@@ -202,6 +262,7 @@ FORMATS: Dict[str, Callable] = {
     'deepcluster-v2': convert_swav,
     'dino-vit': convert_timm_vit,
     'mae-vit': lambda ckpt: convert_timm_vit(ckpt, 'mae-vit'),
+    'torchvision-mobilenet_v2': convert_torchvision_mobilenet_v2,
 }
 
 

