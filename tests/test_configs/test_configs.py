@@ -183,3 +183,41 @@ def test_dg_paper_settings(path):
     assert head.get('type', 'mmpretrain.LinearClsHead') == (
         'mmpretrain.LinearClsHead' if method == 'ce' else 'ContrastiveClsHead')
     assert ('miner' in head) == (method == 'coretune')
+
+
+def test_imagenet_mobilenet_v2_fmnist_config(tmp_path):
+    """configs/baselines/ce_mbv2_in1k_fmnist.py: a 28x28 grey image is
+    resized to 32x32 and reaches the backbone as 3 channels, the grey value
+    normalised with ImageNet's mean and std of each channel; the converted
+    ImageNet weights load strictly."""
+    import sys
+
+    import numpy as np
+    import torch
+    from mmcv.transforms import Compose
+    sys.path.insert(0, osp.join(ROOT, 'tools', 'model_converters'))
+    import mobilenet_v2_imagenet
+    ckpt = str(tmp_path / 'mobilenet_v2_imagenet.pth')
+    mobilenet_v2_imagenet.main([ckpt])
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs/baselines/ce_mbv2_in1k_fmnist.py'))
+    cfg.model.backbone.init_cfg.checkpoint = ckpt
+    model = registry.MODELS.build(cfg.model)
+    model.init_weights()
+    weights = torch.load(ckpt)['state_dict']
+    assert torch.equal(model.backbone.conv2.conv.weight,
+                       weights['conv2.conv.weight'])
+
+    pipeline = Compose(cfg.test_dataloader.dataset.pipeline)
+    img = np.random.default_rng(0).integers(0, 256, (28, 28), np.uint8)
+    packed = pipeline(dict(img=img, gt_label=3))
+    grey = packed['inputs'].float()
+    assert grey.shape == (1, 32, 32)
+    data = model.data_preprocessor(
+        dict(inputs=[packed['inputs']], data_samples=[packed['data_samples']
+                                                      ]))
+    x = data['inputs']
+    assert x.shape == (1, 3, 32, 32)
+    for c, (mean, std) in enumerate(zip(cfg.model.data_preprocessor.mean,
+                                        cfg.model.data_preprocessor.std)):
+        torch.testing.assert_close(x[0, c], (grey[0] - mean) / std)

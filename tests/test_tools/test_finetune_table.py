@@ -151,3 +151,36 @@ def test_refuses_unknown_rows_and_fractions(pretrained, tiny_fmnist,
         ft.main(
             args_for(
                 str(tmp_path / 'missing.pth'), tiny_fmnist, str(tmp_path)))
+
+
+def test_imagenet_mobilenet_v2_setting(tiny_fmnist, tmp_path, capsys):
+    """--setting imagenet-mbv2: its own rows, probe config, checkpoint,
+    work dir and image draws; the runs fine-tune the MobileNetV2 from the
+    given weights; a missing checkpoint names the converter."""
+    args = ft.parse_args(['--setting', 'imagenet-mbv2'])
+    assert args.pretrained == 'checkpoints/mobilenet_v2_imagenet.pth'
+    assert args.work_dir == 'work_dirs/benchmarks/finetune_mbv2'
+    assert args.images == 6000
+    assert 'mbv2' in args.probe_config
+    assert [r[0] for r in ft.rows_of(args)] == [
+        'CE-tuning', 'SCL (+L_con)', 'L2-SP', 'BSS', 'COIN', 'Core-tuning'
+    ]
+    ckpt = str(tmp_path / 'mbv2.pth')
+    argv = [
+        '--setting', 'imagenet-mbv2', '--pretrained', ckpt, '--data-root',
+        tiny_fmnist, '--work-dir', str(tmp_path), '--holdout', '0.25'
+    ]
+    args = ft.parse_args(argv)
+    for _, config, _ in ft.rows_of(args):
+        cfg = ft.job_config(config, (), 0.5, 0, 'test', args, str(tmp_path))
+        assert cfg.model.backbone.type == 'mmpretrain.MobileNetV2'
+        assert cfg.model.backbone.init_cfg.checkpoint == ckpt
+    # the small ResNet's rows are not this setting's
+    with pytest.raises(SystemExit):
+        ft.parse_args(argv + ['--rows', 'Bi-tuning'])
+    assert 'Bi-tuning' in capsys.readouterr().err
+    with pytest.raises(FileNotFoundError, match='mobilenet_v2_imagenet.py'):
+        ft.main(argv)
+    # the small-ResNet setting has no default checkpoint
+    with pytest.raises(SystemExit):
+        ft.parse_args(['--data-root', tiny_fmnist])

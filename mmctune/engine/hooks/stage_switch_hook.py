@@ -78,6 +78,15 @@ class StageSwitchHook(Hook):
             raise AttributeError(
                 f'StageSwitchHook: {type(target).__name__} at '
                 f'{self.module!r} has no attribute(s) {missing}')
+        switch = self._switch(runner)
+        never = ('second', self.after) if switch >= runner.max_epochs else (
+            ('first', self.before) if switch <= 0 else None)
+        if never:  # e.g. COIN's classifier would never be trained
+            runner.logger.warning(
+                f'StageSwitchHook: the {never[0]} stage never runs (switch '
+                f'at epoch {switch} of {runner.max_epochs}), so {never[1]} '
+                'is never set; train for more epochs or change '
+                'switch_epoch / switch_ratio')
 
     def before_train_epoch(self, runner) -> None:
         stage = self.before if runner.epoch < self._switch(runner) \

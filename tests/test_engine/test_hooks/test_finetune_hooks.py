@@ -88,6 +88,27 @@ def test_stage_switch_refuses_bad_settings():
         hook.before_train(runner(model()))
 
 
+@pytest.mark.parametrize('max_epochs,never', [(1, 'second'), (2, None),
+                                              (10, None)])
+def test_stage_switch_warns_when_a_stage_never_runs(max_epochs, never,
+                                                     caplog):
+    """COIN's switch at round(0.7 * 1) = 1 of 1 epoch: its classifier would
+    never train, and the log says so."""
+    hook = StageSwitchHook(**COIN)
+    hook.before_train(runner(model(), max_epochs=max_epochs))
+    warned = [r.message for r in caplog.records if r.levelname == 'WARNING']
+    if never:
+        assert len(warned) == 1 and f'the {never} stage never runs' in \
+            warned[0] and 'train_classifier' in warned[0]
+    else:
+        assert not warned
+    caplog.clear()
+    hook = StageSwitchHook(
+        before=COIN['before'], after=COIN['after'], switch_epoch=0)
+    hook.before_train(runner(model(), max_epochs=max_epochs))
+    assert 'the first stage never runs' in caplog.text
+
+
 def test_rifle_reinitialises_only_the_classifier_and_its_momentum():
     m = model()
     r = runner(m, max_epochs=10)
