@@ -90,20 +90,22 @@ MBV2_ROWS = (
     ('Core-tuning', 'configs/coretune/mbv2_in1k_fmnist.py', CORE_GRID),
 )
 # --setting: rows, linear-probe config, default --pretrained / --work-dir /
-# --images
+# --images, and what the pre-training is (the linear probe's row)
 SETTINGS = {
     'simclr-r18-tiny': dict(
         rows=ROWS,
         probe='configs/linear_probe/r18-tiny_fmnist.py',
         pretrained=None,
         work_dir='work_dirs/benchmarks/finetune',
-        images=12000),
+        images=12000,
+        pretraining='contrastive pre-training'),
     'imagenet-mbv2': dict(
         rows=MBV2_ROWS,
         probe='configs/linear_probe/mbv2_in1k_fmnist.py',
         pretrained='checkpoints/mobilenet_v2_imagenet.pth',
         work_dir='work_dirs/benchmarks/finetune_mbv2',
-        images=6000),
+        images=6000,
+        pretraining='supervised ImageNet (torchvision)'),
 }
 # Table 2's rows, in the paper's order
 TABLE2 = ('CE-tuning', '+L_con', '+mix', '+L_con +mix-H', 'Core-tuning')
@@ -432,8 +434,8 @@ def probe_stage(args):
         '| backbone | labelled images | epochs | test images | linear-probe '
         'top-1 (%) |', '|---|---|---|---|---|'
     ]
-    for name, r in zip(('contrastive pre-training', 'random initialisation'),
-                       results):
+    names = (SETTINGS[args.setting]['pretraining'], 'random initialisation')
+    for name, r in zip(names, results):
         lines.append(f'| {name} | {r["train_images"]:,} | {r["epochs"]} | '
                      f'{r["test_images"]:,} | {r["top1"]:.2f} |')
     return '\n'.join(lines), dict(zip(('pretrained', 'random'), results))

@@ -90,8 +90,8 @@ def test_stage_switch_refuses_bad_settings():
 
 @pytest.mark.parametrize('max_epochs,never', [(1, 'second'), (2, None),
                                               (10, None)])
-def test_stage_switch_warns_when_a_stage_never_runs(max_epochs, never,
-                                                     caplog):
+def test_stage_switch_warns_when_a_stage_never_runs(
+        max_epochs, never, caplog):
     """COIN's switch at round(0.7 * 1) = 1 of 1 epoch: its classifier would
     never train, and the log says so."""
     hook = StageSwitchHook(**COIN)
