@@ -14,8 +14,8 @@
 #   4. the miner's time and memory from batch 64 to 4096 (miner_scaling.py);
 #   5. 2 gloo processes against 1 (dist_throughput.py).
 #
-#   bash tools/benchmarks/run_all.sh            # at most 1.6 h on 2 CPU cores
-#   bash tools/benchmarks/run_all.sh --quick    # about 9 minutes: a smoke run
+#   bash tools/benchmarks/run_all.sh            # at most about 2.2 h on 2 CPU cores
+#   bash tools/benchmarks/run_all.sh --quick    # a smoke run of every step, minutes
 #
 # Everything goes to work_dirs/benchmarks (work_dirs/benchmarks-quick), and
 # the tables with the machine, the date and the time of each step to
