@@ -27,9 +27,16 @@ its own process with its share of the CPU threads; each writes
 ``result.json`` in its work directory and a second invocation reuses it if
 the run's config is the same (its SHA-1 is in the file).
 
+``--setting imagenet-mbv2`` runs the same protocol from torchvision's
+supervised ImageNet MobileNetV2 (``configs/<method>/mbv2_in1k_fmnist.py``,
+images resized to 32x32, 6,000 draws per run) for CE-tuning, SCL, L2-SP,
+BSS, COIN and Core-tuning; its checkpoint comes from
+``tools/model_converters/mobilenet_v2_imagenet.py``.
+
     python tools/benchmarks/finetune_table.py \
         --pretrained work_dirs/benchmarks/pretrain/epoch_4.pth
     python tools/benchmarks/finetune_table.py --pretrained CKPT --quick
+    python tools/benchmarks/finetune_table.py --setting imagenet-mbv2
 
 Prints the tables (markdown) and writes them to ``<work-dir>/tables.md``,
 the raw results to ``<work-dir>/results.json``.
