@@ -1,0 +1,70 @@
+"""mmctune.apis.methods: the one list of methods and their configs that the
+demo and the benchmarks read."""
+import os.path as osp
+
+import pytest
+
+from mmctune.apis.methods import (KINDS, METHODS, PARAM_NAMES, SETTINGS,
+                                  get_method, method_of_config, methods_of)
+
+from ..conftest import ROOT
+
+
+def test_every_config_it_names_exists():
+    for method in METHODS:
+        assert method.configs, method.name
+        for setting, config in method.configs.items():
+            assert setting in SETTINGS, (method.name, setting)
+            assert osp.isfile(osp.join(ROOT, config)), config
+
+
+def test_names_keys_kinds_and_grids_are_sound():
+    names = [m.name for m in METHODS]
+    keys = [m.key for m in METHODS]
+    assert len(set(names)) == len(names) and len(set(keys)) == len(keys)
+    assert all(k == k.lower() and ' ' not in k for k in keys)
+    assert names[0] == 'CE-tuning'
+    for method in METHODS:
+        assert method.kind in KINDS
+        if isinstance(method.grid, str):  # the values chosen for another
+            assert get_method(method.grid).grid
+        elif method.grid:
+            for path, values in method.grid.items():
+                assert path in PARAM_NAMES and len(values) > 1
+        # a method is found from each of its configs
+        for config in method.configs.values():
+            assert method_of_config(osp.join(ROOT, config)) is method
+
+
+def test_selections():
+    assert [m.name for m in methods_of('fmnist', ('fine-tuning', ))] == [
+        'CE-tuning', 'SCL (+L_con)', 'L2-SP', 'DELTA', 'BSS', 'RIFLE', 'M&M',
+        'Bi-tuning', 'Noisy-Tune', 'COIN', 'Core-tuning'
+    ]
+    assert [m.name for m in methods_of('seg')] == ['CE-tuning', 'Core-tuning']
+    assert [m.name for m in methods_of('fmnist-mbv2', benchmark=True)] == [
+        'CE-tuning', 'SCL (+L_con)', 'L2-SP', 'BSS', 'COIN', 'Core-tuning'
+    ]
+    with pytest.raises(KeyError, match='the settings are'):
+        methods_of('cifar11')
+    with pytest.raises(KeyError, match="'Core-tunning'"):
+        get_method('Core-tunning')
+    with pytest.raises(KeyError, match="has no config for 'seg'"):
+        get_method('L2-SP').config('seg')
+
+
+def test_method_of_other_configs():
+    """Configs the table does not name belong to the method whose folder
+    or file-name prefix they have; others to none."""
+    assert method_of_config('configs/coretune/r50_moco_dtd.py').key == \
+        'core-tuning'
+    assert method_of_config('configs/baselines/ce_r50_moco_pets.py').key == \
+        'ce-tuning'
+    assert method_of_config('configs/baselines/scl_r50_moco_cars.py').key == \
+        'scl'
+    assert method_of_config('configs/l2sp/r50_moco_dtd.py').key == 'l2sp'
+    # an ablation is not the method; nor is another folder's config
+    assert method_of_config(
+        'configs/coretune/ablations/r50_moco_cifar10_tau0.1.py') is None
+    assert method_of_config('configs/tcl/coin-tcl_r50_moco_cifar10.py') is None
+    assert method_of_config('/tmp/tiny.py') is None
