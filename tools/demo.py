@@ -24,35 +24,22 @@ run (the tests use them).
 import argparse
 import hashlib
 import os.path as osp
-import sys
 import time
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, ROOT)
-sys.path.insert(0, osp.join(ROOT, 'tools', 'dataset_converters'))
-import mmctune  # noqa: E402,F401  (applies the stack's compatibility fixes)
-from mmengine.config import Config  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
-from prepare_fashion_mnist import prepare  # noqa: E402
+from mmengine.config import Config
+from mmengine.runner import Runner
 
+from mmctune.apis.cfg_edit import set_epochs
+from mmctune.apis.fashion_mnist import prepare_fashion_mnist
+from mmctune.apis.methods import methods_of
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PRETRAIN_CFG = osp.join(ROOT, 'configs/pretrain/simclr_r18-tiny_fmnist.py')
-# method -> (config, work-dir name)
-FINETUNE_CFGS = {
-    'CE-tuning':
-    ('configs/baselines/ce_r18-tiny_simclr_fmnist.py', 'ce-tuning'),
-    'Core-tuning':
-    ('configs/coretune/r18-tiny_simclr_fmnist.py', 'core-tuning'),
-    'L2-SP': ('configs/l2sp/r18-tiny_simclr_fmnist.py', 'l2sp'),
-    'DELTA': ('configs/delta/r18-tiny_simclr_fmnist.py', 'delta'),
-    'BSS': ('configs/bss/r18-tiny_simclr_fmnist.py', 'bss'),
-    'RIFLE': ('configs/rifle/r18-tiny_simclr_fmnist.py', 'rifle'),
-    'M&M': ('configs/mm/r18-tiny_simclr_fmnist.py', 'mm'),
-    'Bi-tuning': ('configs/bituning/r18-tiny_simclr_fmnist.py', 'bituning'),
-    'Noisy-Tune': ('configs/noisytune/r18-tiny_simclr_fmnist.py', 'noisytune'),
-    'COIN': ('configs/coin/r18-tiny_simclr_fmnist.py', 'coin'),
-    # adversarial fine-tuning: also tested under PGD-10 attacks
-    'AT-CE': ('configs/adv/at-ce_r18-tiny_simclr_fmnist.py', 'at-ce'),
-    'AT-Core': ('configs/adv/at-core_r18-tiny_simclr_fmnist.py', 'at-core'),
+# the methods with a config of the demo (mmctune.apis.methods, setting
+# 'fmnist'), by name
+METHODS = {
+    m.name: m
+    for m in methods_of('fmnist', kinds=('fine-tuning', 'adversarial'))
 }
 DEFAULT_METHODS = ('CE-tuning', 'Core-tuning')
 
@@ -85,17 +72,17 @@ def parse_args(argv=None):
         default=list(DEFAULT_METHODS),
         metavar='METHOD',
         help=f'fine-tuning methods to run, or "all": '
-        f'{", ".join(FINETUNE_CFGS)} (default: CE-tuning Core-tuning)')
+        f'{", ".join(METHODS)} (default: CE-tuning Core-tuning)')
     parser.add_argument('--pretrain-epochs', type=int)
     parser.add_argument('--finetune-epochs', type=int)
     parser.add_argument('--batch-size', type=int)
     args = parser.parse_args(argv)
     if args.methods == ['all']:
-        args.methods = list(FINETUNE_CFGS)
-    unknown = [m for m in args.methods if m not in FINETUNE_CFGS]
+        args.methods = list(METHODS)
+    unknown = [m for m in args.methods if m not in METHODS]
     if unknown:
         parser.error(f'unknown method(s) {unknown}; choose from '
-                     f'{list(FINETUNE_CFGS)} or "all"')
+                     f'{list(METHODS)} or "all"')
     return args
 
 
@@ -116,28 +103,10 @@ def _set_data(cfg,
                 cfg[split].dataset.indices = test_images
 
 
-def _set_epochs(cfg, epochs):
-    """Change the number of epochs and stretch the epoch-based schedules
-    (``begin``/``end``/``T_max``) with it."""
-    if epochs is None:
-        return
-    scale = epochs / cfg.train_cfg.max_epochs
-    cfg.train_cfg.max_epochs = epochs
-    if cfg.train_cfg.get('val_interval') is not None:
-        cfg.train_cfg.val_interval = epochs
-    schedulers = cfg.param_scheduler if isinstance(
-        cfg.param_scheduler, list) else [cfg.param_scheduler]
-    for s in schedulers:
-        if s.get('by_epoch', True):
-            for key in ('begin', 'end', 'T_max'):
-                if key in s:
-                    s[key] = s[key] * scale
-
-
 def pretrain(args):
     cfg = Config.fromfile(PRETRAIN_CFG)
     _set_data(cfg, args.data_root, args.pretrain_images, None, args.batch_size)
-    _set_epochs(cfg, args.pretrain_epochs)
+    set_epochs(cfg, args.pretrain_epochs)
     key = hashlib.sha1(cfg.pretty_text.encode()).hexdigest()[:8]
     cfg.work_dir = osp.join(args.work_dir, f'simclr_pretrain_{key}')
     ckpt = osp.join(cfg.work_dir, f'epoch_{cfg.train_cfg.max_epochs}.pth')
@@ -156,11 +125,11 @@ def pretrain(args):
 
 
 def finetune(args, pretrained, method):
-    config, name = FINETUNE_CFGS[method]
+    config, name = METHODS[method].configs['fmnist'], METHODS[method].key
     cfg = Config.fromfile(osp.join(ROOT, config))
     _set_data(cfg, args.data_root, args.labelled, args.test_images,
               args.batch_size)
-    _set_epochs(cfg, args.finetune_epochs)
+    set_epochs(cfg, args.finetune_epochs)
     cfg.model.backbone.init_cfg.checkpoint = pretrained
     cfg.work_dir = osp.join(args.work_dir, name)
     labelled = cfg.train_dataloader.dataset.indices
@@ -177,7 +146,9 @@ def finetune(args, pretrained, method):
 def main(argv=None):
     args = parse_args(argv)
     start = time.time()
-    print(f'[1/3] Fashion-MNIST: {prepare(args.data_root)}', flush=True)
+    print(
+        f'[1/3] Fashion-MNIST: {prepare_fashion_mnist(args.data_root)}',
+        flush=True)
     pretrained = pretrain(args)
     results = {
         method: finetune(args, pretrained, method)

@@ -1,4 +1,6 @@
 """tools/analysis_tools on a checkpoint of a tiny Fashion-MNIST run."""
+import glob
+import os
 import os.path as osp
 import re
 
@@ -7,6 +9,7 @@ import torch
 from PIL import Image
 
 from ..conftest import ROOT, run_python, write_tiny_config
+from .tool_loader import load_tool
 
 TOOLS = osp.join(ROOT, 'tools', 'analysis_tools')
 TRAIN = osp.join(ROOT, 'tools', 'train.py')
@@ -88,3 +91,36 @@ def test_multi_seed_run_and_collect(trained, tmp_path):
         osp.join(TOOLS, 'multi_seed.py'), 'collect', '--root', root])
     assert again.returncode == 0
     assert row.group(0) in again.stdout
+    # each seed's result.json (mmctune.apis.sweep), reused by a second run
+    results = sorted(glob.glob(osp.join(root, 'tiny', 'tiny', 'seed_*',
+                                        'result.json')))
+    assert len(results) == 2
+    stamps = [os.stat(p).st_mtime_ns for p in results]
+    rerun = run_python(args=[
+        osp.join(TOOLS, 'multi_seed.py'), 'run', cfg, '--seeds', '0', '1',
+        '--root', root
+    ])
+    assert rerun.returncode == 0, rerun.stdout[-3000:]
+    assert row.group(0) in rerun.stdout
+    assert [os.stat(p).st_mtime_ns for p in results] == stamps
+
+
+def test_multi_seed_names_methods_from_the_table():
+    multi_seed = load_tool('analysis_tools/multi_seed.py')
+    assert multi_seed.method_and_dataset(
+        osp.join(ROOT, 'configs/coretune/r50_moco_dtd.py')) == (
+            'core-tuning', 'dtd')
+    assert multi_seed.method_and_dataset(
+        'configs/baselines/ce_r18-tiny_simclr_fmnist.py') == ('ce-tuning',
+                                                              'fmnist')
+    assert multi_seed.method_and_dataset(
+        'configs/label_fraction/ce_r50_moco_imagenet20_10pct.py') == (
+            'ce (10pct)', 'imagenet20')
+    assert multi_seed.NAMES['core-tuning'] == 'Core-tuning'
+    # the older --train-args form: its --cfg-options, nothing else
+    assert multi_seed.train_options(
+        ['--cfg-options', 'randomness.deterministic=True']) == {
+            'randomness.deterministic': True
+        }
+    with pytest.raises(SystemExit):
+        multi_seed.train_options(['--amp'])

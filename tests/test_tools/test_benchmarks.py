@@ -5,7 +5,10 @@ import re
 
 import pytest
 
+from mmctune.apis.methods import SETTINGS, methods_of
+
 from ..conftest import ROOT, run_python
+from .tool_loader import load_tool
 
 
 ROW = (r'^\| (configs/\S+) \| [\d.]+ \| [\d.]+ \| [\d.]+ \| '
@@ -39,9 +42,13 @@ def test_step_time_of_every_method(tiny_fmnist, capsys):
     assert '(Fashion-MNIST images)' in r.stdout
     rows = re.findall(MEM_ROW, r.stdout, re.M)
     names = [row[0].split('/')[-2:] for row in rows]
+    # the fine-tuning methods of mmctune.apis.methods, in its order
+    assert [row[0] for row in rows] == [
+        m.configs['fmnist'] for m in methods_of('fmnist', ('fine-tuning', ))
+    ]
     assert [n[0] for n in names] == [
-        'baselines', 'baselines', 'coretune', 'l2sp', 'delta', 'bss', 'rifle',
-        'mm', 'bituning', 'noisytune', 'coin'
+        'baselines', 'baselines', 'l2sp', 'delta', 'bss', 'rifle', 'mm',
+        'bituning', 'noisytune', 'coin', 'coretune'
     ]
     assert names[1][1].startswith('scl_')
     mem = {n[0]: float(row[2]) for n, row in zip(names[2:], rows[2:])}
@@ -56,9 +63,7 @@ def test_step_time_of_every_method(tiny_fmnist, capsys):
 def refused(argv, message, capsys):
     """step_time.py exits with ``message`` for ``argv`` (in this process:
     a second interpreter only to fail costs seconds)."""
-    import sys
-    sys.path.insert(0, osp.join(ROOT, 'tools/benchmarks'))
-    import step_time
+    step_time = load_tool('benchmarks/step_time.py')
     with pytest.raises(SystemExit) as e:
         step_time.main(argv)
     assert e.value.code != 0
@@ -69,13 +74,10 @@ def test_step_peak_memory_sees_what_a_step_allocates():
     """A step that allocates and frees 40 MB in its forward: the peak holds
     it, the parameters and the momentum (the gradients are freed between
     steps and made after the 40 MB is gone), and little else."""
-    import sys
-
     import torch
     from mmengine.model import BaseModel
     from mmengine.optim import OptimWrapper
-    sys.path.insert(0, osp.join(ROOT, 'tools/benchmarks'))
-    from step_time import step_peak_memory
+    step_peak_memory = load_tool('benchmarks/step_time.py').step_peak_memory
 
     class Toy(BaseModel):
 
@@ -117,6 +119,30 @@ def test_step_time_of_segmentation(capsys):
         osp.join(ROOT, 'configs/baselines/ce_r18-tiny_simclr_fmnist.py'),
         osp.join(ROOT, 'configs/seg/deeplabv3_r18-tiny_ce_stardist.py')
     ], 'mix classification and segmentation', capsys)
+
+
+def test_step_time_settings_come_from_the_method_table(capsys):
+    """--methods takes the settings of mmctune.apis.methods; each gives its
+    fine-tuning methods' configs, CE-tuning first; the default pair is
+    the table's CIFAR-10 CE-tuning and Core-tuning."""
+    step_time = load_tool('benchmarks/step_time.py')
+    for setting in SETTINGS:
+        configs = step_time.method_configs(setting)
+        assert configs[0] == methods_of(setting)[0].configs[setting]
+        assert len(configs) >= 2
+        assert all(osp.isfile(osp.join(ROOT, c)) for c in configs)
+    assert step_time.method_configs('seg') == [
+        'configs/seg/deeplabv3_r50_moco_ce_voc12aug.py',
+        'configs/seg/deeplabv3_r50_moco_coretune_voc12aug.py'
+    ]
+    assert list(step_time.DEFAULT) == [
+        'configs/baselines/ce_r50_moco_cifar10.py',
+        'configs/coretune/r50_moco_cifar10.py'
+    ]
+    with pytest.raises(SystemExit):
+        step_time.main(['--methods', 'cifar11'])
+    err = capsys.readouterr().err
+    assert all(repr(s) in err for s in SETTINGS)
 
 
 def test_miner_scaling_grows_with_the_batch():

@@ -3,14 +3,15 @@ import gzip
 import os
 import os.path as osp
 import re
-import sys
 
 import pytest
 
-from ..conftest import ROOT, run_python, write_idx_fmnist
+from mmctune.apis.fashion_mnist import FILES
+from mmctune.apis.fashion_mnist import prepare_fashion_mnist as prepare
+from mmctune.apis.methods import methods_of
 
-sys.path.insert(0, osp.join(ROOT, 'tools', 'dataset_converters'))
-from prepare_fashion_mnist import FILES, prepare  # noqa: E402
+from ..conftest import ROOT, run_python, write_idx_fmnist
+from .tool_loader import load_tool
 
 DEMO = osp.join(ROOT, 'tools', 'demo.py')
 
@@ -84,3 +85,33 @@ def test_prepare_says_how_to_get_the_data(tmp_path):
             'dataset-fashion-mnist'):
         prepare(str(tmp_path / 'out'), src=str(tmp_path / 'nothing'))
     assert not os.listdir(tmp_path)
+
+
+def test_demo_methods_come_from_the_method_table(capsys):
+    """The demo's choices: every fine-tuning and adversarial method with a
+    Fashion-MNIST config in mmctune.apis.methods, with that config."""
+    demo = load_tool('demo.py')
+    table = methods_of('fmnist', kinds=('fine-tuning', 'adversarial'))
+    assert list(demo.METHODS) == [m.name for m in table]
+    assert demo.parse_args(['--methods', 'all']).methods == list(demo.METHODS)
+    assert {'CE-tuning', 'Core-tuning', 'SCL (+L_con)', 'AT-Core'} <= set(
+        demo.METHODS)
+    with pytest.raises(SystemExit):
+        demo.parse_args(['--methods', 'L3-SP'])
+    assert "unknown method(s) ['L3-SP']" in capsys.readouterr().err
+
+
+def test_prepare_fashion_mnist_script(tmp_path):
+    """tools/dataset_converters/prepare_fashion_mnist.py: the package's
+    prepare_fashion_mnist behind a command line."""
+    raw = write_idx_fmnist(str(tmp_path / 'raw'), n_train=10, n_test=10)
+    for f in FILES:
+        with open(osp.join(raw, f), 'rb') as fin, \
+                gzip.open(osp.join(raw, f + '.gz'), 'wb') as fout:
+            fout.write(fin.read())
+    script = load_tool('dataset_converters/prepare_fashion_mnist.py')
+    script.main(['--src', raw, '--out', str(tmp_path / 'out')])
+    assert sorted(os.listdir(tmp_path / 'out')) == sorted(FILES)
+    with pytest.raises(SystemExit, match='apt-get install'):
+        script.main(['--src', str(tmp_path / 'none'), '--out',
+                     str(tmp_path / 'out2')])

@@ -15,11 +15,12 @@ from mmengine.runner import Runner
 from PIL import Image
 
 from ..conftest import ROOT, run_python
+from .tool_loader import load_tool
 
-sys.path.insert(0, osp.join(ROOT, 'tools', 'dataset_converters'))
-sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis_tools'))
-import collect_dg_results  # noqa: E402
-from prepare_digits_dg import opencv_digits, prepare  # noqa: E402
+collect_dg_results = load_tool('analysis_tools/collect_dg_results.py')
+prepare_digits_dg = load_tool('dataset_converters/prepare_digits_dg.py')
+opencv_digits, prepare = prepare_digits_dg.opencv_digits, \
+    prepare_digits_dg.prepare
 
 TRAIN = osp.join(ROOT, 'tools', 'train.py')
 TEST = osp.join(ROOT, 'tools', 'test.py')

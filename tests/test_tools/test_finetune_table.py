@@ -4,15 +4,17 @@ runs, on the tiny Fashion-MNIST."""
 import json
 import os
 import os.path as osp
-import sys
 
 import pytest
 import torch
 
-from ..conftest import ROOT
+from mmctune.apis.methods import methods_of
 
-sys.path.insert(0, osp.join(ROOT, 'tools', 'benchmarks'))
-import finetune_table as ft  # noqa: E402
+from ..conftest import ROOT
+from .tool_loader import load_tool
+
+ft = load_tool('benchmarks/finetune_table.py')
+CE_CONFIG = 'configs/baselines/ce_r18-tiny_simclr_fmnist.py'
 
 
 @pytest.fixture(scope='module')
@@ -45,9 +47,9 @@ def test_training_and_validation_sets_are_disjoint(pretrained, tiny_fmnist,
                                                    tmp_path):
     from mmctune.registry import DATASETS
     args = ft.parse_args(args_for(pretrained, tiny_fmnist, str(tmp_path)))
-    val = ft.job_config(ft.ROWS[0][1], (), 0.5, 0, 'val', args,
+    val = ft.job_config(CE_CONFIG, (), 0.5, 0, 'val', args,
                         str(tmp_path))
-    test = ft.job_config(ft.ROWS[0][1], (), 0.5, 0, 'test', args,
+    test = ft.job_config(CE_CONFIG, (), 0.5, 0, 'test', args,
                          str(tmp_path))
     train_set = DATASETS.build(val.train_dataloader.dataset)
     val_set = DATASETS.build(val.test_dataloader.dataset)
@@ -68,7 +70,7 @@ def test_training_and_validation_sets_are_disjoint(pretrained, tiny_fmnist,
     assert val.model.backbone.init_cfg.checkpoint == pretrained
     # a grid setting the config does not have is refused by name
     with pytest.raises(KeyError, match='no_such_weight'):
-        ft.job_config(ft.ROWS[0][1], (('model.head.no_such_weight', 1.0), ),
+        ft.job_config(CE_CONFIG, (('model.head.no_such_weight', 1.0), ),
                       0.5, 0, 'val', args, str(tmp_path))
 
 
@@ -184,3 +186,26 @@ def test_imagenet_mobilenet_v2_setting(tiny_fmnist, tmp_path, capsys):
     # the small-ResNet setting has no default checkpoint
     with pytest.raises(SystemExit):
         ft.parse_args(['--data-root', tiny_fmnist])
+
+
+def test_rows_come_from_the_method_table():
+    """Each setting's rows are the benchmark's methods of
+    mmctune.apis.methods with their configs, in its order; Table 2's
+    '+L_con +mix-H' takes Core-tuning's chosen values."""
+    for setting, spec in ft.SETTINGS.items():
+        rows = ft.setting_rows(setting)
+        methods = methods_of(spec['methods'], ('fine-tuning', 'ablation'),
+                             benchmark=True)
+        assert [r[0] for r in rows] == [m.name for m in methods]
+        assert [r[1] for r in rows] == [
+            m.configs[spec['methods']] for m in methods
+        ]
+        assert rows[0][0] == 'CE-tuning' and rows[0][2] == {}
+        for _, config, grid in rows:
+            assert osp.isfile(osp.join(ROOT, config)), config
+            if isinstance(grid, str):
+                assert grid in [r[0] for r in rows]
+    assert [r[0] for r in ft.setting_rows('simclr-r18-tiny')] == [
+        'CE-tuning', 'SCL (+L_con)', 'L2-SP', 'BSS', 'Bi-tuning', 'COIN',
+        'Core-tuning', '+mix', '+L_con +mix-H'
+    ]

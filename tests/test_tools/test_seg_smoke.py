@@ -4,7 +4,6 @@ and MIoU through tools/train.py."""
 import os
 import os.path as osp
 import re
-import sys
 import zipfile
 
 import numpy as np
@@ -12,9 +11,9 @@ import pytest
 from PIL import Image
 
 from ..conftest import ROOT, run_python
+from .tool_loader import load_tool
 
-sys.path.insert(0, osp.join(ROOT, 'tools', 'dataset_converters'))
-from prepare_stardist_nuclei import prepare  # noqa: E402
+prepare = load_tool('dataset_converters/prepare_stardist_nuclei.py').prepare
 
 TRAIN = osp.join(ROOT, 'tools', 'train.py')
 

@@ -18,16 +18,12 @@ import copy
 import json
 import os
 import os.path as osp
-import sys
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, ROOT)
-import mmctune  # noqa: E402,F401
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
 
-from mmctune.apis import load_model_checkpoint  # noqa: E402
-from mmctune.utils.cfg_check import check_cfg_options  # noqa: E402
+from mmctune.apis import load_model_checkpoint
+from mmctune.utils.cfg_check import check_cfg_options
 
 
 def parse_args(argv=None):

@@ -9,12 +9,8 @@ strictly.
 import argparse
 import os
 import os.path as osp
-import sys
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, ROOT)
-import mmctune  # noqa: E402,F401
-import matplotlib  # noqa: E402
+import matplotlib
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402

@@ -21,12 +21,9 @@ import argparse
 import os
 import os.path as osp
 import statistics
-import sys
 import time
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, ROOT)
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 DEFAULT_CFG = 'configs/coretune/r18-tiny_simclr_fmnist.py'
 
@@ -84,15 +81,14 @@ def worker(rank, world, port, args, queue):
             init_method=f'tcp://127.0.0.1:{port}',
             rank=rank,
             world_size=world)
-    import mmctune  # noqa: F401
-    from step_time import fmnist_batch
+    from mmctune.apis.fashion_mnist import fashion_mnist_batch
 
     from mmctune.utils import register_all_modules
     register_all_modules()
     barrier = dist.barrier if world > 1 else (lambda: None)
 
     b = args.batch_size
-    full = fmnist_batch(args.fmnist_root, b * world)
+    full = fashion_mnist_batch(args.fmnist_root, b * world)
     batch = dict(
         inputs=full['inputs'][rank * b:(rank + 1) * b],
         data_samples=full['data_samples'][rank * b:(rank + 1) * b])

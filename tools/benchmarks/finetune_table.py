@@ -10,7 +10,7 @@ stratified 1% or 10% of the training labels. Three stages:
     Linear probe (``configs/linear_probe/r18-tiny_fmnist.py``) on the
     10% subset, from the pre-training and from a random network.
 ``tune``
-    Each method's grid (``ROWS``) at ``--tune-fraction`` with seed 0, scored
+    Each method's grid (``mmctune.apis.methods``) at ``--tune-fraction`` with seed 0, scored
     on a validation split carved from the training images (``--holdout`` of
     each class, never in any labelled subset); the best value is kept.
 ``final``
@@ -44,70 +44,32 @@ the raw results to ``<work-dir>/results.json``.
 import argparse
 import copy
 import json
-import multiprocessing
 import os
 import os.path as osp
 import statistics
-import sys
 import time
 from itertools import product
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, ROOT)
+from mmctune.apis.cfg_edit import set_by_path, set_epochs
+from mmctune.apis.fashion_mnist import class_sizes
+from mmctune.apis.methods import PARAM_NAMES, methods_of
+from mmctune.apis.sweep import SweepJob, run_jobs
 
-# name, config, grid: {setting path: values}; 'from:ROW' reuses the values
-# chosen for ROW. eta-like weights take {0.1, 1, 10}; L2-SP's and BSS's
-# weights, whose scales differ, take {0.1, 1, 10} x their config value.
-GRID = (0.1, 1.0, 10.0)
-L2SP_GRID = {'model.regularizers.0.alpha': (0.001, 0.01, 0.1)}
-BSS_GRID = {'model.head.feature_losses.0.loss_weight': (0.0001, 0.001, 0.01)}
-CORE_GRID = {'model.head.con_weight': GRID, 'model.head.miner.alpha': GRID}
-ROWS = (
-    ('CE-tuning', 'configs/baselines/ce_r18-tiny_simclr_fmnist.py', {}),
-    ('SCL (+L_con)', 'configs/baselines/scl_r18-tiny_simclr_fmnist.py', {
-        'model.head.con_weight': GRID
-    }),
-    ('L2-SP', 'configs/l2sp/r18-tiny_simclr_fmnist.py', L2SP_GRID),
-    ('BSS', 'configs/bss/r18-tiny_simclr_fmnist.py', BSS_GRID),
-    ('Bi-tuning', 'configs/bituning/r18-tiny_simclr_fmnist.py', {
-        'model.loss_weight': GRID
-    }),
-    ('COIN', 'configs/coin/r18-tiny_simclr_fmnist.py', {
-        'custom_hooks.0.after.con_weight': GRID
-    }),
-    ('Core-tuning', 'configs/coretune/r18-tiny_simclr_fmnist.py', CORE_GRID),
-    ('+mix', 'configs/coretune/ablations/'
-     'r18-tiny_simclr_fmnist_table2-mix.py', {
-         'model.head.miner.alpha': GRID
-     }),
-    ('+L_con +mix-H', 'configs/coretune/ablations/'
-     'r18-tiny_simclr_fmnist_table2-lcon-mixh.py', 'from:Core-tuning'),
-)
-# the same protocol from torchvision's supervised ImageNet MobileNetV2
-MBV2_ROWS = (
-    ('CE-tuning', 'configs/baselines/ce_mbv2_in1k_fmnist.py', {}),
-    ('SCL (+L_con)', 'configs/baselines/scl_mbv2_in1k_fmnist.py', {
-        'model.head.con_weight': GRID
-    }),
-    ('L2-SP', 'configs/l2sp/mbv2_in1k_fmnist.py', L2SP_GRID),
-    ('BSS', 'configs/bss/mbv2_in1k_fmnist.py', BSS_GRID),
-    ('COIN', 'configs/coin/mbv2_in1k_fmnist.py', {
-        'custom_hooks.0.after.con_weight': GRID
-    }),
-    ('Core-tuning', 'configs/coretune/mbv2_in1k_fmnist.py', CORE_GRID),
-)
-# --setting: rows, linear-probe config, default --pretrained / --work-dir /
-# --images, and what the pre-training is (the linear probe's row)
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+# --setting: the methods' setting (mmctune.apis.methods.SETTINGS), the
+# linear-probe config, default --pretrained / --work-dir / --images, and
+# what the pre-training is (the linear probe's row)
 SETTINGS = {
     'simclr-r18-tiny': dict(
-        rows=ROWS,
+        methods='fmnist',
         probe='configs/linear_probe/r18-tiny_fmnist.py',
         pretrained=None,
         work_dir='work_dirs/benchmarks/finetune',
         images=12000,
         pretraining='contrastive pre-training'),
     'imagenet-mbv2': dict(
-        rows=MBV2_ROWS,
+        methods='fmnist-mbv2',
         probe='configs/linear_probe/mbv2_in1k_fmnist.py',
         pretrained='checkpoints/mobilenet_v2_imagenet.pth',
         work_dir='work_dirs/benchmarks/finetune_mbv2',
@@ -116,14 +78,18 @@ SETTINGS = {
 }
 # Table 2's rows, in the paper's order
 TABLE2 = ('CE-tuning', '+L_con', '+mix', '+L_con +mix-H', 'Core-tuning')
-SHORT = {
-    'model.head.con_weight': 'eta',
-    'model.head.miner.alpha': 'alpha',
-    'model.regularizers.0.alpha': 'alpha',
-    'model.head.feature_losses.0.loss_weight': 'weight',
-    'model.loss_weight': 'weight',
-    'custom_hooks.0.after.con_weight': 'eta',
-}
+
+
+def setting_rows(setting):
+    """(name, config, grid) of every method of the benchmark in a
+    ``--setting``, in the table's order (``mmctune.apis.methods``): grid is
+    {config path: values}, or the name of the row whose chosen values the
+    row takes."""
+    return tuple((m.name, m.configs[SETTINGS[setting]['methods']], m.grid)
+                 for m in methods_of(
+                     SETTINGS[setting]['methods'],
+                     kinds=('fine-tuning', 'ablation'),
+                     benchmark=True))
 
 
 def parse_args(argv=None):
@@ -157,8 +123,10 @@ def parse_args(argv=None):
         nargs='+',
         metavar='ROW',
         help='a subset of the setting\'s rows: '
-        f'{", ".join(r[0] for r in ROWS)} (simclr-r18-tiny), '
-        f'{", ".join(r[0] for r in MBV2_ROWS)} (imagenet-mbv2)')
+        f'{", ".join(r[0] for r in setting_rows("simclr-r18-tiny"))} '
+        '(simclr-r18-tiny), '
+        f'{", ".join(r[0] for r in setting_rows("imagenet-mbv2"))} '
+        '(imagenet-mbv2)')
     parser.add_argument(
         '--fractions', type=float, nargs='+', default=[0.01, 0.1])
     parser.add_argument('--tune-fraction', type=float, default=0.1)
@@ -195,7 +163,8 @@ def parse_args(argv=None):
         'test images, 2 probe epochs')
     args = parser.parse_args(argv)
     setting = SETTINGS[args.setting]
-    args.row_table, args.probe_config = setting['rows'], setting['probe']
+    args.row_table = setting_rows(args.setting)
+    args.probe_config = setting['probe']
     args.pretrained = args.pretrained or setting['pretrained']
     if args.pretrained is None:
         parser.error(f'--setting {args.setting} needs --pretrained')
@@ -217,21 +186,6 @@ def parse_args(argv=None):
     return args
 
 
-def set_path(cfg, path, value):
-    """``cfg[a][b][0][c] = value`` for ``path='a.b.0.c'`` (list indices are
-    numbers); every step but the last must exist."""
-    *parents, last = path.split('.')
-    node = cfg
-    for key in parents:
-        node = node[int(key)] if isinstance(node, list) else node[key]
-    if isinstance(node, list):
-        node[int(last)] = value
-    elif last not in node:
-        raise KeyError(f'{path}: the config has no {last!r} there')
-    else:
-        node[last] = value
-
-
 def grid_points(grid, quick=False):
     """Every combination of a row's grid as a tuple of (path, value)."""
     if not grid:
@@ -242,7 +196,7 @@ def grid_points(grid, quick=False):
 
 
 def describe(point):
-    return ', '.join(f'{SHORT.get(k, k)}={v:g}' for k, v in point) or '-'
+    return ', '.join(f'{PARAM_NAMES.get(k, k)}={v:g}' for k, v in point) or '-'
 
 
 def slug(text):
@@ -269,7 +223,7 @@ def job_config(config, point, fraction, seed, evaluate_on, args, work_dir,
     from mmengine.config import Config
     cfg = Config.fromfile(osp.join(ROOT, config))
     for path, value in point:
-        set_path(cfg, path, value)
+        set_by_path(cfg, path, value)
     if pretrained:
         cfg.model.backbone.init_cfg.checkpoint = args.pretrained
     else:
@@ -310,94 +264,10 @@ def job_config(config, point, fraction, seed, evaluate_on, args, work_dir,
     return cfg
 
 
-_CLASS_SIZES = {}
-
-
-def class_sizes(data_root):
-    """Training images per class of the Fashion-MNIST at ``data_root``."""
-    if data_root not in _CLASS_SIZES:
-        import numpy as np
-        path = osp.join(data_root, 'train-labels-idx1-ubyte')
-        if not osp.isfile(path):
-            raise FileNotFoundError(
-                f'{path} not found: run python tools/dataset_converters/'
-                'prepare_fashion_mnist.py')
-        with open(path, 'rb') as f:
-            labels = np.frombuffer(f.read()[8:], dtype=np.uint8)
-        _CLASS_SIZES[data_root] = np.bincount(labels).tolist()
-    return _CLASS_SIZES[data_root]
-
-
-def set_epochs(cfg, epochs):
-    sys.path.insert(0, osp.join(ROOT, 'tools'))
-    from demo import _set_epochs
-    _set_epochs(cfg, epochs)
-
-
-def run_job(job):
-    """Train and test one run in this process; its result.json, reused when
-    it is there and was made by the same config (a run whose settings
-    changed, e.g. ``--images``, is trained again)."""
-    import hashlib
-
-    import mmctune  # noqa: F401
-    from mmengine.runner import Runner
-    cfg = job_config(**job['config_args'], work_dir=job['work_dir'])
-    key = hashlib.sha1(cfg.pretty_text.encode()).hexdigest()
-    out = osp.join(job['work_dir'], 'result.json')
-    if osp.isfile(out):
-        with open(out) as f:
-            result = json.load(f)
-        if result.get('config_sha1') == key:
-            return result
-        print(f'  {out} was made with other settings: training again',
-              flush=True)
-    start = time.time()
-    runner = Runner.from_cfg(cfg)
-    runner.train()
-    metrics = runner.test()
-    result = dict(
-        top1=float(metrics['accuracy/top1']),
-        seconds=round(time.time() - start, 1),
-        epochs=cfg.train_cfg.max_epochs,
-        train_images=len(runner.train_dataloader.dataset),
-        test_images=len(runner.test_dataloader.dataset),
-        config_sha1=key)
-    os.makedirs(job['work_dir'], exist_ok=True)
-    with open(out + '.tmp', 'w') as f:
-        json.dump(result, f)
-    os.replace(out + '.tmp', out)
-    return result
-
-
-def _init_worker(threads):
-    import torch
-    torch.set_num_threads(threads)
-
-
-def run_jobs(jobs, n_procs):
-    """Run ``jobs`` ``n_procs`` at a time (each in a fresh process); their
-    results in order."""
-    if not jobs:
-        return []
-    results = []
-
-    def report(i, result):
-        print(f'  [{i + 1}/{len(jobs)}] {jobs[i]["name"]}: top-1 '
-              f'{result["top1"]:.2f} ({result["seconds"]:.0f} s)',
-              flush=True)
-        results.append(result)
-
-    if n_procs == 1:  # in this process
-        for i, job in enumerate(jobs):
-            report(i, run_job(job))
-        return results
-    threads = max(1, (os.cpu_count() or 1) // n_procs)
-    ctx = multiprocessing.get_context('spawn')
-    with ctx.Pool(n_procs, _init_worker, (threads, )) as pool:
-        for i, result in enumerate(pool.imap(run_job, jobs)):
-            report(i, result)
-    return results
+def sweep_job(name, work_dir, **config_args):
+    """A run of the sweep: ``job_config(**config_args)`` in ``work_dir``."""
+    return SweepJob(name, work_dir,
+                    job_config(**config_args, work_dir=work_dir))
 
 
 def mean_std(values):
@@ -416,27 +286,23 @@ def pct(fraction):
 
 
 def probe_stage(args):
+    probe_args = copy.copy(args)
+    probe_args.images = args.probe_epochs * round(0.1 * sum(
+        class_sizes(args.data_root)))
     jobs = [
-        dict(
-            name=f'linear probe, {name}',
-            work_dir=osp.join(args.work_dir, 'probe', slug(name)),
-            config_args=dict(
-                config=args.probe_config,
-                point=(),
-                fraction=0.1,
-                seed=0,
-                evaluate_on='test',
-                args=args,
-                pretrained=pretrained))
+        sweep_job(
+            f'linear probe, {name}',
+            osp.join(args.work_dir, 'probe', slug(name)),
+            config=args.probe_config,
+            point=(),
+            fraction=0.1,
+            seed=0,
+            evaluate_on='test',
+            args=probe_args,
+            pretrained=pretrained)
         for name, pretrained in (('pre-trained', True), ('random', False))
     ]
-    saved = args.images
-    args.images = args.probe_epochs * round(0.1 * sum(
-        class_sizes(args.data_root)))
-    try:
-        results = run_jobs(jobs, args.jobs)
-    finally:
-        args.images = saved
+    results = run_jobs(jobs, args.jobs)
     lines = [
         '| backbone | labelled images | epochs | test images | linear-probe '
         'top-1 (%) |', '|---|---|---|---|---|'
@@ -464,17 +330,16 @@ def tune_stage(args):
             continue  # nothing to tune
         for point in points:
             jobs.append(
-                dict(
-                    name=f'{name} {describe(point)} (validation)',
-                    work_dir=osp.join(args.work_dir, 'tune', slug(name),
-                                      slug(describe(point))),
-                    config_args=dict(
-                        config=config,
-                        point=point,
-                        fraction=args.tune_fraction,
-                        seed=0,
-                        evaluate_on='val',
-                        args=args)))
+                sweep_job(
+                    f'{name} {describe(point)} (validation)',
+                    osp.join(args.work_dir, 'tune', slug(name),
+                             slug(describe(point))),
+                    config=config,
+                    point=point,
+                    fraction=args.tune_fraction,
+                    seed=0,
+                    evaluate_on='val',
+                    args=args))
             owners.append((name, point))
     results = run_jobs(jobs, args.jobs)
     scores = {}
@@ -497,25 +362,23 @@ def tune_stage(args):
 def final_stage(args, chosen):
     jobs, owners = [], []
     for name, config, grid in rows_of(args):
-        if isinstance(grid, str):
-            point = chosen.get(grid[len('from:'):], ())
+        if isinstance(grid, str):  # the values chosen for another row
+            point = chosen.get(grid, ())
         else:
             point = chosen.get(name, ())
         for fraction, seed in product(args.fractions, args.seeds):
             jobs.append(
-                dict(
-                    name=f'{name} {describe(point)} {pct(fraction)} seed '
-                    f'{seed}',
-                    work_dir=osp.join(args.work_dir, 'final', slug(name),
-                                      f'{pct(fraction)}_'
-                                      f'{slug(describe(point))}_seed{seed}'),
-                    config_args=dict(
-                        config=config,
-                        point=point,
-                        fraction=fraction,
-                        seed=seed,
-                        evaluate_on='test',
-                        args=args)))
+                sweep_job(
+                    f'{name} {describe(point)} {pct(fraction)} seed {seed}',
+                    osp.join(args.work_dir, 'final', slug(name),
+                             f'{pct(fraction)}_{slug(describe(point))}_'
+                             f'seed{seed}'),
+                    config=config,
+                    point=point,
+                    fraction=fraction,
+                    seed=seed,
+                    evaluate_on='test',
+                    args=args))
             owners.append((name, point, fraction, seed))
     results = run_jobs(jobs, args.jobs)
     top1 = {}

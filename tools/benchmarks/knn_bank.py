@@ -7,16 +7,12 @@ with ResNet-50 features), random features, 10 classes.
         [--queries 2000] [--query-chunk 1024] [--bank-chunk 16384]
 """
 import argparse
-import os.path as osp
 import resource
-import sys
 import time
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-    __file__)))))
-import torch  # noqa: E402
+import torch
 
-from mmctune.evaluation.functional import weighted_knn_predict  # noqa: E402
+from mmctune.evaluation.functional import weighted_knn_predict
 
 
 def peak_rss_mb():

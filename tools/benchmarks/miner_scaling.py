@@ -17,19 +17,16 @@ plus the module's parameters). Time: median of ``--repeats`` calls.
 import argparse
 import os.path as osp
 import statistics
-import sys
 import time
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, ROOT)
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-import mmctune  # noqa: E402,F401
-import torch  # noqa: E402
-from mmengine.config import Config  # noqa: E402
-from step_time import fmnist_batch  # noqa: E402
+import torch
+from mmengine.config import Config
 
-from mmctune.registry import MODELS  # noqa: E402
-from mmctune.utils import register_all_modules  # noqa: E402
+from mmctune.apis.fashion_mnist import fashion_mnist_batch
+from mmctune.registry import MODELS
+from mmctune.utils import register_all_modules
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 DEFAULT_CFG = 'configs/coretune/r18-tiny_simclr_fmnist.py'
 
@@ -80,7 +77,7 @@ def encoder_features(cfg, pretrained, root, n):
         for k, v in state.items() if k.startswith('backbone.')
     })  # strict: every backbone weight must be in the checkpoint
     model.eval()
-    batch = fmnist_batch(root, n)
+    batch = fashion_mnist_batch(root, n)
     data = model.data_preprocessor(batch, False)
     feats = torch.cat([
         model.extract_feat(x)[-1]

