@@ -68,3 +68,22 @@ def test_method_of_other_configs():
         'configs/coretune/ablations/r50_moco_cifar10_tau0.1.py') is None
     assert method_of_config('configs/tcl/coin-tcl_r50_moco_cifar10.py') is None
     assert method_of_config('/tmp/tiny.py') is None
+
+
+def test_every_grid_setting_is_in_its_configs():
+    """The benchmark's grid paths name settings that each config of the
+    method has (set_by_path refuses a path that names nothing): a renamed
+    key in a config shows here, not as a failed run an hour into a
+    benchmark."""
+    from mmengine.config import Config
+
+    from mmctune.apis.cfg_edit import set_by_path
+    for method in METHODS:
+        if not isinstance(method.grid, dict):
+            continue
+        for setting, config in method.configs.items():
+            if setting not in ('fmnist', 'fmnist-mbv2'):
+                continue  # the benchmark's settings
+            cfg = Config.fromfile(osp.join(ROOT, config))
+            for path, values in method.grid.items():
+                set_by_path(cfg, path, values[0])
