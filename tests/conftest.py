@@ -8,7 +8,11 @@ import sys
 import numpy as np
 import pytest
 
-import mmctune  # noqa: F401  (compatibility fixes before anything else)
+from mmctune import compat
+
+# the runtime fixes, applied explicitly as tools/train.py does (the
+# environment fixes come with the venv's start-up file, tools/setup_env.sh)
+compat.apply_runtime_fixes()
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 

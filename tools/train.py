@@ -2,20 +2,19 @@
 import argparse
 import os
 import os.path as osp
-import sys
 from copy import deepcopy
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-import mmctune  # noqa: E402,F401  (applies the stack's compatibility fixes)
-import torch  # noqa: E402
-from mmengine.config import Config, ConfigDict, DictAction  # noqa: E402
-from mmengine.registry import RUNNERS  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
+import torch
+from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
 
-from mmctune.engine.hooks.checkpoint_hook import (  # noqa: E402
-    find_resume_checkpoint, is_whole_checkpoint)
-from mmctune.utils.cfg_check import (  # noqa: E402
-    check_cfg_options, drop_disabled_hooks)
+from mmctune import compat
+from mmctune.engine.hooks.checkpoint_hook import (find_resume_checkpoint,
+                                                  is_whole_checkpoint)
+from mmctune.utils.cfg_check import check_cfg_options, drop_disabled_hooks
+from mmctune.utils.launch import (check_no_overwrite, default_work_dir,
+                                  fit_total_batch, world_size_from_env)
 
 
 def parse_args(argv=None):
@@ -81,12 +80,11 @@ def merge_args(cfg, args):
 
     cfg.launcher = args.launcher
 
-    # work_dir: CLI > config > ./work_dirs/<config name>
+    # work_dir: CLI > config > ./work_dirs/<config path under configs/>
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+        cfg.work_dir = default_work_dir(args.config)
 
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
@@ -147,14 +145,29 @@ def main(argv=None):
     args = parse_args(argv)
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config file {args.config} not found')
+    compat.apply_runtime_fixes()
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
+    check_no_overwrite(cfg)
+    # the recipe's total batch under any number of processes (see
+    # mmctune.utils.launch.fit_total_batch and docs/get_started.md)
+    batch_from_cli = 'train_dataloader.batch_size' in (args.cfg_options
+                                                       or {})
+    notes = [
+        fit_total_batch(cfg, world_size_from_env(args.launcher),
+                        batch_from_cli)
+    ] + compat.setup_cpu_distributed(cfg, args.launcher)
 
-    if 'runner_type' not in cfg:
-        runner = Runner.from_cfg(cfg)
-    else:
-        runner = RUNNERS.build(cfg)
-    runner.train()
+    try:
+        if 'runner_type' not in cfg:
+            runner = Runner.from_cfg(cfg)
+        else:
+            runner = RUNNERS.build(cfg)
+        for note in filter(None, notes):
+            runner.logger.warning(note)
+        runner.train()
+    finally:
+        compat.destroy_process_group()
     return runner
 
 

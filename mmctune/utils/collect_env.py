@@ -1,12 +1,16 @@
 """Print the environment (``python -m mmctune.utils.collect_env``), with the
-compatibility fixes that mmctune applied to it."""
+compatibility fixes active in it (:mod:`mmctune.compat`)."""
 from mmengine.utils.dl_utils import collect_env as collect_base_env
 
 import mmctune
-from mmctune.utils import compat
+from mmctune import compat
 
 
 def collect_env():
+    # the modules the environment fixes act on, and the runtime fixes that
+    # the entry points apply
+    import mmctune.models  # noqa: F401  (imports torchvision, mmseg)
+    compat.apply_runtime_fixes()
     env_info = collect_base_env()
     for name in ('mmpretrain', 'mmseg', 'mmcv'):
         try:

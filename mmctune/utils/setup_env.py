@@ -13,14 +13,21 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     ``mmpretrain.``/``mmseg.``-prefixed names in theirs), which needs the
     default scope set.
 
+    It also applies the runtime compatibility fixes of
+    :func:`mmctune.compat.apply_runtime_fixes` (mmengine checkpoints under
+    torch's ``weights_only`` default), so that an API user's Runner resumes
+    like ``tools/train.py``'s.
+
     Args:
         init_default_scope (bool): Whether to set the global default scope to
             ``mmctune``. Defaults to True.
     """
+    import mmctune.compat
     import mmctune.datasets  # noqa: F401,F403
     import mmctune.engine  # noqa: F401,F403
     import mmctune.evaluation  # noqa: F401,F403
     import mmctune.models  # noqa: F401,F403
+    mmctune.compat.apply_runtime_fixes()
 
     if not init_default_scope:
         return

@@ -25,7 +25,7 @@ def tiny_config(tmp_path_factory, tiny_fmnist):
 _base_ = [{osp.join(ROOT, 'configs/baselines/ce_r18-tiny_simclr_fmnist.py')!r}]
 model = dict(backbone=dict(init_cfg=None))
 train_dataloader = dict(
-    batch_size=16,
+    batch_size=16,  # 1 GPU x 16 = 16, the recipe's total below
     dataset=dict(data_root={tiny_fmnist!r}, indices=None,
                  pipeline=[dict(type='mmpretrain.PackInputs')]))
 val_dataloader = dict(batch_size=16, dataset=dict(data_root={tiny_fmnist!r}))
@@ -37,6 +37,7 @@ param_scheduler = dict(T_max=2, end=2)
 default_hooks = dict(logger=dict(interval=1),
                      checkpoint=dict(max_keep_ckpts=3))
 randomness = dict(seed=0)
+auto_scale_lr = dict(base_batch_size=16)
 """)
     return str(path)
 
@@ -177,11 +178,13 @@ def test_dist_train_two_cpu_processes(tiny_config, tmp_path):
         text=True, timeout=600)
     assert r.returncode == 0, r.stdout[-3000:]
     assert 'Distributed training: True' in r.stdout
-    assert 'using the "gloo" backend' in r.stdout
+    assert 'the "gloo" backend instead of "nccl"' in r.stdout
     assert osp.isfile(osp.join(work, 'epoch_2.pth'))
-    # 64 images over 2 ranks x 16 per batch: 2 iterations an epoch
+    # the recipe's total batch 16 kept: 2 ranks x 8, so 64 images make 4
+    # iterations an epoch
+    assert 'total 16 kept on 2 processes: 8 per process' in r.stdout
     train_logs = [s for s in scalars(work) if 'loss' in s]
-    assert max(s['step'] for s in train_logs) == 4
+    assert max(s['step'] for s in train_logs) == 8
 
 
 def test_test_script_refuses_a_checkpoint_that_does_not_fit(
