@@ -1,7 +1,10 @@
 """Checkpoints that a crash cannot leave half-written, and the checkpoint
 ``--resume`` starts from."""
+import glob
 import os
 import os.path as osp
+import re
+import warnings
 import zipfile
 from collections import deque
 from typing import Optional, Union
@@ -48,64 +51,95 @@ class AtomicCheckpointHook(CheckpointHook):
     mmengine writes a checkpoint in place, deletes the outdated one
     (``max_keep_ckpts``) *before* writing the new one, and rewrites
     ``last_checkpoint`` in place; a run killed while saving can lose its only
-    resumable checkpoint or leave ``last_checkpoint`` empty. Here:
+    resumable checkpoint. Here, through mmengine's public hook points only:
 
-    - checkpoints (periodic and best) and ``last_checkpoint`` are written to a
-      temporary file and renamed into place (:func:`atomic_write`), so a file
-      with a checkpoint's name is always whole;
-    - ``last_checkpoint`` names the new checkpoint only once it is in place;
-    - the outdated checkpoint is deleted only after that.
+    - checkpoints (periodic and best) are written through the
+      ``local_atomic`` file backend (:class:`AtomicLocalBackend`: a temporary
+      file renamed into place), so a file with a checkpoint's name is always
+      whole;
+    - mmengine's own deletion is off (it runs with ``max_keep_ckpts=-1``);
+      after each periodic save, ``last_checkpoint`` is rewritten atomically
+      and only then are the checkpoints beyond ``max_keep_ckpts`` deleted
+      (the list of kept ones is in the message hub, so a resumed run goes on
+      deleting the right files);
+    - mmengine still writes ``last_checkpoint`` in place just before; if a
+      kill lands in that write and leaves it empty,
+      :func:`find_resume_checkpoint` resumes from the newest whole
+      checkpoint of the work dir.
 
     Arguments are those of ``CheckpointHook``. Outside a local ``out_dir``
     (``backend_args`` naming another storage) writes are the backend's own.
     """
+    INFO_KEY = 'atomic_keep_ckpts'
 
-    def __init__(self, *args, backend_args: Optional[dict] = None, **kwargs):
+    def __init__(self,
+                 *args,
+                 max_keep_ckpts: int = -1,
+                 backend_args: Optional[dict] = None,
+                 **kwargs):
         out_dir = str(kwargs.get('out_dir') or '')
         if (backend_args is None and '://' not in out_dir
                 and kwargs.get('file_client_args') is None):
             backend_args = dict(backend='local_atomic')
-        super().__init__(*args, backend_args=backend_args, **kwargs)
+        super().__init__(
+            *args, max_keep_ckpts=-1, backend_args=backend_args, **kwargs)
+        self.keep = max_keep_ckpts
 
     def before_train(self, runner) -> None:
         super().before_train(runner)
-        if self.max_keep_ckpts > 0:
-            # mmengine bounds the deque by max_keep_ckpts, which would drop
-            # the outdated id (unremoved) when the new one is appended
-            self.keep_ckpt_ids = deque(self.keep_ckpt_ids)
+        self.kept = deque(runner.message_hub.get_info(self.INFO_KEY, []))
+        # a resumed run: the checkpoint it resumed from was saved before the
+        # list in its message hub was updated
+        last = self._last(runner)
+        pattern = re.escape(self.filename_tmpl).replace(r'\{\}', r'\d+')
+        if (self.keep > 0 and last and last not in self.kept
+                and re.fullmatch(pattern, osp.basename(last))):
+            self.kept.append(last)
 
-    def _save_checkpoint_with_step(self, runner, step, meta):
-        ckpt_filename = self.filename_tmpl.format(step)
-        self.last_ckpt = self.file_backend.join_path(self.out_dir,
-                                                     ckpt_filename)
-        runner.message_hub.update_info('last_ckpt', self.last_ckpt)
-        runner.save_checkpoint(
-            self.out_dir,
-            ckpt_filename,
-            self.file_client_args,
-            save_optimizer=self.save_optimizer,
-            save_param_scheduler=self.save_param_scheduler,
-            meta=meta,
-            by_epoch=self.by_epoch,
-            backend_args=self.backend_args,
-            **self.args)
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch=None,
+                         outputs=None) -> None:
+        before = self._last(runner)
+        super().after_train_iter(runner, batch_idx, data_batch, outputs)
+        self._after_periodic_save(runner, before)
 
+    def after_train_epoch(self, runner) -> None:
+        before = self._last(runner)
+        super().after_train_epoch(runner)
+        self._after_periodic_save(runner, before)
+
+    def after_val_epoch(self, runner, metrics) -> None:
+        before = self._last(runner)
+        super().after_val_epoch(runner, metrics)  # the best checkpoint
+        if self._last(runner) != before and is_main_process():
+            self._write_last_checkpoint(runner)
+
+    @staticmethod
+    def _last(runner):
+        return runner.message_hub.get_info('last_ckpt')
+
+    def _write_last_checkpoint(self, runner):
+        atomic_write(self._last(runner),
+                     osp.join(runner.work_dir, 'last_checkpoint'))
+
+    def _after_periodic_save(self, runner, before) -> None:
+        last = self._last(runner)
+        if last == before:
+            return
+        if self.keep > 0:
+            self.kept.append(last)
         outdated = []
-        if self.max_keep_ckpts > 0:
-            # _save_checkpoint and _save_best_checkpoint may both save a step
-            if not (self.keep_ckpt_ids and self.keep_ckpt_ids[-1] == step):
-                self.keep_ckpt_ids.append(step)
-            while len(self.keep_ckpt_ids) > self.max_keep_ckpts:
-                outdated.append(self.keep_ckpt_ids.popleft())
-            runner.message_hub.update_info('keep_ckpt_ids',
-                                           list(self.keep_ckpt_ids))
+        while self.keep > 0 and len(self.kept) > self.keep:
+            outdated.append(self.kept.popleft())
+        runner.message_hub.update_info(self.INFO_KEY, list(self.kept))
         if not is_main_process():
             return
-        atomic_write(self.last_ckpt,
-                     osp.join(runner.work_dir, 'last_checkpoint'))
-        for old in outdated:
-            path = self.file_backend.join_path(self.out_dir,
-                                               self.filename_tmpl.format(old))
+        self._write_last_checkpoint(runner)
+        for path in outdated:
+            if path == last:
+                continue
             if self.file_backend.isfile(path):
                 self.file_backend.remove(path)
             elif self.file_backend.isdir(path):  # deepspeed saves folders
@@ -147,6 +181,17 @@ def find_resume_checkpoint(work_dir: str) -> str:
             f'--resume to start, or give --resume a checkpoint path')
     with open(record) as f:
         path = f.read().strip()
+    if not path:
+        # killed while mmengine rewrote the record in place
+        # (AtomicCheckpointHook rewrites it atomically right after)
+        whole = [
+            p for p in glob.glob(osp.join(work_dir, '*.pth'))
+            if is_whole_checkpoint(p)
+        ]
+        if whole:
+            path = max(whole, key=osp.getmtime)
+            warnings.warn(f'--resume: {record} is empty; resuming from the '
+                          f'newest whole checkpoint {path}')
     if not path or not osp.exists(path):
         raise FileNotFoundError(
             f'--resume: {record} names the checkpoint {path!r}, which does '

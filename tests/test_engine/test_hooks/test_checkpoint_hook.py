@@ -85,3 +85,69 @@ def test_find_resume_checkpoint(tmp_path):
     os.remove(ckpt)
     with pytest.raises(FileNotFoundError, match='which does not exist'):
         find_resume_checkpoint(work)
+
+
+def test_an_empty_record_resumes_from_the_newest_whole_checkpoint(tmp_path):
+    work = str(tmp_path)
+    old = checkpoint(osp.join(work, 'epoch_1.pth'))
+    new = checkpoint(osp.join(work, 'epoch_2.pth'))
+    os.utime(old, (1, 1))
+    cut = osp.join(work, 'epoch_3.pth')  # newest, but truncated
+    with open(cut, 'wb') as f:
+        f.write(open(new, 'rb').read()[:100])
+    open(osp.join(work, 'last_checkpoint'), 'w').close()  # killed mid-write
+    with pytest.warns(UserWarning, match='is empty'):
+        assert find_resume_checkpoint(work) == new
+
+
+def test_outdated_checkpoints_deleted_after_the_new_one(tmp_path):
+    """max_keep_ckpts=1 on a real Runner: each epoch's checkpoint and
+    last_checkpoint are in place before the previous checkpoint goes, and a
+    resumed run deletes what the first one kept."""
+    import torch.nn as nn
+    from mmengine.model import BaseModel
+    from mmengine.runner import Runner
+
+    class Tiny(BaseModel):
+
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2, 1)
+
+        def forward(self, inputs, data_samples=None, mode='tensor'):
+            out = self.fc(inputs)
+            return dict(loss=out.pow(2).mean()) if mode == 'loss' else out
+
+    seen = []
+
+    class Spy(AtomicCheckpointHook):
+
+        def _after_periodic_save(self, runner, before):
+            # the new checkpoint is whole before anything is deleted
+            if self._last(runner) != before:
+                seen.append(sorted(f for f in os.listdir(runner.work_dir)
+                                   if f.endswith('.pth')))
+            super()._after_periodic_save(runner, before)
+
+    def run(epochs, **kw):
+        return Runner(
+            model=Tiny(),
+            work_dir=str(tmp_path),
+            train_dataloader=dict(
+                dataset=[dict(inputs=torch.ones(2))] * 4,
+                batch_size=2,
+                sampler=dict(type='DefaultSampler', shuffle=False),
+                collate_fn=dict(type='default_collate')),
+            optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
+            train_cfg=dict(by_epoch=True, max_epochs=epochs),
+            default_hooks=dict(checkpoint=Spy(interval=1, max_keep_ckpts=1)),
+            **kw)
+
+    run(2).train()
+    assert seen == [['epoch_1.pth'], ['epoch_1.pth', 'epoch_2.pth']]
+    pths = sorted(f for f in os.listdir(tmp_path) if f.endswith('.pth'))
+    assert pths == ['epoch_2.pth']
+    assert find_resume_checkpoint(str(tmp_path)).endswith('epoch_2.pth')
+    run(3, resume=True).train()
+    pths = sorted(f for f in os.listdir(tmp_path) if f.endswith('.pth'))
+    assert pths == ['epoch_3.pth']
