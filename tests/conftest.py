@@ -14,6 +14,16 @@ from mmctune import compat
 # environment fixes come with the venv's start-up file, tools/setup_env.sh)
 compat.apply_runtime_fixes()
 
+# pytest-xdist runs the suite in several worker processes (setup.cfg): each
+# worker, and the interpreters its tests start, gets its share of the cores,
+# so that workers do not oversubscribe the machine
+if os.environ.get('PYTEST_XDIST_WORKER_COUNT'):
+    _threads = max(1, (os.cpu_count() or 1) //
+                   int(os.environ['PYTEST_XDIST_WORKER_COUNT']))
+    os.environ.setdefault('OMP_NUM_THREADS', str(_threads))
+    import torch
+    torch.set_num_threads(int(os.environ['OMP_NUM_THREADS']))
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
@@ -40,6 +50,36 @@ def write_idx_fmnist(root, n_train=64, n_test=32, seed=0):
 @pytest.fixture(scope='session')
 def tiny_fmnist(tmp_path_factory):
     return write_idx_fmnist(str(tmp_path_factory.mktemp('fmnist')))
+
+
+@pytest.fixture(scope='session')
+def tiny_trained(tmp_path_factory):
+    """One tiny trained run shared by the whole test session (and by every
+    xdist worker, through a lock): ``(config, work_dir, checkpoint)`` of
+    ``tools/train.py`` on :func:`write_tiny_config`'s default (the demo's
+    CE-tuning config on the tiny Fashion-MNIST, 2 epochs, batch 16). Tests
+    read it and write elsewhere."""
+    import filelock
+    import pathlib
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get('PYTEST_XDIST_WORKER'):
+        shared = shared.parent  # the folder all workers share
+    shared = pathlib.Path(shared) / 'tiny_trained'
+    with filelock.FileLock(str(shared) + '.lock'):
+        cfg = str(shared / 'tiny.py')
+        work = str(shared / 'work')
+        ckpt = osp.join(work, 'epoch_2.pth')
+        if not osp.isfile(ckpt):
+            shared.mkdir(exist_ok=True)
+            data = write_idx_fmnist(str(shared / 'fmnist'))
+            write_tiny_config(
+                shared / 'tiny.py', data,
+                extra='train_cfg = dict(max_epochs=2)\n'
+                'param_scheduler = dict(T_max=2)')
+            r = run_python(args=[
+                osp.join(ROOT, 'tools', 'train.py'), cfg, '--work-dir', work])
+            assert r.returncode == 0, r.stdout[-3000:]
+    return cfg, work, ckpt
 
 
 def free_port():
