@@ -8,12 +8,14 @@ import mmengine
 import torch
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.evaluator import DumpResults
+from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from mmctune import compat
 from mmctune.apis import load_model_checkpoint
-from mmctune.utils.cfg_check import check_cfg_options, drop_disabled_hooks
+from mmctune.utils.cfg_check import (check_cfg_options, drop_disabled_hooks,
+                                     mirror_val_options_to_test)
 from mmctune.utils.launch import default_work_dir
 
 
@@ -58,6 +60,13 @@ def parse_args(argv=None):
 
 def merge_args(cfg, args):
     """Merge CLI arguments into the config."""
+    if args.cfg_options is not None:
+        check_cfg_options(cfg, args.cfg_options)
+        # val_dataloader.* options reach the test (or are refused), judged
+        # on the config as written (before --tta changes the test pipeline)
+        for key in mirror_val_options_to_test(cfg, args.cfg_options):
+            print_log(f'--cfg-options: also set {key} (this config tests '
+                      f'with its validation settings)', logger='current')
     cfg.launcher = args.launcher
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
@@ -88,7 +97,6 @@ def merge_args(cfg, args):
         cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
 
     if args.cfg_options is not None:
-        check_cfg_options(cfg, args.cfg_options)
         cfg.merge_from_dict(args.cfg_options)
     drop_disabled_hooks(cfg)
 

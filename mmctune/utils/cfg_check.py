@@ -52,3 +52,38 @@ def drop_disabled_hooks(cfg) -> None:
     for name in [k for k, v in hooks.items() if v is None]:
         if name not in MMENGINE_DEFAULT_HOOKS:
             hooks.pop(name)
+
+
+def mirror_val_options_to_test(cfg, options) -> list:
+    """``tools/test.py`` runs ``test_dataloader`` and ``test_evaluator``; an
+    option given for ``val_dataloader.*`` or ``val_evaluator.*`` (as a user
+    who validates with it would write) does not reach them by itself: the
+    configs' ``test_dataloader = val_dataloader`` is a copy made when the
+    config is parsed.
+
+    - Where the test settings are that copy (equal to the validation ones),
+      each such option is given to the test settings too, unless an option
+      for the same ``test_*`` key is given as well.
+    - Where they differ (a config with its own test split), a ``val_*``
+      option is ambiguous for testing and refused, naming the ``test_*`` key
+      to use.
+
+    Changes ``options`` in place; returns the keys it added.
+    """
+    added = []
+    for key in list(options or {}):
+        top, _, rest = key.partition('.')
+        if top not in ('val_dataloader', 'val_evaluator'):
+            continue
+        test_top = 'test_' + top[len('val_'):]
+        test_key = f'{test_top}.{rest}' if rest else test_top
+        if test_key in options:
+            continue
+        if cfg.get(top) != cfg.get(test_top):
+            raise ValueError(
+                f'--cfg-options {key}: tools/test.py tests with '
+                f'{test_top}, which this config sets apart from {top}; give '
+                f'{test_key}=... instead')
+        options[test_key] = options[key]
+        added.append(test_key)
+    return added

@@ -199,3 +199,17 @@ def test_test_script_refuses_a_checkpoint_that_does_not_fit(
     r = run_python(args=[TEST, tiny_config, wrong])
     assert r.returncode != 0
     assert 'missing keys' in r.stdout and 'backbone.conv1.weight' in r.stdout
+
+
+def test_test_script_val_override_reaches_the_test(tiny_trained, tmp_path):
+    """The documented `--cfg-options val_dataloader.dataset.data_root=...`
+    reaches tools/test.py's test set (the configs' test_dataloader is a copy
+    of val_dataloader made at parse time)."""
+    cfg, _, ckpt = tiny_trained
+    r = run_python(args=[
+        TEST, cfg, ckpt, '--work-dir', str(tmp_path / 'w'), '--cfg-options',
+        'val_dataloader.dataset.data_root=/no/such/fmnist'
+    ])
+    assert r.returncode != 0
+    assert 'also set test_dataloader.dataset.data_root' in r.stdout
+    assert '/no/such/fmnist' in r.stdout.split('also set')[-1]
