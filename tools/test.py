@@ -14,7 +14,8 @@ from mmengine.runner import Runner
 
 from mmctune import compat
 from mmctune.apis import load_model_checkpoint
-from mmctune.utils.cfg_check import (check_cfg_options, drop_disabled_hooks,
+from mmctune.utils.cfg_check import (check_cfg_options, check_config_keys,
+                                     drop_disabled_hooks,
                                      mirror_val_options_to_test)
 from mmctune.utils.launch import default_work_dir
 
@@ -119,6 +120,7 @@ def main(argv=None):
             raise FileNotFoundError(f'{what} file {path} not found')
     compat.apply_runtime_fixes()
     cfg = Config.fromfile(args.config)
+    check_config_keys(cfg, args.config)
     cfg = merge_args(cfg, args)
     notes = compat.setup_cpu_distributed(cfg, args.launcher)
 

@@ -12,7 +12,8 @@ from mmengine.runner import Runner
 from mmctune import compat
 from mmctune.engine.hooks.checkpoint_hook import (find_resume_checkpoint,
                                                   is_whole_checkpoint)
-from mmctune.utils.cfg_check import check_cfg_options, drop_disabled_hooks
+from mmctune.utils.cfg_check import (check_cfg_options, check_config_keys,
+                                     drop_disabled_hooks)
 from mmctune.utils.launch import (check_no_overwrite, default_work_dir,
                                   fit_total_batch, world_size_from_env)
 
@@ -147,6 +148,7 @@ def main(argv=None):
         raise FileNotFoundError(f'config file {args.config} not found')
     compat.apply_runtime_fixes()
     cfg = Config.fromfile(args.config)
+    check_config_keys(cfg, args.config)
     cfg = merge_args(cfg, args)
     check_no_overwrite(cfg)
     # the recipe's total batch under any number of processes (see

@@ -29,6 +29,20 @@ def check_cfg_options(cfg, options):
     known = set(cfg.keys()) | runner_keys()
     for key in options or {}:
         top = key.split('.')[0]
+        if top == 'custom_imports':
+            raise KeyError(f'--cfg-options {key}: custom_imports is read when '
+                           f'the config file is loaded, before options '
+                           f'apply; write it in the config file')
+        parts = key.split('.')
+        hooks = cfg.get('default_hooks') or {}
+        if top == 'default_hooks' and len(parts) > 2 \
+                and parts[1] not in hooks \
+                and f'default_hooks.{parts[1]}.type' not in options:
+            close = difflib.get_close_matches(parts[1], sorted(hooks), n=3)
+            hint = f'; did you mean {", ".join(close)}?' if close else ''
+            raise KeyError(f'--cfg-options {key}: the config has no default '
+                           f'hook "{parts[1]}" (a new hook needs its type: '
+                           f'default_hooks.{parts[1]}.type=...){hint}')
         if top not in known:
             close = difflib.get_close_matches(top, sorted(known), n=3)
             hint = f'; did you mean {", ".join(close)}?' if close else ''
@@ -87,3 +101,43 @@ def mirror_val_options_to_test(cfg, options) -> list:
         options[test_key] = options[key]
         added.append(test_key)
     return added
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance with a transposition of neighbours counting as
+    one edit (optimal string alignment)."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)]
+         for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1,
+                          d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] \
+                    and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[-1][-1]
+
+
+def check_config_keys(cfg, config_path: str = 'the config') -> None:
+    """Refuse a top-level config key that is a typo of a key the Runner
+    reads, e.g. ``trian_cfg = dict(max_epochs=1)``: nothing would read it and
+    the run would train the base's schedule. A key within two edits (one for
+    a key shorter than 8 characters; a swap of neighbours is one edit) of a
+    Runner key, and not that key, is a typo;
+    other top-level names are config variables (``train_pipeline``,
+    ``norm_cfg``, ...), as mmengine allows.
+
+    Raises:
+        KeyError: naming the key, the file and the key it resembles.
+    """
+    known = runner_keys() | {'default_scope', 'custom_imports',
+                             'auto_scale_lr', 'launcher'}
+    for key in cfg.keys():
+        if key in known:
+            continue
+        limit = 1 if len(key) < 8 else 2
+        close = sorted(k for k in known if _edit_distance(key, k) <= limit)
+        if close:
+            raise KeyError(
+                f'{config_path}: the key "{key}" is read by nothing; did you '
+                f'mean {" or ".join(close)}?')

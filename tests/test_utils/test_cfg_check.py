@@ -50,3 +50,52 @@ def test_val_options_refused_where_the_test_has_its_own_settings():
                        'data_root=... instead'):
         mirror_val_options_to_test(
             cfg, {'val_dataloader.dataset.data_root': '/mine'})
+
+
+def test_a_typo_of_a_runner_key_is_named():
+    import pytest
+    from mmengine.config import Config
+
+    from mmctune.utils.cfg_check import check_config_keys
+    for typo, meant in (('trian_cfg', 'train_cfg'),
+                        ('val_evalutor', 'val_evaluator'),
+                        ('optim_wraper', 'optim_wrapper'),
+                        ('defualt_hooks', 'default_hooks')):
+        with pytest.raises(KeyError, match=f'"{typo}" is read by nothing; '
+                           f'did you mean {meant}'):
+            check_config_keys(Config({typo: dict(max_epochs=1)}), 'x.py')
+    # config variables are not typos
+    check_config_keys(
+        Config(dict(train_pipeline=[], test_pipeline=[], resize=32,
+                    delta_model=dict(), norm_cfg=dict(), train_cfg=dict())))
+
+
+def test_no_shipped_config_has_a_key_typo():
+    import glob
+    import os.path as osp
+
+    from mmengine.config import Config
+
+    from mmctune.utils.cfg_check import check_config_keys
+
+    from ..conftest import ROOT
+    leaves = [p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'),
+                                   recursive=True) if '_base_' not in p]
+    for path in leaves:
+        check_config_keys(Config.fromfile(path), path)
+
+
+def test_cfg_options_typo_in_a_default_hook_and_custom_imports():
+    import pytest
+    from mmengine.config import Config
+
+    from mmctune.utils.cfg_check import check_cfg_options
+    cfg = Config(dict(default_hooks=dict(checkpoint=dict(interval=5)),
+                      custom_hooks=[]))
+    with pytest.raises(KeyError, match='no default hook "checkpont".*did '
+                       'you mean checkpoint'):
+        check_cfg_options(cfg, {'default_hooks.checkpont.interval': 1})
+    check_cfg_options(cfg, {'default_hooks.checkpoint.interval': 1})
+    check_cfg_options(cfg, {'default_hooks.ema.type': 'EMAHook'})
+    with pytest.raises(KeyError, match='write it in the config file'):
+        check_cfg_options(cfg, {'custom_imports.imports': ['x']})
