@@ -44,8 +44,9 @@ def prepare_fashion_mnist(out: str = 'data/fashion_mnist',
 
 def _idx_file(root, split, kind):
     prefix = 'train' if split == 'train' else 't10k'
-    path = osp.join(root, f'{prefix}-{kind}-idx{3 if kind == "images" else 1}'
-                    '-ubyte')
+    path = osp.join(
+        root, f'{prefix}-{kind}-idx{3 if kind == "images" else 1}'
+        '-ubyte')
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path} not found: {_HINT}')
     return path

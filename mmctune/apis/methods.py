@@ -40,14 +40,18 @@ KINDS = ('fine-tuning', 'ablation', 'adversarial')
 # config value.
 GRID = (0.1, 1.0, 10.0)
 PARAM_NAMES = {
-    'model.head.con_weight': 'eta',
+    'model.head.con_loss.loss_weight': 'eta',
     'model.head.miner.alpha': 'alpha',
     'model.regularizers.0.alpha': 'alpha',
     'model.head.feature_losses.0.loss_weight': 'weight',
     'model.loss_weight': 'weight',
-    'custom_hooks.0.after.con_weight': 'eta',
+    # COIN's stage-2 weight (StageSwitchHook's stages: [(at, changes)])
+    'custom_hooks.0.stages.0.1.head.con_loss.loss_weight': 'eta',
 }
-_CORE_GRID = {'model.head.con_weight': GRID, 'model.head.miner.alpha': GRID}
+_CORE_GRID = {
+    'model.head.con_loss.loss_weight': GRID,
+    'model.head.miner.alpha': GRID
+}
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,7 @@ METHODS = (
     _method(
         'SCL (+L_con)',
         'scl',
-        'baselines/scl_', {'model.head.con_weight': GRID},
+        'baselines/scl_', {'model.head.con_loss.loss_weight': GRID},
         extra={'fmnist-mbv2': 'configs/baselines/scl_mbv2_in1k_fmnist.py'}),
     _method(
         'L2-SP',
@@ -127,9 +131,8 @@ METHODS = (
     _method(
         'BSS',
         'bss',
-        'bss', {
-            'model.head.feature_losses.0.loss_weight': (0.0001, 0.001, 0.01)
-        },
+        'bss',
+        {'model.head.feature_losses.0.loss_weight': (0.0001, 0.001, 0.01)},
         extra={'fmnist-mbv2': 'configs/bss/mbv2_in1k_fmnist.py'}),
     _method('RIFLE', 'rifle', 'rifle'),
     _method('M&M', 'mm', 'mm'),
@@ -138,7 +141,9 @@ METHODS = (
     _method(
         'COIN',
         'coin',
-        'coin', {'custom_hooks.0.after.con_weight': GRID},
+        'coin', {
+            'custom_hooks.0.stages.0.1.head.con_loss.loss_weight': GRID
+        },
         extra={'fmnist-mbv2': 'configs/coin/mbv2_in1k_fmnist.py'}),
     _method(
         'Core-tuning',
@@ -154,9 +159,11 @@ METHODS = (
         '+mix',
         'table2-mix',
         'ablation', {
-            'fmnist': 'configs/coretune/ablations/'
+            'fmnist':
+            'configs/coretune/ablations/'
             'r18-tiny_simclr_fmnist_table2-mix.py',
-            'cifar10': 'configs/coretune/ablations/'
+            'cifar10':
+            'configs/coretune/ablations/'
             'r50_moco_cifar10_table2-mix.py',
         },
         grid={'model.head.miner.alpha': GRID}),
@@ -164,9 +171,11 @@ METHODS = (
         '+L_con +mix-H',
         'table2-lcon-mixh',
         'ablation', {
-            'fmnist': 'configs/coretune/ablations/'
+            'fmnist':
+            'configs/coretune/ablations/'
             'r18-tiny_simclr_fmnist_table2-lcon-mixh.py',
-            'cifar10': 'configs/coretune/ablations/'
+            'cifar10':
+            'configs/coretune/ablations/'
             'r50_moco_cifar10_table2-lcon-mixh.py',
         },
         grid='Core-tuning'),

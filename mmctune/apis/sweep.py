@@ -86,8 +86,11 @@ def collect_results(root: str) -> Dict[str, dict]:
     return dict(sorted(found.items()))
 
 
-def seed_jobs(cfg, seeds: Sequence[int], work_dir: Callable[[int], str],
-              name: str = '', test: bool = False) -> List[SweepJob]:
+def seed_jobs(cfg,
+              seeds: Sequence[int],
+              work_dir: Callable[[int], str],
+              name: str = '',
+              test: bool = False) -> List[SweepJob]:
     """One job per seed: ``cfg`` with ``randomness.seed`` set (the rest of
     ``randomness`` kept), in ``work_dir(seed)``."""
     jobs = []
@@ -107,8 +110,8 @@ def _plain(value):
     try:
         return float(value)
     except (TypeError, ValueError):
-        return value if isinstance(value, (str, int, type(None))) else str(
-            value)
+        return value if isinstance(value,
+                                   (str, int, type(None))) else str(value)
 
 
 class _RecordValidation(Hook):
@@ -122,8 +125,10 @@ class _RecordValidation(Hook):
         self.history.append(
             dict(
                 epoch=runner.epoch,
-                **{k: _plain(v)
-                   for k, v in (metrics or {}).items()}))
+                **{
+                    k: _plain(v)
+                    for k, v in (metrics or {}).items()
+                }))
 
 
 def run_job(job: SweepJob) -> dict:
@@ -142,8 +147,10 @@ def run_job(job: SweepJob) -> dict:
     if result is not None:
         return result
     if load_result(job.work_dir) is not None:
-        print(f'  {osp.join(job.work_dir, RESULT_FILE)} was made with other '
-              'settings: training again', flush=True)
+        print(
+            f'  {osp.join(job.work_dir, RESULT_FILE)} was made with other '
+            'settings: training again',
+            flush=True)
 
     start = time.time()
     if cfg.get('custom_imports'):
@@ -166,8 +173,9 @@ def run_job(job: SweepJob) -> dict:
     else:
         metrics = {
             k: v
-            for k, v in (recorder.history[-1] if recorder.history else
-                         {}).items() if k != 'epoch'
+            for k, v in (
+                recorder.history[-1] if recorder.history else {}).items()
+            if k != 'epoch'
         }
         n_test = None
     result = dict(
@@ -197,8 +205,7 @@ def _progress(job, result):
     if 'top1' in result:
         what = f'top-1 {result["top1"]:.2f}'
     else:
-        what = ', '.join(f'{k} {v:.4g}' if isinstance(v, float) else
-                         f'{k} {v}'
+        what = ', '.join(f'{k} {v:.4g}' if isinstance(v, float) else f'{k} {v}'
                          for k, v in result.get('metrics', {}).items())
     return f'{job.name}: {what} ({result["seconds"]:.0f} s)'
 
@@ -217,8 +224,9 @@ def run_jobs(jobs: Sequence[SweepJob], n_procs: int = 1) -> List[dict]:
     results = []
 
     def report(i, result):
-        print(f'  [{i + 1}/{len(jobs)}] {_progress(jobs[i], result)}',
-              flush=True)
+        print(
+            f'  [{i + 1}/{len(jobs)}] {_progress(jobs[i], result)}',
+            flush=True)
         results.append(result)
 
     if n_procs == 1:

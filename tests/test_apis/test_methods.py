@@ -87,3 +87,27 @@ def test_every_grid_setting_is_in_its_configs():
             cfg = Config.fromfile(osp.join(ROOT, config))
             for path, values in method.grid.items():
                 set_by_path(cfg, path, values[0])
+
+
+def test_set_by_path_reaches_tuples_and_dotted_keys():
+    from mmengine.config import Config
+
+    from mmctune.apis.cfg_edit import set_by_path
+    cfg = Config(
+        dict(
+            custom_hooks=[
+                dict(stages=[(0.7, {
+                    'head.con_loss.loss_weight': 0.1
+                })])
+            ],
+            model=dict(head=dict(con_loss=dict(loss_weight=1.0)))))
+    set_by_path(cfg, 'custom_hooks.0.stages.0.1.head.con_loss.loss_weight',
+                10.0)
+    assert cfg.custom_hooks[0].stages[0][1][
+        'head.con_loss.loss_weight'] == 10.0
+    set_by_path(cfg, 'model.head.con_loss.loss_weight', 0.5)
+    assert cfg.model.head.con_loss.loss_weight == 0.5
+    for bad in ('model.head.con_weight', 'custom_hooks.1.stages',
+                'custom_hooks.0.stages.0.1.head.con_weight'):
+        with pytest.raises(KeyError, match='the config has no'):
+            set_by_path(cfg, bad, 1.0)

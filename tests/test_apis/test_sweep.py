@@ -68,8 +68,8 @@ def test_seeds_run_once_then_reused(tmp_path, capsys):
 
 
 def test_without_test_the_last_validation_counts(tmp_path):
-    job = SweepJob('val only', str(tmp_path / 'v'), toy_config(max_epochs=3),
-                   test=False)
+    job = SweepJob(
+        'val only', str(tmp_path / 'v'), toy_config(max_epochs=3), test=False)
     (r, ) = run_jobs([job])
     assert r['test_images'] is None and len(r['val']) == 3
     assert r['metrics'] == {'mse': r['val'][-1]['mse']}
@@ -80,9 +80,11 @@ def test_without_test_the_last_validation_counts(tmp_path):
 def test_worker_processes_give_the_same_results(tmp_path):
     """Two jobs at a time in spawned processes: the same figures as one
     after the other in this process (each run is seeded), in order."""
+
     def jobs(folder):
-        return seed_jobs(toy_config(max_epochs=1), [0, 1, 2],
-                         lambda s: str(tmp_path / folder / f'seed_{s}'))
+        return seed_jobs(
+            toy_config(max_epochs=1), [0, 1, 2],
+            lambda s: str(tmp_path / folder / f'seed_{s}'))
 
     here = run_jobs(jobs('here'), n_procs=1)
     there = run_jobs(jobs('there'), n_procs=2)

@@ -40,8 +40,9 @@ class ToyLine(BaseModel):
 class ToyMSE(BaseMetric):
 
     def process(self, data_batch, data_samples):
-        self.results += [float((d['pred'] - d['target'])**2)
-                         for d in data_samples]
+        self.results += [
+            float((d['pred'] - d['target'])**2) for d in data_samples
+        ]
 
     def compute_metrics(self, results):
         return dict(mse=sum(results) / len(results))

@@ -6,7 +6,6 @@ import glob
 import json
 import os.path as osp
 import re
-import sys
 
 import numpy as np
 import pytest

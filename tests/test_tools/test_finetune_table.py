@@ -82,9 +82,11 @@ def test_tunes_on_validation_then_tests_every_seed(pretrained, tiny_fmnist,
                     '--stages', 'tune', 'final')
     raw = ft.main(argv)
     scores = raw['tune']['SCL (+L_con)']
-    assert [p['model.head.con_weight'] for p, _ in scores] == [0.1, 1, 10]
+    assert [p['model.head.con_loss.loss_weight']
+            for p, _ in scores] == [0.1, 1, 10]
     assert 'CE-tuning' not in raw['tune']  # nothing to tune
-    best = max(scores, key=lambda ps: ps[1])[0]['model.head.con_weight']
+    best = max(scores,
+               key=lambda ps: ps[1])[0]['model.head.con_loss.loss_weight']
     runs = os.listdir(
         osp.join(str(tmp_path), 'final', ft.slug('SCL (+L_con)')))
     assert sorted(runs) == [

@@ -10,9 +10,10 @@ stratified 1% or 10% of the training labels. Three stages:
     Linear probe (``configs/linear_probe/r18-tiny_fmnist.py``) on the
     10% subset, from the pre-training and from a random network.
 ``tune``
-    Each method's grid (``mmctune.apis.methods``) at ``--tune-fraction`` with seed 0, scored
-    on a validation split carved from the training images (``--holdout`` of
-    each class, never in any labelled subset); the best value is kept.
+    Each method's grid (``mmctune.apis.methods``) at ``--tune-fraction``
+    with seed 0, scored on a validation split carved from the training
+    images (``--holdout`` of each class, never in any labelled subset); the
+    best value is kept.
 ``final``
     Every row with its chosen values at each fraction and seed, scored on
     the full test split; mean +- std over seeds, and the gain over
