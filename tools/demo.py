@@ -29,6 +29,7 @@ import time
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from mmctune import compat
 from mmctune.apis.cfg_edit import set_epochs
 from mmctune.apis.fashion_mnist import prepare_fashion_mnist
 from mmctune.apis.methods import methods_of
@@ -145,6 +146,7 @@ def finetune(args, pretrained, method):
 
 def main(argv=None):
     args = parse_args(argv)
+    compat.apply_runtime_fixes()  # the Runner loads checkpoints
     start = time.time()
     print(
         f'[1/3] Fashion-MNIST: {prepare_fashion_mnist(args.data_root)}',

@@ -139,6 +139,7 @@ def run_job(job: SweepJob) -> dict:
     from mmengine.runner import Runner
     from mmengine.utils import import_modules_from_strings
 
+    from mmctune import compat
     from mmctune.utils.cfg_check import drop_disabled_hooks
 
     cfg = job.config()
@@ -153,6 +154,8 @@ def run_job(job: SweepJob) -> dict:
             flush=True)
 
     start = time.time()
+    # a runner's entry point, in this process or a worker: as tools/train.py
+    compat.apply_runtime_fixes()
     if cfg.get('custom_imports'):
         # Config.fromfile imported them in the process that loaded the
         # config, not in this one when it is a worker
