@@ -30,9 +30,15 @@ model = dict(
         init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
     neck=dict(type='mmpretrain.GlobalAveragePooling'),
     head=dict(
-        type='mmpretrain.LinearClsHead',
+        type='FeatureRegularizedClsHead',
         num_classes=10,
         in_channels=1280,
+        # built only with a con_loss (SCL, Core-tuning, COIN)
+        projector=dict(
+            type='MLPProjector',
+            in_channels=1280,
+            hid_channels=1280,
+            out_channels=128),
         loss=dict(type='mmpretrain.CrossEntropyLoss', loss_weight=1.0),
         topk=(1, )))
 data_preprocessor = None

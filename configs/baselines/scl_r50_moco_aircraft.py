@@ -1,10 +1,9 @@
-# SCL (Gunel et al.): CE + eta * SupCon on the originals, no generated pairs,
-# on aircraft; eta as Core-tuning's for this dataset (coretune/r50_moco_aircraft.py).
+# SCL (Gunel et al.) of MoCo v2 ResNet-50 on FGVC Aircraft: CE-tuning
+# (./ce_r50_moco_aircraft.py) + eta * SupCon on the originals, no generated pairs;
+# eta = 0.1, Core-tuning's for this dataset (the paper's appendix C.2).
 _base_ = ['./ce_r50_moco_aircraft.py']
 
 model = dict(
     head=dict(
-        type='ContrastiveClsHead',
-        con_loss=dict(type='SupConLoss', temperature=0.07),
-        con_weight=0.1,
+        con_loss=dict(type='SupConLoss', temperature=0.07, loss_weight=0.1),
         gather_distributed=True))

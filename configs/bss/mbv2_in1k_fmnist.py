@@ -1,8 +1,5 @@
-# BSS on Fashion-MNIST from ImageNet MobileNetV2 weights: CE + 0.001 *
-# (smallest singular value of the batch features)^2.
-_base_ = ['../baselines/ce_mbv2_in1k_fmnist.py']
+# BSS on Fashion-MNIST from ImageNet MobileNetV2 weights: CE-tuning's settings
+# (../baselines/ce_mbv2_in1k_fmnist.py) with ../_base_/methods/bss.py.
+_base_ = ['../baselines/ce_mbv2_in1k_fmnist.py', '../_base_/methods/bss.py']
 
-model = dict(
-    head=dict(
-        type='ContrastiveClsHead',
-        feature_losses=[dict(type='BSSLoss', k=1, loss_weight=0.001)]))
+model = dict(head={{_base_.bss_head}})

@@ -1,8 +1,5 @@
-# BSS of the Fashion-MNIST demo (SimCLR small ResNet-18): CE + 0.001 *
-# (smallest singular value of the batch features)^2.
-_base_ = ['../baselines/ce_r18-tiny_simclr_fmnist.py']
+# BSS on the Fashion-MNIST demo (SimCLR small ResNet-18): CE-tuning's settings
+# (../baselines/ce_r18-tiny_simclr_fmnist.py) with ../_base_/methods/bss.py.
+_base_ = ['../baselines/ce_r18-tiny_simclr_fmnist.py', '../_base_/methods/bss.py']
 
-model = dict(
-    head=dict(
-        type='ContrastiveClsHead',
-        feature_losses=[dict(type='BSSLoss', k=1, loss_weight=0.001)]))
+model = dict(head={{_base_.bss_head}})

@@ -1,8 +1,5 @@
-# BSS of MoCo v2 ResNet-50 on cars: CE + 0.001 * (smallest singular value of
-# the batch features)^2.
-_base_ = ['../baselines/ce_r50_moco_cars.py']
+# BSS of MoCo v2 ResNet-50 on Stanford Cars: CE-tuning's settings
+# (../baselines/ce_r50_moco_cars.py) with ../_base_/methods/bss.py.
+_base_ = ['../baselines/ce_r50_moco_cars.py', '../_base_/methods/bss.py']
 
-model = dict(
-    head=dict(
-        type='ContrastiveClsHead',
-        feature_losses=[dict(type='BSSLoss', k=1, loss_weight=0.001)]))
+model = dict(head={{_base_.bss_head}})

@@ -1,11 +1,5 @@
-# COIN of MoCo v2 ResNet-50 on aircraft: SupCon (tau 0.3) alone for the first
-# alpha * N epochs, then CE + 0.1 * SupCon with the same projector;
-# alpha = 0.7, mmctune's default (the paper gives it for CIFAR10 only).
-_base_ = [
-    '../baselines/scl_r50_moco_aircraft.py',
-    '../_base_/schedules/coin_stages.py',
-]
+# COIN of MoCo v2 ResNet-50 on FGVC Aircraft: CE-tuning's settings
+# (../baselines/ce_r50_moco_aircraft.py) with ../_base_/methods/coin.py.
+_base_ = ['../baselines/ce_r50_moco_aircraft.py', '../_base_/methods/coin.py']
 
-model = dict(
-    head=dict(
-        con_loss=dict(type='SupConLoss', temperature=0.3), con_weight=0.1))
+model = dict(head={{_base_.coin_head}})

@@ -1,11 +1,6 @@
-# DELTA of MoCo v2 ResNet-50 on cars: CE + attention-weighted distance of the
-# ResNet stages' feature maps to the pre-trained backbone's + L2 on the head
-# (alpha = beta = 0.01, weight decay 0; attention from 10 training batches
-# before training).
-_base_ = ['../baselines/ce_r50_moco_cars.py']
+# DELTA of MoCo v2 ResNet-50 on Stanford Cars: CE-tuning's settings
+# (../baselines/ce_r50_moco_cars.py) with ../_base_/methods/delta.py.
+_base_ = ['../baselines/ce_r50_moco_cars.py', '../_base_/methods/delta.py']
 
-model = dict(
-    type='RegularizedClassifier',
-    regularizers=[dict(type='DELTARegularizer', alpha=0.01, beta=0.01)])
+model = {{_base_.delta_model}}
 optim_wrapper = dict(optimizer=dict(weight_decay=0.0))
-custom_hooks = [dict(type='DELTAAttentionHook', num_batches=10)]

@@ -1,11 +1,11 @@
-# Core-tuning for domain generalisation on PACS, target art_painting:
-# CE-tuning's settings (./ce_r50_moco_pacs_art_painting.py) plus the focal
+# Core-tuning for domain generalisation on PACS, target art_painting: CE-Con's
+# settings (./ce-con_r50_moco_pacs_art_painting.py, eta = 0.1) with the focal
 # contrastive loss on hard pairs from hardness-directed mixup and the smooth
 # classifier. The paper gives no eta and alpha for this task: CIFAR10's.
-_base_ = [
-    './ce_r50_moco_pacs_art_painting.py',
-    '../_base_/models/contrastive_heads.py'
-]
+_base_ = ['./ce-con_r50_moco_pacs_art_painting.py']
 
-model = dict(head={{_base_.coretune_head}})
+model = dict(
+    head=dict(
+        con_loss=dict(type='FocalSupConLoss'),
+        miner=dict(type='HardnessDirectedMixup', alpha=1.0)))
 custom_hooks = [dict(type='TargetDomainTestHook', method='Core-tuning')]

@@ -1,10 +1,5 @@
-# M&M (mix-and-match tuning) of MoCo v2 ResNet-50 on cifar10: CE + the triplet
-# loss over the batch's L2-normalised features (margin 0.5).
-_base_ = ['../baselines/ce_r50_moco_cifar10.py']
+# M&M (mix-and-match tuning) of MoCo v2 ResNet-50 on CIFAR-10: CE-tuning's settings
+# (../baselines/ce_r50_moco_cifar10.py) with ../_base_/methods/mm.py.
+_base_ = ['../baselines/ce_r50_moco_cifar10.py', '../_base_/methods/mm.py']
 
-model = dict(
-    head=dict(
-        type='ContrastiveClsHead',
-        feature_losses=[
-            dict(type='TripletLoss', margin=0.5, loss_weight=1.0)
-        ]))
+model = dict(head={{_base_.mm_head}})

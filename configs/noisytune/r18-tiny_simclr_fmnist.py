@@ -1,6 +1,3 @@
-# Noisy-Tune of the Fashion-MNIST demo (SimCLR small ResNet-18): CE-tuning
-# after perturbing every backbone parameter matrix by U(-0.075, 0.075) * its
-# std (lambda 0.15).
-_base_ = ['../baselines/ce_r18-tiny_simclr_fmnist.py']
-
-custom_hooks = [dict(type='NoisyTuneHook', noise_lambda=0.15)]
+# Noisy-Tune on the Fashion-MNIST demo (SimCLR small ResNet-18): CE-tuning's settings
+# (../baselines/ce_r18-tiny_simclr_fmnist.py) with ../_base_/methods/noisytune.py.
+_base_ = ['../baselines/ce_r18-tiny_simclr_fmnist.py', '../_base_/methods/noisytune.py']

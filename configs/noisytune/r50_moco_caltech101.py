@@ -1,5 +1,3 @@
-# Noisy-Tune of MoCo v2 ResNet-50 on caltech101: CE-tuning after perturbing
-# every backbone parameter matrix by U(-0.075, 0.075) * its std (lambda 0.15).
-_base_ = ['../baselines/ce_r50_moco_caltech101.py']
-
-custom_hooks = [dict(type='NoisyTuneHook', noise_lambda=0.15)]
+# Noisy-Tune of MoCo v2 ResNet-50 on Caltech-101: CE-tuning's settings
+# (../baselines/ce_r50_moco_caltech101.py) with ../_base_/methods/noisytune.py.
+_base_ = ['../baselines/ce_r50_moco_caltech101.py', '../_base_/methods/noisytune.py']

@@ -1,5 +1,3 @@
-# Noisy-Tune of MoCo v2 ResNet-50 on flowers: CE-tuning after perturbing every
-# backbone parameter matrix by U(-0.075, 0.075) * its std (lambda 0.15).
-_base_ = ['../baselines/ce_r50_moco_flowers.py']
-
-custom_hooks = [dict(type='NoisyTuneHook', noise_lambda=0.15)]
+# Noisy-Tune of MoCo v2 ResNet-50 on Oxford Flowers: CE-tuning's settings
+# (../baselines/ce_r50_moco_flowers.py) with ../_base_/methods/noisytune.py.
+_base_ = ['../baselines/ce_r50_moco_flowers.py', '../_base_/methods/noisytune.py']

@@ -1,5 +1,3 @@
-# RIFLE of MoCo v2 ResNet-50 on aircraft: CE-tuning with the classifier re-
-# initialised every 25 epochs (not in the last 25).
-_base_ = ['../baselines/ce_r50_moco_aircraft.py']
-
-custom_hooks = [dict(type='RIFLEHook', interval=25)]
+# RIFLE of MoCo v2 ResNet-50 on FGVC Aircraft: CE-tuning's settings
+# (../baselines/ce_r50_moco_aircraft.py) with ../_base_/methods/rifle.py.
+_base_ = ['../baselines/ce_r50_moco_aircraft.py', '../_base_/methods/rifle.py']

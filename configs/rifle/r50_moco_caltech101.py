@@ -1,5 +1,3 @@
-# RIFLE of MoCo v2 ResNet-50 on caltech101: CE-tuning with the classifier re-
-# initialised every 25 epochs (not in the last 25).
-_base_ = ['../baselines/ce_r50_moco_caltech101.py']
-
-custom_hooks = [dict(type='RIFLEHook', interval=25)]
+# RIFLE of MoCo v2 ResNet-50 on Caltech-101: CE-tuning's settings
+# (../baselines/ce_r50_moco_caltech101.py) with ../_base_/methods/rifle.py.
+_base_ = ['../baselines/ce_r50_moco_caltech101.py', '../_base_/methods/rifle.py']

@@ -1,5 +1,6 @@
-# RIFLE of MoCo v2 ResNet-50 on inat18: CE-tuning with the classifier re-
-# initialised every 40 epochs (not in the last 40).
-_base_ = ['../baselines/ce_r50_moco_inat18.py']
+# RIFLE of MoCo v2 ResNet-50 on iNaturalist 2018: CE-tuning's settings
+# (../baselines/ce_r50_moco_inat18.py) with ../_base_/methods/rifle.py.
+_base_ = ['../baselines/ce_r50_moco_inat18.py', '../_base_/methods/rifle.py']
 
+# every 40 epochs: a quarter of iNaturalist's 160
 custom_hooks = [dict(type='RIFLEHook', interval=40)]

@@ -18,8 +18,8 @@ model = dict(auxiliary_head=[
             in_channels=128,
             hid_channels=128,
             out_channels=64),
-        con_loss=dict(type='FocalSupConLoss', temperature=0.07),
-        con_weight=0.1,
+        con_loss=dict(
+            type='FocalSupConLoss', temperature=0.07, loss_weight=0.1),
         miner=dict(type='HardnessDirectedMixup', alpha=1.0, lambda_n=0.8),
         background_index=0,
         background_only='label'),

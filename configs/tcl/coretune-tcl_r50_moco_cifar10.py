@@ -3,8 +3,7 @@
 # Core-tuning), the smooth classifier is unchanged. TCL has no focal weight.
 _base_ = ['../coretune/r50_moco_cifar10.py']
 
+# TCL's defaults in place of the inherited loss; its weight (eta) is kept
 model = dict(
     head=dict(
-        con_loss=dict(
-            _delete_=True, type='TCLLoss', temperature=0.1, k1=5000.0,
-            k2=1.0)))
+        con_loss=dict(type='TCLLoss', temperature=0.1, k1=5000.0, k2=1.0)))

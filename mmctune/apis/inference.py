@@ -6,7 +6,7 @@ from mmengine.runner.checkpoint import _load_checkpoint
 
 from mmctune.models.utils import extract_state_dict, load_state_dict_strict
 from mmctune.registry import MODELS
-from mmctune.utils import register_all_modules
+from mmctune.utils import register_all_modules, unwrap_model
 from mmctune.utils.cfg_check import check_cfg_options
 
 
@@ -27,8 +27,7 @@ def load_model_checkpoint(model, checkpoint: str,
             fine-tuned classifier or a pre-training checkpoint (SimCLR,
             MoCo, ...) alike. The model's neck must hold no parameters.
     """
-    while hasattr(model, 'module'):  # DDP, TTA wrappers
-        model = model.module
+    model = unwrap_model(model)
     ckpt = _load_checkpoint(checkpoint, map_location='cpu')
     if backbone_only:
         neck = getattr(model, 'neck', None)

@@ -2,4 +2,5 @@ from .classifiers import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .necks import *  # noqa: F401,F403
+from .regularizers import *  # noqa: F401,F403
 from .utils import *  # noqa: F401,F403

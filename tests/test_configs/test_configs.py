@@ -107,15 +107,19 @@ def test_coretune_and_scl_settings(dataset):
     }
     eta, alpha = APPENDIX_C2[dataset]
     core = cfgs['core'].model.head
-    assert core.type == 'ContrastiveClsHead'
+    assert core.type == 'FeatureRegularizedClsHead'
     assert (core.con_loss.type, core.con_loss.temperature) == \
         ('FocalSupConLoss', 0.07)
-    assert core.con_weight == eta
-    assert (core.miner.type, core.miner.alpha, core.miner.lambda_n,
-            core.miner.lambda_p) == ('HardnessDirectedMixup', alpha, 0.8, 0)
+    # one knob: eta is the loss's loss_weight
+    assert core.con_loss.loss_weight == eta
+    assert 'con_weight' not in core
+    miner = registry.MODELS.build(core.miner)
+    assert (type(miner).__name__, miner.alpha, miner.lambda_n,
+            miner.lambda_p) == ('HardnessDirectedMixup', alpha, 0.8, 0)
     scl = cfgs['scl'].model.head
     assert scl.con_loss.type == 'SupConLoss' and 'miner' not in scl
-    assert scl.con_weight == eta
+    assert scl.con_loss.loss_weight == eta
+    assert cfgs['ce'].model.head.get('con_loss') is None
     # only the head differs from CE-tuning
     for name in ('scl', 'core'):
         for key in ('optim_wrapper', 'param_scheduler', 'train_cfg',
@@ -180,8 +184,8 @@ def test_dg_paper_settings(path):
         dict(type='TargetDomainTestHook', method=DG_METHODS[method])
     ]
     head = cfg.model.head
-    assert head.get('type', 'mmpretrain.LinearClsHead') == (
-        'mmpretrain.LinearClsHead' if method == 'ce' else 'ContrastiveClsHead')
+    assert head.type == 'FeatureRegularizedClsHead'
+    assert (head.get('con_loss') is None) == (method == 'ce')
     assert ('miner' in head) == (method == 'coretune')
 
 

@@ -62,9 +62,9 @@ def test_resume_with_stage_switch_rifle_and_noise(tiny_fmnist, tmp_path):
         base='configs/coin/r18-tiny_simclr_fmnist.py',
         extra=f"""
 custom_hooks = [
-    dict(type='StageSwitchHook', switch_epoch=2,
-         before=dict(train_classifier=False, con_weight=1.0),
-         after=dict(train_classifier=True, con_weight=0.1)),
+    dict(type='StageSwitchHook', stages=[(2, {{
+        'head.train_classifier': True,
+        'head.con_loss.loss_weight': 0.1}})]),
     dict(type='RIFLEHook', interval=1, end=2),
     dict(type='NoisyTuneHook'),
 ]
@@ -81,7 +81,7 @@ param_scheduler = dict(T_max=3, end=3)
     whole, parts = str(tmp_path / 'whole'), str(tmp_path / 'parts')
     r = run_python(args=[TRAIN, cfg, '--work-dir', whole], timeout=600)
     assert r.returncode == 0, r.stdout[-3000:]
-    assert "epoch 2: head set to {'train_classifier': True" in r.stdout
+    assert "epoch 2: set {'head.train_classifier': True" in r.stdout
     r = run_python(
         args=[
             TRAIN, cfg, '--work-dir', parts, '--cfg-options',
@@ -94,9 +94,10 @@ param_scheduler = dict(T_max=3, end=3)
     assert r.returncode == 0, r.stdout[-3000:]
     out = r.stdout
     assert 'resumed epoch: 2' in out
-    # resumed straight into stage 2 (the config's values: nothing to set),
-    # re-initialised at epoch 2, no new noise
-    assert "head set to {'train_classifier': False" not in out
+    # resumed straight into stage 2 (the model built as stage 1, the stage
+    # of epoch 2 set over it), re-initialised at epoch 2, no new noise
+    assert "epoch 2: set {'head.train_classifier': True" in out
+    assert "'head.train_classifier': False" not in out
     assert 'RIFLE: re-initialised head.fc before epoch 2' in out
     assert 'Noisy-Tune: resumed run' in out
     a = _weights(osp.join(whole, 'epoch_3.pth'))

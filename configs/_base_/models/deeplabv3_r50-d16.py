@@ -44,8 +44,8 @@ contrastive_reg_head = dict(
     in_channels=2048,
     num_classes=21,
     in_index=3,
-    con_loss=dict(type='FocalSupConLoss', temperature=0.07),
-    con_weight=0.1,  # eta
+    # loss_weight: eta
+    con_loss=dict(type='FocalSupConLoss', temperature=0.07, loss_weight=0.1),
     miner=dict(type='HardnessDirectedMixup', alpha=1.0, lambda_n=0.8),
     background_index=0,
     background_only='ignore',

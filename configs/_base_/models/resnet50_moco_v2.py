@@ -1,4 +1,8 @@
 # ResNet-50 from the published MoCo v2 (800 epochs) checkpoint, linear head.
+# The head is mmctune's FeatureRegularizedClsHead: with none of its terms it
+# is mmpretrain's LinearClsHead (CE-tuning); each method's config adds its
+# terms (con_loss, miner, feature_losses). Its projector, built only with a
+# con_loss, defaults to 2048 -> 2048 -> 256 (the paper's).
 # The checkpoint keeps the query encoder under `module.encoder_q.`; loading
 # is strict: every backbone key must be found (see docs/pretrained_weights.md).
 # Offline: download the file and pass its path instead of the URL.
@@ -19,7 +23,7 @@ model = dict(
             prefix='module.encoder_q.')),
     neck=dict(type='mmpretrain.GlobalAveragePooling'),
     head=dict(
-        type='mmpretrain.LinearClsHead',
+        type='FeatureRegularizedClsHead',
         num_classes=1000,  # set by each config
         in_channels=2048,
         loss=dict(type='mmpretrain.CrossEntropyLoss', loss_weight=1.0),

@@ -3,7 +3,4 @@
 # no contrastive loss.
 _base_ = ['../../baselines/ce_r50_moco_cifar10.py']
 
-model = dict(
-    head=dict(
-        type='ContrastiveClsHead',
-        miner=dict(type='HardnessDirectedMixup', alpha=1.0)))
+model = dict(head=dict(miner=dict(type='HardnessDirectedMixup', alpha=1.0)))

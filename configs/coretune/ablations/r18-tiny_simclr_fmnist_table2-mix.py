@@ -2,7 +2,4 @@
 # of encoder features (random partners, soft labels), no contrastive loss.
 _base_ = ['../../baselines/ce_r18-tiny_simclr_fmnist.py']
 
-model = dict(
-    head=dict(
-        type='ContrastiveClsHead',
-        miner=dict(type='ManifoldMixup', alpha=1.0)))
+model = dict(head=dict(miner=dict(type='ManifoldMixup', alpha=1.0)))

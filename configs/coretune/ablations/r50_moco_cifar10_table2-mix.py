@@ -2,7 +2,4 @@
 # partners, soft labels), no contrastive loss.
 _base_ = ['../../baselines/ce_r50_moco_cifar10.py']
 
-model = dict(
-    head=dict(
-        type='ContrastiveClsHead',
-        miner=dict(type='ManifoldMixup', alpha=1.0)))
+model = dict(head=dict(miner=dict(type='ManifoldMixup', alpha=1.0)))

@@ -7,9 +7,10 @@ from typing import Optional
 import numpy as np
 import torch
 from mmengine.hooks import Hook
+from mmengine.runner import EpochBasedTrainLoop
 
 from mmctune.registry import HOOKS
-from .stage_switch_hook import _unwrap
+from mmctune.utils import unwrap_model
 
 
 def _value(v) -> Optional[float]:
@@ -46,7 +47,7 @@ class FiniteLossCheckHook(Hook):
         rest = ', '.join(f'{k}={v:.4g}' for k, v in values.items()
                          if k not in bad)
         where = f'iteration {runner.iter + 1}'
-        if runner.train_loop.__class__.__name__.startswith('Epoch'):
+        if isinstance(runner.train_loop, EpochBasedTrainLoop):
             where += f' (epoch {runner.epoch + 1}, batch {batch_idx + 1})'
         raise FloatingPointError(
             f'non-finite loss at {where}: {terms}' +
@@ -108,7 +109,7 @@ class DatasetCheckHook(Hook):
     priority = 'VERY_HIGH'
 
     def before_train(self, runner) -> None:
-        model = _unwrap(runner.model)
+        model = unwrap_model(runner.model)
         expected = _model_num_classes(model)
         loaders = [('train_dataloader', runner.train_dataloader)]
         if runner.val_loop is not None:

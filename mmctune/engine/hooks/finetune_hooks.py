@@ -6,8 +6,11 @@ import torch
 from mmengine.hooks import Hook
 from mmengine.model import initialize
 
+from mmctune.models.classifiers import RegularizedClassifier
+from mmctune.models.regularizers import DELTARegularizer
 from mmctune.registry import HOOKS
-from .stage_switch_hook import _get, _unwrap
+from mmctune.utils import unwrap_model
+from .stage_switch_hook import get_path
 
 
 @HOOKS.register_module()
@@ -59,7 +62,7 @@ class RIFLEHook(Hook):
         epoch = runner.epoch
         if epoch not in self.reinit_epochs(runner.max_epochs):
             return
-        layer = _get(_unwrap(runner.model), self.module)
+        layer = get_path(unwrap_model(runner.model), self.module)
         seed = (self.seed if self.seed is not None else runner.seed) or 0
         params = list(layer.parameters())
         devices = sorted(
@@ -111,7 +114,7 @@ class NoisyTuneHook(Hook):
     def perturb(self, model, seed: int) -> None:
         gen = torch.Generator().manual_seed(seed)
         for path in self.modules:
-            for param in _get(model, path).parameters():
+            for param in get_path(model, path).parameters():
                 if param.numel() < 2:
                     continue
                 noise = torch.rand(param.shape, generator=gen) - 0.5
@@ -124,7 +127,7 @@ class NoisyTuneHook(Hook):
                                'perturbed')
             return
         seed = (self.seed if self.seed is not None else runner.seed) or 0
-        self.perturb(_unwrap(runner.model), seed)
+        self.perturb(unwrap_model(runner.model), seed)
         runner.logger.info(f'Noisy-Tune: perturbed {self.modules} with '
                            f'lambda={self.noise_lambda}')
 
@@ -132,7 +135,7 @@ class NoisyTuneHook(Hook):
 @HOOKS.register_module()
 class DELTAAttentionHook(Hook):
     """Compute DELTA's channel attention before training
-    (:meth:`~mmctune.models.losses.DELTARegularizer.compute_attention`) from
+    (:meth:`~mmctune.models.regularizers.DELTARegularizer.compute_attention`) from
     the first ``num_batches`` training batches (tllib's
     ``--attention-iteration-limit``, 10). Skipped when the attention is
     already there (a resumed run restores it from the checkpoint).
@@ -148,10 +151,13 @@ class DELTAAttentionHook(Hook):
         self.num_batches = num_batches
 
     def before_train(self, runner) -> None:
-        model = _unwrap(runner.model)
+        model = unwrap_model(runner.model)
+        if not isinstance(model, RegularizedClassifier):
+            return
         regs = [
-            reg for reg in getattr(model, 'regularizers', []) if
-            getattr(reg, 'attention', False) and not bool(reg.attention_ready)
+            reg for reg in model.regularizers
+            if isinstance(reg, DELTARegularizer) and reg.attention
+            and not bool(reg.attention_ready)
         ]
         if not regs:
             return

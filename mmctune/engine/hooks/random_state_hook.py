@@ -10,8 +10,8 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 
 from mmctune.registry import HOOKS
+from mmctune.utils import unwrap_model as _unwrap
 from .checkpoint_hook import atomic_write
-from .stage_switch_hook import _unwrap
 
 
 def get_rng_state() -> dict:

@@ -1,100 +1,170 @@
-from typing import Optional
+from numbers import Integral, Real
+from typing import Any, Dict, List, Sequence, Tuple, Union
 
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop
 
 from mmctune.registry import HOOKS
+from mmctune.utils import unwrap_model
 
 
-def _unwrap(model):
-    return model.module if is_model_wrapper(model) else model
-
-
-def _get(model, path: str):
+def get_path(obj, path: str) -> Any:
+    """``obj.a.b.c`` for ``path='a.b.c'`` (``''``: ``obj`` itself).
+    Sub-modules of ``nn.ModuleList`` / ``ModuleDict`` are reached by index or
+    key like attributes (``'head.feature_losses.loss_bss.loss_weight'``)."""
     for part in path.split('.') if path else []:
-        model = getattr(model, part)
-    return model
+        obj = getattr(obj, part)
+    return obj
+
+
+def _parent(model, path: str, hook: str) -> Tuple[Any, str]:
+    """The object that holds the last attribute of ``path``, and its name;
+    an error that names the path when any part of it is missing."""
+    parts = path.split('.')
+    obj = model
+    for i, part in enumerate(parts):
+        if not hasattr(obj, part):
+            where = repr('.'.join(parts[:i])) if i else 'the model'
+            raise AttributeError(
+                f'{hook}: {path!r} does not name an attribute of the model: '
+                f'{type(obj).__name__} at {where} has no attribute {part!r}')
+        if i < len(parts) - 1:
+            obj = getattr(obj, part)
+    return obj, parts[-1]
 
 
 @HOOKS.register_module()
 class StageSwitchHook(Hook):
-    """Set attributes of a sub-module by training stage: ``before`` for the
-    epochs ``< switch_epoch``, ``after`` from then on, in the spirit of
-    mmpretrain's ``SwitchRecipeHook``. The stage is set before every epoch
-    from the epoch number alone (idempotent), so a run resumed past the
-    switch lands in the right stage.
+    """Set attributes of the model by training stage: a schedule of
+    ``(start, {dotted.path: value})`` stages, in the spirit of mmpretrain's
+    ``SwitchRecipeHook``.
 
-    COIN (contrastive initialisation) is ``switch_ratio=alpha`` with
-    ``before=dict(train_classifier=False, con_weight=1.0)`` (SupCon only,
-    classifier untouched) and ``after=dict(train_classifier=True,
-    con_weight=0.1)`` (CE + 0.1 SupCon) on a ``ContrastiveClsHead``.
+    The model as the config builds it is the state before the first stage;
+    from its ``start`` on, each stage sets its attributes, and the state of
+    epoch ``e`` is the config's values updated by every stage that has
+    started (``start <= e``), in order. It is computed from the epoch alone
+    before every epoch (idempotent), so a run resumed in any stage lands in
+    that stage's state: attributes are not in checkpoints, the rebuilt model
+    holds the config's values, and the hook sets the rest.
+
+    ``start`` is an epoch (an ``int``) or a fraction of ``max_epochs`` (a
+    ``float`` in [0, 1]: epoch ``round(start * max_epochs)``). A path starts
+    at the model (unwrapped) and may name any attribute of any sub-module:
+    ``'head.train_classifier'``, ``'head.con_loss.loss_weight'``,
+    ``'backbone.frozen_stages'``. An unknown path is an error before the
+    first epoch.
+
+    Examples:
+        COIN (``configs/_base_/schedules/coin_stages.py``): the head is built
+        as stage 1 (``train_classifier=False``, SupCon weight 1), and from
+        ``0.7 * max_epochs`` on it trains CE + 0.1 SupCon::
+
+            dict(type='StageSwitchHook', stages=[
+                (0.7, {'head.train_classifier': True,
+                       'head.con_loss.loss_weight': 0.1})])
+
+        Any number of stages, e.g. a warm-up without the contrastive term::
+
+            dict(type='StageSwitchHook', stages=[
+                (0, {'head.con_loss.loss_weight': 0.0}),
+                (5, {'head.con_loss.loss_weight': 0.1}),
+                (0.8, {'head.con_loss.loss_weight': 0.01})])
 
     Args:
-        before (dict): Attribute values of the first stage.
-        after (dict): Attribute values of the second stage.
-        switch_epoch (int, optional): First epoch of the second stage.
-        switch_ratio (float, optional): Or that epoch as a fraction
-            ``alpha`` of ``max_epochs``: ``round(alpha * max_epochs)``.
-        module (str): Dotted path of the sub-module in the model. Defaults
-            to ``'head'``.
+        stages (Sequence[tuple]): ``(start, {path: value})`` pairs, in order
+            of their start.
     """
     priority = 'NORMAL'
 
     def __init__(self,
-                 before: dict,
-                 after: dict,
-                 switch_epoch: Optional[int] = None,
-                 switch_ratio: Optional[float] = None,
-                 module: str = 'head'):
-        if (switch_epoch is None) == (switch_ratio is None):
-            raise ValueError('StageSwitchHook: give exactly one of '
-                             'switch_epoch and switch_ratio')
-        if switch_ratio is not None and not 0 <= switch_ratio <= 1:
-            raise ValueError(f'switch_ratio must be in [0, 1], got '
-                             f'{switch_ratio}')
-        if set(before) != set(after):
-            raise ValueError(f'StageSwitchHook: both stages must set the '
-                             f'same attributes, got {sorted(before)} and '
-                             f'{sorted(after)}')
-        self.before = before
-        self.after = after
-        self.switch_epoch = switch_epoch
-        self.switch_ratio = switch_ratio
-        self.module = module
+                 stages: Sequence[Tuple[Union[int, float], Dict[str, Any]]],
+                 **removed):
+        if removed:
+            raise TypeError(
+                f'StageSwitchHook: {sorted(removed)} were replaced by '
+                '`stages`, a list of (start epoch or ratio, {dotted.path: '
+                "value}): before=dict(a=1), after=dict(a=2), switch_ratio=r "
+                "on module='head' is now stages=[(r, {'head.a': 2})] with "
+                'head a=1 in the model config')
+        self.stages: List[Tuple[Union[int, float], Dict[str, Any]]] = []
+        for i, stage in enumerate(stages):
+            if not (isinstance(stage, (tuple, list)) and len(stage) == 2
+                    and isinstance(stage[1], dict) and stage[1]):
+                raise ValueError(
+                    f'StageSwitchHook: stage {i} must be (start, '
+                    f'{{path: value, ...}}), got {stage!r}')
+            start, values = stage
+            bad = [p for p in values if not isinstance(p, str) or not p]
+            if bad:
+                raise ValueError(f'StageSwitchHook: stage {i} sets {bad}; '
+                                 "name attributes by dotted path, e.g. "
+                                 "'head.train_classifier'")
+            if isinstance(start, bool) or not isinstance(start, Real):
+                raise ValueError(f'StageSwitchHook: stage {i} starts at '
+                                 f'{start!r}, not an epoch or a ratio')
+            if isinstance(start, Integral) and start < 0:
+                raise ValueError(f'StageSwitchHook: stage {i} starts at '
+                                 f'epoch {start} < 0')
+            if not isinstance(start, Integral) and not 0 <= start <= 1:
+                raise ValueError(
+                    f'StageSwitchHook: stage {i} starts at ratio {start} '
+                    'of max_epochs, outside [0, 1] (an epoch is an int)')
+            self.stages.append((start, dict(values)))
+        if not self.stages:
+            raise ValueError('StageSwitchHook: no stages')
+        self._initial: Dict[str, Any] = {}
 
-    def _switch(self, runner) -> int:
-        if self.switch_epoch is not None:
-            return self.switch_epoch
-        return round(self.switch_ratio * runner.max_epochs)
+    @property
+    def paths(self) -> List[str]:
+        """Every path some stage sets, in order of first appearance."""
+        return list(dict.fromkeys(p for _, v in self.stages for p in v))
+
+    def start_epochs(self, max_epochs: int) -> List[int]:
+        """The epoch each stage starts at."""
+        return [
+            int(s) if isinstance(s, Integral) else round(s * max_epochs)
+            for s, _ in self.stages
+        ]
+
+    def state(self, epoch: int, max_epochs: int) -> Dict[str, Any]:
+        """``{path: value}`` of ``epoch`` over the config's values (the
+        values seen at ``before_train``)."""
+        state = dict(self._initial)
+        for start, (_, values) in zip(
+                self.start_epochs(max_epochs), self.stages):
+            if start <= epoch:
+                state.update(values)
+        return state
 
     def before_train(self, runner) -> None:
         if not isinstance(runner.train_loop, EpochBasedTrainLoop):
             raise TypeError('StageSwitchHook switches by epoch: use an '
                             'epoch-based train loop (train_cfg by_epoch=True)')
-        target = _get(_unwrap(runner.model), self.module)
-        missing = [k for k in self.before if not hasattr(target, k)]
-        if missing:
-            raise AttributeError(
-                f'StageSwitchHook: {type(target).__name__} at '
-                f'{self.module!r} has no attribute(s) {missing}')
-        switch = self._switch(runner)
-        never = ('second', self.after) if switch >= runner.max_epochs else (
-            ('first', self.before) if switch <= 0 else None)
-        if never:  # e.g. COIN's classifier would never be trained
-            runner.logger.warning(
-                f'StageSwitchHook: the {never[0]} stage never runs (switch '
-                f'at epoch {switch} of {runner.max_epochs}), so {never[1]} '
-                'is never set; train for more epochs or change '
-                'switch_epoch / switch_ratio')
+        starts = self.start_epochs(runner.max_epochs)
+        if starts != sorted(starts):
+            raise ValueError(f'StageSwitchHook: the stages start at epochs '
+                             f'{starts}, not in order')
+        model = unwrap_model(runner.model)
+        # the model as built: the state before the first stage
+        self._initial = {}
+        for path in self.paths:
+            obj, attr = _parent(model, path, 'StageSwitchHook')
+            self._initial[path] = getattr(obj, attr)
+        for i, (start, (_, values)) in enumerate(zip(starts, self.stages)):
+            if start >= runner.max_epochs:  # e.g. COIN for 1 epoch
+                runner.logger.warning(
+                    f'StageSwitchHook: stage {i} never runs (it starts at '
+                    f'epoch {start} of {runner.max_epochs}), so {values} is '
+                    'never set; train for more epochs or start it earlier')
 
     def before_train_epoch(self, runner) -> None:
-        stage = self.before if runner.epoch < self._switch(runner) \
-            else self.after
-        target = _get(_unwrap(runner.model), self.module)
-        changed = {k: v for k, v in stage.items() if getattr(target, k) != v}
-        for key, value in changed.items():
-            setattr(target, key, value)
+        model = unwrap_model(runner.model)
+        changed = {}
+        for path, value in self.state(runner.epoch,
+                                      runner.max_epochs).items():
+            obj, attr = _parent(model, path, 'StageSwitchHook')
+            if getattr(obj, attr) != value:
+                setattr(obj, attr, value)
+                changed[path] = value
         if changed:
-            runner.logger.info(f'epoch {runner.epoch}: {self.module} set to '
-                               f'{changed}')
+            runner.logger.info(f'epoch {runner.epoch}: set {changed}')

@@ -5,10 +5,10 @@ from typing import Optional
 import numpy as np
 from mmengine.dist import master_only
 from mmengine.hooks import CheckpointHook, Hook
-from mmengine.model import is_model_wrapper
 
 from mmctune.datasets.samplers import domain_labels_of
 from mmctune.registry import HOOKS
+from mmctune.utils import unwrap_model
 
 SELECTIONS = ('train_domain_val', 'last')
 
@@ -95,8 +95,7 @@ class TargetDomainTestHook(Hook):
         self.target = target
 
     def after_train(self, runner) -> None:
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = unwrap_model(runner.model)
         last_state = {
             k: v.detach().clone()
             for k, v in model.state_dict().items()

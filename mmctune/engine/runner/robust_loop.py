@@ -4,12 +4,12 @@ from typing import Dict, List, Sequence, Union
 import torch
 from mmengine.evaluator import Evaluator
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmengine.runner import TestLoop, ValLoop, autocast
 from torch.utils.data import DataLoader
 
-from mmctune.models.classifiers.utils import labels_of
+from mmctune.models.utils import labels_of
 from mmctune.registry import LOOPS, MODELS
+from mmctune.utils import unwrap_model
 
 
 class _RobustEval:
@@ -48,8 +48,7 @@ class _RobustEval:
 
     @property
     def _model(self):
-        model = self.runner.model
-        return model.module if is_model_wrapper(model) else model
+        return unwrap_model(self.runner.model)
 
     def run(self) -> dict:
         prefix = self.hook_prefix

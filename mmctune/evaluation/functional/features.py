@@ -1,7 +1,8 @@
 from typing import Optional, Tuple
 
 import torch
-from mmengine.model import is_model_wrapper
+
+from mmctune.utils import unwrap_model
 
 
 @torch.no_grad()
@@ -14,7 +15,7 @@ def extract_features(model, dataloader, max_samples: Optional[int] = None
     Returns:
         (features (N, C) float32 on the CPU, labels (N, ) long)
     """
-    model = model.module if is_model_wrapper(model) else model
+    model = unwrap_model(model)
     model.eval()
     feats, labels = [], []
     for data in dataloader:

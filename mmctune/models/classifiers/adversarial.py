@@ -5,7 +5,8 @@ from mmpretrain.models.classifiers import ImageClassifier
 from mmpretrain.structures import DataSample
 
 from mmctune.registry import MODELS
-from .utils import labels_of, preprocessor_cfg
+from ..utils.labels import labels_of
+from .utils import preprocessor_cfg
 
 
 @MODELS.register_module()

@@ -6,6 +6,7 @@ from mmpretrain.models.classifiers import ImageClassifier
 from mmpretrain.structures import DataSample
 
 from mmctune.registry import MODELS
+from ..regularizers import BaseRegularizer
 from ..utils.capture import capture_outputs
 from ..utils.frozen import copy_weights, frozen_copy
 from .utils import preprocessor_cfg
@@ -14,8 +15,10 @@ from .utils import preprocessor_cfg
 @MODELS.register_module()
 class RegularizedClassifier(ImageClassifier):
     """mmpretrain's ``ImageClassifier`` plus regularisers towards the
-    pre-trained model (L2-SP, DELTA, or your own
-    :class:`~mmctune.models.losses.BaseReferenceRegularizer`).
+    pre-trained model (L2-SP, DELTA, or your own subclass of
+    :class:`~mmctune.models.regularizers.BaseRegularizer`, whose life cycle
+    this class drives: ``setup`` once here, ``layers`` captured and
+    ``forward`` called every training step).
 
     ``self.reference`` is a frozen copy of the backbone (its weights are
     buffers: off the optimizer, in every checkpoint), filled with the
@@ -43,13 +46,19 @@ class RegularizedClassifier(ImageClassifier):
                              'use mmpretrain.ImageClassifier without them')
         self.regularizers = nn.ModuleList(
             [MODELS.build(reg) for reg in regularizers])
+        for reg in self.regularizers:
+            if not isinstance(reg, BaseRegularizer):
+                raise TypeError(
+                    f'RegularizedClassifier: {type(reg).__name__} is not a '
+                    'mmctune.models.regularizers.BaseRegularizer; a loss of '
+                    'features alone goes in the head (con_loss or '
+                    'feature_losses)')
         self.reference = None
         if any(reg.needs_reference for reg in self.regularizers):
             self.reference = frozen_copy(self.backbone)
         self._layers: List[str] = []
         for reg in self.regularizers:
-            if hasattr(reg, 'setup'):
-                reg.setup(self)
+            reg.setup(self)
             self._layers += [
                 n for n in reg.layers(self) if n not in self._layers
             ]
@@ -71,7 +80,7 @@ class RegularizedClassifier(ImageClassifier):
             feats = self.extract_feat(inputs)
         losses = self.head.loss(feats, data_samples)
         ref_fmaps = {}
-        if self._layers:
+        if self._layers and self.reference is not None:
             with torch.no_grad(), capture_outputs(self.reference,
                                                   self._layers) as ref_fmaps:
                 self.reference(inputs)

@@ -1,8 +1,6 @@
-from typing import List, Optional, Union
+from typing import Optional, Union
 
-import torch
 import torch.nn as nn
-from mmpretrain.structures import DataSample
 
 
 def preprocessor_cfg(
@@ -16,11 +14,3 @@ def preprocessor_cfg(
         data_preprocessor = dict(data_preprocessor or {})
         data_preprocessor.setdefault('type', default_type)
     return data_preprocessor
-
-
-def labels_of(data_samples: List[DataSample], device) -> torch.Tensor:
-    """Soft labels (``gt_score``, from batch mixup/cutmix) where the samples
-    have them, else the class indices."""
-    if 'gt_score' in data_samples[0]:
-        return torch.stack([s.gt_score for s in data_samples]).to(device)
-    return torch.cat([s.gt_label for s in data_samples]).to(device)

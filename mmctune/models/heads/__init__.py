@@ -1,8 +1,9 @@
-from .contrastive_cls_head import (ContrastiveClsHead, project_and_contrast,
-                                   soft_cross_entropy)
 from .contrastive_seg_head import ContrastiveSegHead, image_labels
+from .feature_regularized_cls_head import (FeatureRegularizedClsHead,
+                                           project_and_contrast,
+                                           soft_cross_entropy)
 
 __all__ = [
-    'ContrastiveClsHead', 'soft_cross_entropy', 'project_and_contrast',
+    'FeatureRegularizedClsHead', 'soft_cross_entropy', 'project_and_contrast',
     'ContrastiveSegHead', 'image_labels'
 ]

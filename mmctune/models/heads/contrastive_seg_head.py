@@ -1,12 +1,13 @@
 from typing import List, Optional, Sequence, Tuple
 
 import torch
-import torch.nn.functional as F
 from mmengine.model import BaseModule
 
 from mmctune.registry import MODELS
 from ..utils.dist import gather_with_grad
-from .contrastive_cls_head import project_and_contrast
+from ..utils.labels import soft_labels
+from .feature_regularized_cls_head import (project_and_contrast,
+                                           removed_argument)
 
 
 def image_labels(masks: Sequence[torch.Tensor],
@@ -83,9 +84,10 @@ class ContrastiveSegHead(BaseModule):
     :math:`z` per image; each image gets a label from its mask
     (:func:`image_labels`: the dominant non-background, non-ignore class;
     images without one leave the term). Then, as
-    :class:`ContrastiveClsHead`: the ``miner``'s hard pairs (Core-tuning's
-    hardness-directed mixup), the projector, and ``con_weight`` ·
-    ``con_loss`` (the focal SupCon), reported as ``loss_con``
+    :class:`FeatureRegularizedClsHead`: the ``miner``'s hard pairs
+    (Core-tuning's hardness-directed mixup), the projector, and
+    ``con_loss`` (the focal SupCon, weighted by its own ``loss_weight``,
+    :math:`\eta`), reported as ``loss_con``
     (``aux_<i>.loss_con`` in the segmentor's log). The head predicts
     nothing: the decode head does.
 
@@ -95,8 +97,8 @@ class ContrastiveSegHead(BaseModule):
         in_index (int): Which backbone output. Defaults to -1 (the last).
         projector (dict, optional): Defaults to ``MLPProjector``
             ``in_channels`` -> 2048 -> 256.
-        con_loss (dict): Defaults to ``FocalSupConLoss`` (τ = 0.07).
-        con_weight (float): :math:`\eta`. Defaults to 1.0.
+        con_loss (dict): Defaults to ``FocalSupConLoss`` (τ = 0.07,
+            ``loss_weight`` :math:`\eta` = 1).
         miner (dict, optional): Defaults to ``HardnessDirectedMixup``
             (α = 1, λ_n = 0.8); None: plain SupCon pairs (SCL).
         ignore_index (int): Defaults to 255.
@@ -117,7 +119,6 @@ class ContrastiveSegHead(BaseModule):
                  in_index: int = -1,
                  projector: Optional[dict] = None,
                  con_loss: Optional[dict] = None,
-                 con_weight: float = 1.0,
                  miner: Optional[dict] = dict(
                      type='HardnessDirectedMixup', alpha=1.0, lambda_n=0.8),
                  ignore_index: int = 255,
@@ -125,7 +126,15 @@ class ContrastiveSegHead(BaseModule):
                  background_only: str = 'ignore',
                  min_fraction: float = 0.0,
                  gather_distributed: bool = False,
-                 init_cfg: Optional[dict] = None):
+                 init_cfg: Optional[dict] = None,
+                 **removed):
+        removed_argument(
+            type(self).__name__, removed, 'con_weight',
+            "eta as the contrastive loss's own loss_weight: "
+            "con_loss=dict(type=..., loss_weight=eta)")
+        if removed:
+            raise TypeError(f'{type(self).__name__} got unexpected '
+                            f'arguments {sorted(removed)}')
         super().__init__(init_cfg=init_cfg)
         if background_index is not None and not (0 <= background_index <
                                                  num_classes):
@@ -138,7 +147,6 @@ class ContrastiveSegHead(BaseModule):
         self.in_channels = in_channels
         self.num_classes = num_classes
         self.in_index = in_index
-        self.con_weight = con_weight
         self.ignore_index = ignore_index
         self.background_index = background_index
         self.background_only = background_only
@@ -176,11 +184,9 @@ class ContrastiveSegHead(BaseModule):
                                      for p in self.projector.parameters())
             return dict(loss_con=zero)
         z = z[keep]
-        y = F.one_hot(labels[keep], self.num_classes)
+        y = soft_labels(labels[keep], self.num_classes)
         pos = neg = None
         if self.miner is not None:
             pos, _, neg, _ = self.miner(z, y)
-        return dict(
-            loss_con=self.con_weight *
-            project_and_contrast(self.projector, self.con_loss, z, y, pos, neg)
-        )
+        return dict(loss_con=project_and_contrast(
+            self.projector, self.con_loss, z, y, pos, neg))

@@ -37,7 +37,9 @@ class SupConLoss(nn.Module):
             anchor's class leave :math:`A_i` too (they are neither positives
             nor negatives; paper appendix E.6, Table 14). Defaults to
             ``'all'``.
-        loss_weight (float): Multiplies the loss. Defaults to 1.0.
+        loss_weight (float): Multiplies the loss: the contrastive term's
+            weight :math:`\eta` in a head's objective (the one knob; the
+            heads multiply by nothing). Defaults to 1.0.
         detach_focal_weight (bool): :class:`FocalSupConLoss` only.
 
     Subclasses change the weight (:meth:`weight`) or the denominator
@@ -56,6 +58,9 @@ class SupConLoss(nn.Module):
                              f'{positives!r}')
         if temperature <= 0:
             raise ValueError(f'temperature must be > 0, got {temperature}')
+        if not loss_weight >= 0:
+            raise ValueError(f'{type(self).__name__}: loss_weight (eta) must '
+                             f'be >= 0, got {loss_weight}')
         self.temperature = temperature
         self.positives = positives
         self.loss_weight = loss_weight

@@ -2,6 +2,7 @@ from .attacks import PGDAttack, bn_stats_kept
 from .capture import capture_outputs
 from .dist import gather_with_grad
 from .frozen import copy_weights, frozen_copy, momentum_update
+from .labels import labels_of, soft_labels
 from .mixup import HardnessDirectedMixup, ManifoldMixup
 from .weight_init import (CheckpointMismatchError, Pretrained,
                           extract_state_dict, load_state_dict_strict)
@@ -10,5 +11,5 @@ __all__ = [
     'Pretrained', 'CheckpointMismatchError', 'extract_state_dict',
     'load_state_dict_strict', 'HardnessDirectedMixup', 'ManifoldMixup',
     'gather_with_grad', 'frozen_copy', 'copy_weights', 'momentum_update',
-    'capture_outputs', 'PGDAttack', 'bn_stats_kept'
+    'capture_outputs', 'PGDAttack', 'bn_stats_kept', 'labels_of', 'soft_labels'
 ]

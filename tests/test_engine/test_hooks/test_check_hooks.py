@@ -18,7 +18,8 @@ TRAIN = osp.join(ROOT, 'tools', 'train.py')
 
 
 def runner(iter=6, epoch=1):
-    loop = type('EpochBasedTrainLoop', (), {})()
+    from mmengine.runner import EpochBasedTrainLoop
+    loop = object.__new__(EpochBasedTrainLoop)  # what the hook checks
     return SimpleNamespace(iter=iter, epoch=epoch, train_loop=loop)
 
 

@@ -1,4 +1,4 @@
-"""StageSwitchHook (COIN), RIFLEHook, NoisyTuneHook and DELTAAttentionHook
+"""StageSwitchHook (COIN and any schedule of stages), RIFLEHook, NoisyTuneHook and DELTAAttentionHook
 on a tiny model with a stand-in runner; the end-to-end resume runs are in
 tests/test_configs/test_methods_train.py."""
 import logging
@@ -14,7 +14,7 @@ from mmctune.engine.hooks import (DELTAAttentionHook, NoisyTuneHook, RIFLEHook,
 from ...conftest import tiny_classifier
 
 
-def model(head='ContrastiveClsHead', **head_kwargs):
+def model(head='FeatureRegularizedClsHead', **head_kwargs):
     return tiny_classifier(
         data_preprocessor=dict(type='mmpretrain.ClsDataPreprocessor'),
         head=dict(type=head, **head_kwargs))
@@ -34,30 +34,29 @@ def runner(m, epoch=0, max_epochs=10, it=0, seed=3):
         optim_wrapper=SimpleNamespace(optimizer=optimizer))
 
 
-COIN = dict(
-    switch_ratio=0.7,
-    before=dict(train_classifier=False, con_weight=1.0),
-    after=dict(train_classifier=True, con_weight=0.1))
+# configs/_base_/schedules/coin_stages.py: the head is built as stage 1
+COIN_HEAD = dict(
+    con_loss=dict(type='SupConLoss', temperature=0.3, loss_weight=1.0),
+    train_classifier=False,
+    projector=dict(
+        type='MLPProjector', in_channels=32, hid_channels=8, out_channels=4))
+COIN = dict(stages=[(0.7, {
+    'head.train_classifier': True,
+    'head.con_loss.loss_weight': 0.1
+})])
 
 
 @pytest.mark.parametrize('epoch,stage', [(0, 1), (6, 1), (7, 2), (9, 2)])
 def test_coin_stage_depends_on_the_epoch_alone(epoch, stage):
     """Whatever the epoch a run starts (or resumes) at, the head is in the
     stage of that epoch: switch at round(0.7 * 10) = 7."""
-    m = model(
-        con_loss=dict(type='SupConLoss', temperature=0.3),
-        projector=dict(
-            type='MLPProjector',
-            in_channels=32,
-            hid_channels=8,
-            out_channels=4))
+    m = model(**COIN_HEAD)
     hook = StageSwitchHook(**COIN)
     r = runner(m, epoch=epoch)
     hook.before_train(r)
     hook.before_train_epoch(r)
-    want = COIN['before'] if stage == 1 else COIN['after']
-    assert m.head.train_classifier == want['train_classifier']
-    assert m.head.con_weight == want['con_weight']
+    assert m.head.train_classifier == (stage == 2)
+    assert m.head.con_loss.loss_weight == (0.1 if stage == 2 else 1.0)
     # stage 1 leaves the classifier without gradient and reports SupCon only
     from mmpretrain.structures import DataSample
     x = torch.randn(6, 1, 8, 8)
@@ -66,6 +65,34 @@ def test_coin_stage_depends_on_the_epoch_alone(epoch, stage):
     assert ('loss' in losses) == (stage == 2)
     sum(losses.values()).backward()
     assert (m.head.fc.weight.grad is None) == (stage == 1)
+    # the contrastive term carries the stage's weight, once
+    m.head.con_loss.loss_weight = 1.0
+    unit = m.loss(x, samples)['loss_con']
+    torch.testing.assert_close(losses['loss_con'],
+                               (0.1 if stage == 2 else 1.0) * unit)
+
+
+def test_stages_accumulate_from_the_built_model_and_any_number_apply():
+    """The state of an epoch is the config's values updated by every stage
+    that has started, whichever epoch the hook first sees (resume), and
+    walking back recovers the built values."""
+    stages = [(2, {'head.con_loss.loss_weight': 0.5}),
+              (0.5, {'head.train_classifier': True}),
+              (8, {'head.con_loss.loss_weight': 0.01,
+                   'backbone.frozen_stages': -1})]
+    want = {  # epoch: (loss_weight, train_classifier, frozen_stages)
+        0: (1.0, False, 1), 1: (1.0, False, 1), 2: (0.5, False, 1),
+        4: (0.5, False, 1), 5: (0.5, True, 1), 7: (0.5, True, 1),
+        8: (0.01, True, -1), 9: (0.01, True, -1)}
+    for first in (0, 5, 9):  # a fresh run and runs resumed at 5 and 9
+        m = model(**COIN_HEAD)
+        m.backbone.frozen_stages = 1
+        hook = StageSwitchHook(stages=stages)
+        hook.before_train(runner(m, epoch=first))
+        for epoch in [e for e in sorted(want) if e >= first] + [0]:
+            hook.before_train_epoch(runner(m, epoch=epoch))
+            assert (m.head.con_loss.loss_weight, m.head.train_classifier,
+                    m.backbone.frozen_stages) == want[epoch], (first, epoch)
 
 
 def test_a_head_with_nothing_to_train_is_an_error():
@@ -78,35 +105,45 @@ def test_a_head_with_nothing_to_train_is_an_error():
 
 
 def test_stage_switch_refuses_bad_settings():
-    with pytest.raises(ValueError, match='exactly one'):
-        StageSwitchHook(before={}, after={})
-    with pytest.raises(ValueError, match='same attributes'):
-        StageSwitchHook(before=dict(a=1), after=dict(b=1), switch_epoch=1)
-    hook = StageSwitchHook(
-        before=dict(no_such=1), after=dict(no_such=2), switch_epoch=1)
-    with pytest.raises(AttributeError, match='no_such'):
-        hook.before_train(runner(model()))
+    with pytest.raises(ValueError, match='no stages'):
+        StageSwitchHook(stages=[])
+    with pytest.raises(ValueError, match='ratio 1.5'):
+        StageSwitchHook(stages=[(1.5, {'head.a': 1})])
+    with pytest.raises(ValueError, match='dotted path'):
+        StageSwitchHook(stages=[(1, {'': 1})])
+    with pytest.raises(ValueError, match='start, '):
+        StageSwitchHook(stages=[(1, {})])
+    # the old two-stage arguments name their replacement
+    with pytest.raises(TypeError, match='replaced by `stages`'):
+        StageSwitchHook(
+            stages=[], before=dict(a=1), after=dict(a=2), switch_epoch=1)
+    # an unknown attribute, at any depth, is named with its path
+    for path, missing in (('head.no_such', "'no_such'"),
+                          ('head.con_loss.nope', "'nope'"),
+                          ('neck.x', "'neck'")):
+        hook = StageSwitchHook(stages=[(1, {path: 1})])
+        with pytest.raises(AttributeError, match=f'{path!r}.*{missing}'):
+            hook.before_train(runner(model(**COIN_HEAD)))
+    hook = StageSwitchHook(stages=[(5, {'head.train_classifier': True}),
+                                   (0.2, {'head.train_classifier': False})])
+    with pytest.raises(ValueError, match=r'\[5, 2\], not in order'):
+        hook.before_train(runner(model(**COIN_HEAD)))
 
 
-@pytest.mark.parametrize('max_epochs,never', [(1, 'second'), (2, None),
-                                              (10, None)])
+@pytest.mark.parametrize('max_epochs,never', [(1, True), (2, False),
+                                              (10, False)])
 def test_stage_switch_warns_when_a_stage_never_runs(
         max_epochs, never, caplog):
     """COIN's switch at round(0.7 * 1) = 1 of 1 epoch: its classifier would
     never train, and the log says so."""
     hook = StageSwitchHook(**COIN)
-    hook.before_train(runner(model(), max_epochs=max_epochs))
+    hook.before_train(runner(model(**COIN_HEAD), max_epochs=max_epochs))
     warned = [r.message for r in caplog.records if r.levelname == 'WARNING']
     if never:
-        assert len(warned) == 1 and f'the {never} stage never runs' in \
-            warned[0] and 'train_classifier' in warned[0]
+        assert len(warned) == 1 and 'stage 0 never runs' in warned[0] \
+            and 'train_classifier' in warned[0]
     else:
         assert not warned
-    caplog.clear()
-    hook = StageSwitchHook(
-        before=COIN['before'], after=COIN['after'], switch_epoch=0)
-    hook.before_train(runner(model(), max_epochs=max_epochs))
-    assert 'the first stage never runs' in caplog.text
 
 
 def test_rifle_reinitialises_only_the_classifier_and_its_momentum():

@@ -12,11 +12,10 @@ from ...conftest import tiny_classifier
 ATTACK = dict(
     type='PGDAttack', norm='linf', eps=8 / 255, steps=3, random_start=False)
 CORE_HEAD = dict(
-    type='ContrastiveClsHead',
+    type='FeatureRegularizedClsHead',
     projector=dict(
         type='MLPProjector', in_channels=32, hid_channels=16, out_channels=8),
-    con_loss=dict(type='FocalSupConLoss', temperature=0.07),
-    con_weight=0.1,
+    con_loss=dict(type='FocalSupConLoss', temperature=0.07, loss_weight=0.1),
     # seeded: the model and its reference copy draw the same mixing
     miner=dict(type='HardnessDirectedMixup', alpha=1.0, lambda_n=0.8, seed=0))
 

@@ -12,7 +12,8 @@ from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
 from mmctune.models.heads import image_labels
-from mmctune.models.heads.contrastive_cls_head import project_and_contrast
+from mmctune.models.heads import project_and_contrast
+from mmctune.models.losses import FocalSupConLoss
 from mmctune.registry import MODELS
 from mmctune.utils import register_all_modules
 from ...conftest import ROOT
@@ -116,8 +117,11 @@ def test_regulariser_equals_the_classification_term():
     miner = MODELS.build(
         dict(type='HardnessDirectedMixup', alpha=1.0, lambda_n=0.8, seed=0))
     pos, _, neg, _ = miner(z, y)
-    expected = 0.1 * project_and_contrast(head.projector, head.con_loss, z, y,
-                                          pos, neg)
+    # eta = 0.1 is the loss's loss_weight, applied once
+    assert head.con_loss.loss_weight == 0.1
+    unit = FocalSupConLoss(temperature=0.07)
+    expected = 0.1 * project_and_contrast(head.projector, unit, z, y, pos,
+                                          neg)
     torch.testing.assert_close(loss, expected)
 
 
@@ -137,6 +141,10 @@ def test_no_pairs_gives_a_zero_with_gradient_paths():
 
 
 def test_bad_arguments():
+    with pytest.raises(TypeError, match='con_weight.*loss_weight'):
+        MODELS.build(
+            dict(type='ContrastiveSegHead', in_channels=8, num_classes=2,
+                 con_weight=0.1))
     with pytest.raises(ValueError, match='background_index'):
         MODELS.build(
             dict(

@@ -115,7 +115,7 @@ def head_losses(head_name, labels, z, autocast):
     torch.manual_seed(0)
     head = MODELS.build(
         dict(
-            type='ContrastiveClsHead',
+            type='FeatureRegularizedClsHead',
             num_classes=3,
             in_channels=D,
             projector=dict(

@@ -1,8 +1,12 @@
-"""ContrastiveClsHead: the CE / SCL / Core-tuning settings, and the global
+"""FeatureRegularizedClsHead: the CE / SCL / Core-tuning settings, and the global
 batch over 2 gloo processes equal to one process on the whole batch."""
+import pytest
 import torch
+import torch.nn.functional as F
 from mmpretrain.structures import DataSample
 
+from mmctune.models.losses import FocalSupConLoss
+from mmctune.models.utils import soft_labels
 from mmctune.registry import MODELS
 from mmctune.utils import register_all_modules
 
@@ -11,14 +15,13 @@ from ...conftest import ROOT, free_port, run_python
 register_all_modules()
 
 CORE = dict(
-    type='ContrastiveClsHead',
+    type='FeatureRegularizedClsHead',
     num_classes=3,
     in_channels=16,
     projector=dict(
         type='MLPProjector', in_channels=16, hid_channels=32,
         out_channels=8),
-    con_loss=dict(type='FocalSupConLoss', temperature=0.07),
-    con_weight=0.5,
+    con_loss=dict(type='FocalSupConLoss', temperature=0.07, loss_weight=0.5),
     miner=dict(type='HardnessDirectedMixup', alpha=1.0, seed=0),
     loss=dict(type='mmpretrain.CrossEntropyLoss'))
 
@@ -63,10 +66,24 @@ def test_core_tuning_losses():
     assert torch.isfinite(z.grad).all() and z.grad.abs().sum() > 0
     for p in head.parameters():
         assert p.grad is not None
-    # eta scales the contrastive term only
-    doubled = build(con_weight=1.0).loss((z, ), samples(y))
+    # eta, the loss's loss_weight, scales the contrastive term only, once
+    doubled = build(con_loss=dict(
+        type='FocalSupConLoss', temperature=0.07,
+        loss_weight=1.0)).loss((z, ), samples(y))
     torch.testing.assert_close(doubled['loss_con'], 2 * losses['loss_con'])
     torch.testing.assert_close(doubled['loss_mix'], losses['loss_mix'])
+    # loss_con is the loss module's own output on the head's projections:
+    # no second factor in the head
+    head = build()
+    unit = FocalSupConLoss(temperature=0.07)  # weight 1
+    with torch.no_grad():
+        pos, _, neg, _ = head.miner(z.detach(), soft_labels(y, 3))
+        v = F.normalize(head.projector(torch.cat([z.detach(), pos, neg])),
+                        dim=1).split(8)
+        want = 0.5 * unit(v[0], y, v[1], v[2])
+    head = build()  # the miner's generator from the start again
+    torch.testing.assert_close(
+        head.loss((z.detach(), ), samples(y))['loss_con'], want)
 
 
 def test_switches():
@@ -103,7 +120,7 @@ def work(rank, port, out):
     sys.path.insert(0, {root!r})
     import mmctune
     from mmengine.dist import init_dist, all_reduce
-    from tests.test_models.test_heads.test_contrastive_cls_head import (
+    from tests.test_models.test_heads.test_feature_regularized_cls_head import (
         build, inputs, samples)
     init_dist('pytorch', backend='gloo')
     head = build(gather_distributed=True)
@@ -147,9 +164,11 @@ def test_global_batch_over_two_processes_equals_one_process(tmp_path):
 
 
 def test_bad_settings_are_named():
-    import pytest
-    with pytest.raises(ValueError, match=r'con_weight \(eta\) must be >= 0'):
-        build(con_weight=-0.1)
+    with pytest.raises(ValueError, match=r'loss_weight \(eta\) must be >= 0'):
+        build(con_loss=dict(type='FocalSupConLoss', loss_weight=-0.1))
+    # the removed head weight is an error that names its replacement
+    with pytest.raises(TypeError, match='con_weight.*con_loss=dict'):
+        build(con_weight=0.1)
     with pytest.raises(
             ValueError,
             match='the projector takes 32-d features but in_channels=16'):

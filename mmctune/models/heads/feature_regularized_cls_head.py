@@ -8,6 +8,15 @@ from mmpretrain.structures import DataSample
 
 from mmctune.registry import MODELS
 from ..utils.dist import gather_with_grad
+from ..utils.labels import labels_of, soft_labels
+
+
+def removed_argument(owner: str, kwargs: dict, old: str, new: str) -> None:
+    """A clear error for an argument a config may still give: ``old`` is
+    now ``new``."""
+    if old in kwargs:
+        raise TypeError(f'{owner}: `{old}` was removed; set {new} instead '
+                        '(docs/configs.md, "Renamed types and keys")')
 
 
 def soft_cross_entropy(logits: torch.Tensor,
@@ -32,10 +41,14 @@ def project_and_contrast(projector: nn.Module, con_loss: nn.Module,
 
 
 @MODELS.register_module()
-class ContrastiveClsHead(LinearClsHead):
-    r"""A linear classifier regularised by a contrastive loss on projected
-    features, optionally on generated hard pairs: Core-tuning, SCL and
-    CE-tuning are settings of this one head.
+class FeatureRegularizedClsHead(LinearClsHead):
+    r"""A linear classifier (mmpretrain's ``LinearClsHead``) whose training
+    loss adds regularisers computed on the features it classifies: a
+    contrastive term on projected features, optionally with generated hard
+    pairs and the smooth classifier on them (SCL, Core-tuning, COIN), and
+    any losses of the features themselves (BSS, M&M). CE-tuning, SCL,
+    Core-tuning, BSS, M&M and COIN are settings of this one head. Formerly
+    ``ContrastiveClsHead``.
 
     With encoder features :math:`z` (after the neck's pooling), one-hot or
     soft labels :math:`y`, and the ``miner``'s generated pairs
@@ -45,9 +58,14 @@ class ContrastiveClsHead(LinearClsHead):
     - ``loss_mix``: soft-label cross-entropy of the classifier on every
       generated feature (Core-tuning's smooth classifier :math:`L^m_{ce}`
       is ``loss + loss_mix``), if ``smooth_classifier`` and a ``miner``;
-    - ``loss_con``: :math:`\eta \cdot` ``con_loss`` of the L2-normalised
-      projections :math:`v = G_c(z)` of the originals and of the generated
-      pairs, if ``con_loss``.
+    - ``loss_con``: ``con_loss`` of the L2-normalised projections
+      :math:`v = G_c(z)` of the originals and of the generated pairs, if
+      ``con_loss``. Its weight :math:`\eta` is the loss's own
+      ``loss_weight`` (``con_loss=dict(type='FocalSupConLoss',
+      loss_weight=0.1)``), as mmpretrain keeps a weight in the loss config;
+      the head multiplies by nothing;
+    - ``loss_<name>``: each of ``feature_losses`` on :math:`z`, weighted by
+      its own ``loss_weight``.
 
     =================  ==================================================
     setting            arguments
@@ -58,8 +76,10 @@ class ContrastiveClsHead(LinearClsHead):
                        ``miner=HardnessDirectedMixup``
     BSS                ``feature_losses=[BSSLoss]``
     M&M                ``feature_losses=[TripletLoss]``
-    COIN               ``con_loss=SupConLoss(temperature=0.3)``, stage 1
-                       ``train_classifier=False``
+    COIN               ``con_loss=SupConLoss(temperature=0.3)``,
+                       ``train_classifier=False`` until
+                       :class:`~mmctune.engine.hooks.StageSwitchHook`
+                       switches it
     =================  ==================================================
 
     Prediction is the plain classifier on the originals (mmpretrain's
@@ -72,8 +92,8 @@ class ContrastiveClsHead(LinearClsHead):
             ``con_loss``). Defaults to a 2-layer ``MLPProjector`` with
             ``in_channels`` -> 2048 -> 256.
         con_loss (dict, optional): Contrastive loss, called as
-            ``con_loss(v, y, v_pos, v_neg)``. Defaults to None.
-        con_weight (float): :math:`\eta`. Defaults to 1.0.
+            ``con_loss(v, y, v_pos, v_neg)``; its ``loss_weight`` is
+            :math:`\eta`. Defaults to None.
         miner (dict, optional): Pair generator, called as ``miner(z, y)``
             and returning ``(pos, pos_y, neg, neg_y)``. Defaults to None.
         smooth_classifier (bool): Train the classifier on the generated
@@ -84,8 +104,7 @@ class ContrastiveClsHead(LinearClsHead):
             lower case (``BSSLoss`` -> ``loss_bss``, M&M's ``TripletLoss``
             -> ``loss_triplet``). Defaults to None.
         train_classifier (bool): Compute ``loss`` and ``loss_mix``; False
-            leaves the classifier without gradient (COIN's first stage,
-            switched by :class:`~mmctune.engine.hooks.StageSwitchHook`).
+            leaves the classifier without gradient (COIN's first stage).
             Defaults to True.
         gather_distributed (bool): Mine pairs, contrast and compute the
             feature losses over the global batch: features gathered from all
@@ -98,18 +117,17 @@ class ContrastiveClsHead(LinearClsHead):
                  in_channels: int,
                  projector: Optional[dict] = None,
                  con_loss: Optional[dict] = None,
-                 con_weight: float = 1.0,
                  miner: Optional[dict] = None,
                  smooth_classifier: bool = True,
                  feature_losses: Optional[List[dict]] = None,
                  train_classifier: bool = True,
                  gather_distributed: bool = False,
                  **kwargs):
+        removed_argument(
+            type(self).__name__, kwargs, 'con_weight',
+            "eta as the contrastive loss's own loss_weight: "
+            "con_loss=dict(type=..., loss_weight=eta)")
         super().__init__(num_classes, in_channels, **kwargs)
-        if not con_weight >= 0:
-            raise ValueError(f'ContrastiveClsHead: con_weight (eta) must be '
-                             f'>= 0, got {con_weight}')
-        self.con_weight = con_weight
         self.smooth_classifier = smooth_classifier
         self.train_classifier = train_classifier
         self.gather_distributed = gather_distributed
@@ -133,38 +151,30 @@ class ContrastiveClsHead(LinearClsHead):
                           if isinstance(m, nn.Linear)), None)
             if first is not None and first.in_features != in_channels:
                 raise ValueError(
-                    f'ContrastiveClsHead: the projector takes '
+                    f'{type(self).__name__}: the projector takes '
                     f'{first.in_features}-d features but in_channels='
                     f'{in_channels}; set the projector\'s in_channels to '
                     f'{in_channels}')
-
-    def _soft_labels(self, data_samples: List[DataSample], device):
-        """(n, K) labels: the samples' scores if a batch augment made them,
-        else one-hot of their labels."""
-        if 'gt_score' in data_samples[0]:
-            return torch.stack([s.gt_score for s in data_samples]).to(device)
-        hard = torch.cat([s.gt_label for s in data_samples]).to(device)
-        return F.one_hot(hard, self.num_classes)
 
     def loss(self, feats: Tuple[torch.Tensor], data_samples: List[DataSample],
              **kwargs) -> dict:
         z = self.pre_logits(feats)
         if z.dim() != 2 or z.size(1) != self.in_channels:
             raise ValueError(
-                f'ContrastiveClsHead: in_channels={self.in_channels} but the '
-                f'backbone (and neck) give features of shape '
+                f'{type(self).__name__}: in_channels={self.in_channels} but '
+                f'the backbone (and neck) give features of shape '
                 f'{tuple(z.shape)}; set in_channels (and the projector\'s) '
                 f'to the backbone\'s output channels')
-        y = self._soft_labels(data_samples, z.device)
+        y = soft_labels(labels_of(data_samples, z.device), self.num_classes)
         losses = {}
         if self.train_classifier:
             losses = self._get_loss(self.fc(z), data_samples, **kwargs)
         if (self.miner is None and self.con_loss is None
                 and not self.feature_losses):
             if not losses:
-                raise ValueError('ContrastiveClsHead: train_classifier=False '
-                                 'without con_loss or feature_losses leaves '
-                                 'nothing to train')
+                raise ValueError(f'{type(self).__name__}: train_classifier='
+                                 'False without con_loss or feature_losses '
+                                 'leaves nothing to train')
             return losses
 
         if self.gather_distributed:
@@ -182,6 +192,6 @@ class ContrastiveClsHead(LinearClsHead):
                 losses['loss_mix'] = soft_cross_entropy(
                     self.fc(torch.cat(gen)), torch.cat(gen_y))
         if self.con_loss is not None:
-            losses['loss_con'] = self.con_weight * project_and_contrast(
+            losses['loss_con'] = project_and_contrast(
                 self.projector, self.con_loss, z, y, pos, neg)
         return losses

@@ -4,7 +4,7 @@ import pytest
 import torch
 from mmpretrain.structures import DataSample
 
-from mmctune.models.losses import reference_regularizers
+from mmctune.models.regularizers import reference as reference_regularizers
 
 from ...conftest import tiny_classifier
 
@@ -168,3 +168,50 @@ def test_unknown_layer_is_an_error():
         tiny([dict(type='DELTARegularizer', layers=['nolayer'])])
     with pytest.raises(ValueError, match='regularizers'):
         tiny([])
+
+
+def test_your_own_regularizer_goes_through_the_documented_life_cycle():
+    """A BaseRegularizer subclass: set up once with the built model, its
+    layers captured every step, its losses added to the head's; no
+    reference copy is made when no regulariser needs one."""
+    import torch.nn as nn
+
+    from mmctune.models.regularizers import BaseRegularizer
+    from mmctune.registry import MODELS
+
+    @MODELS.register_module(force=True)
+    class _MeanSquare(BaseRegularizer):
+        needs_reference = False
+
+        def setup(self, model):
+            self.calls = getattr(self, 'calls', 0) + 1
+            self.register_buffer('scale', torch.tensor(2.0))
+
+        def layers(self, model):
+            return ['layer1']
+
+        def forward(self, model, fmaps, ref_fmaps):
+            assert ref_fmaps == {}
+            return dict(loss_ms=self.scale * fmaps['layer1'].pow(2).mean())
+
+    model = tiny([dict(type='_MeanSquare')])
+    reg = model.regularizers[0]
+    assert reg.calls == 1 and model.reference is None
+    assert 'regularizers.0.scale' in model.state_dict()
+    x, samples, _ = batch()
+    losses = model.loss(x, samples)
+    stem = model.backbone.relu(
+        model.backbone.norm1(model.backbone.conv1(x)))
+    want = 2.0 * model.backbone.layer1(stem).pow(2).mean()
+    torch.testing.assert_close(losses['loss_ms'], want)
+    assert 'loss' in losses
+
+    class NotOne(nn.Module):
+        def forward(self, *args):
+            return {}
+
+    MODELS.register_module(name='_NotARegularizer', module=NotOne,
+                           force=True)
+    with pytest.raises(TypeError, match='not a mmctune.models.regularizers'
+                       '.BaseRegularizer'):
+        tiny([dict(type='_NotARegularizer')])

@@ -1,12 +1,8 @@
 """Regularisers towards the pre-trained model: L2-SP and DELTA.
 
-They are used by :class:`~mmctune.models.classifiers.RegularizedClassifier`,
-which keeps a frozen copy of the pre-trained backbone (``model.reference``)
-and calls each regulariser as ``reg(model, fmaps, ref_fmaps)``, with the
-feature maps of the layers the regulariser lists in ``layers(model)`` from
-the fine-tuned backbone (``fmaps``) and from the reference (``ref_fmaps``).
-A regulariser returns a dict of named losses. Write your own by subclassing
-:class:`BaseReferenceRegularizer`.
+:class:`~mmctune.models.classifiers.RegularizedClassifier` keeps a frozen
+copy of the pre-trained backbone (``model.reference``) and calls each as
+``reg(model, fmaps, ref_fmaps)`` (see :class:`~.base.BaseRegularizer`).
 
 Defaults and formulas follow the Transfer-Learning-Library
 (``tllib.regularization.delta``, ``examples/task_adaptation/
@@ -22,6 +18,7 @@ from mmengine.dist import all_reduce
 
 from mmctune.registry import MODELS
 from ..utils.capture import capture_outputs
+from .base import BaseRegularizer
 
 
 def _head_l2(model) -> torch.Tensor:
@@ -29,27 +26,8 @@ def _head_l2(model) -> torch.Tensor:
     return 0.5 * sum(p.pow(2).sum() for p in model.head.parameters())
 
 
-class BaseReferenceRegularizer(nn.Module):
-    """A regulariser of :class:`RegularizedClassifier`.
-
-    Subclasses set ``needs_reference`` when they read ``model.reference``,
-    override :meth:`layers` when they need intermediate feature maps, and
-    implement :meth:`forward`.
-    """
-    needs_reference = True
-
-    def layers(self, model) -> List[str]:
-        """Names (in ``model.backbone``) of the modules whose outputs
-        :meth:`forward` receives."""
-        return []
-
-    def forward(self, model, fmaps: Dict[str, torch.Tensor],
-                ref_fmaps: Dict[str, torch.Tensor]) -> dict:
-        raise NotImplementedError
-
-
 @MODELS.register_module()
-class L2SPRegularizer(BaseReferenceRegularizer):
+class L2SPRegularizer(BaseRegularizer):
     r"""L2-SP (Li et al., "Explicit Inductive Bias for Transfer Learning with
     Convolutional Networks", ICML 2018):
 
@@ -80,7 +58,7 @@ class L2SPRegularizer(BaseReferenceRegularizer):
 
 
 @MODELS.register_module()
-class DELTARegularizer(BaseReferenceRegularizer):
+class DELTARegularizer(BaseRegularizer):
     r"""DELTA (Li et al., "DELTA: DEep Learning Transfer using Feature Map
     with Attention for Convolutional Networks", ICLR 2019): the behaviour of
     the fine-tuned backbone is kept close to the pre-trained one where it
