@@ -15,18 +15,11 @@ TOOLS = osp.join(ROOT, 'tools', 'analysis_tools')
 TRAIN = osp.join(ROOT, 'tools', 'train.py')
 
 
-@pytest.fixture(scope='module')
-def trained(tmp_path_factory, tiny_fmnist):
-    """(config, work dir, checkpoint) of a 2-epoch run."""
-    tmp = tmp_path_factory.mktemp('run')
-    cfg = write_tiny_config(
-        tmp / 'tiny.py', tiny_fmnist,
-        extra='train_cfg = dict(max_epochs=2)\n'
-        'param_scheduler = dict(T_max=2)')
-    work = str(tmp / 'work')
-    r = run_python(args=[TRAIN, cfg, '--work-dir', work])
-    assert r.returncode == 0, r.stdout[-3000:]
-    return cfg, work, osp.join(work, 'epoch_2.pth')
+@pytest.fixture
+def trained(tiny_trained):
+    """(config, work dir, checkpoint) of the session's shared 2-epoch run
+    (tests/conftest.py): read here, never written."""
+    return tiny_trained
 
 
 def png_size(path):

@@ -54,9 +54,9 @@ METHODS = {
     'coretune': ('configs/coretune/r18-tiny_simclr_fmnist.py', '[]'),
     # stage 2 (classifier trained, eta 0.1) from epoch 1 of 3
     'coin': ('configs/coin/r18-tiny_simclr_fmnist.py', """[
-    dict(type='StageSwitchHook', switch_epoch=1,
-         before=dict(train_classifier=False, con_weight=1.0),
-         after=dict(train_classifier=True, con_weight=0.1))]"""),
+    dict(type='StageSwitchHook', stages=[
+        (1, {'head.train_classifier': True,
+             'head.con_loss.loss_weight': 0.1})])]"""),
 }
 
 
