@@ -5,6 +5,7 @@
 # then clean and PGD-10 accuracy at every budget of ../_base_/adv/pgd10.py on
 # the first 1,000 test images. `python tools/demo.py --methods AT-CE AT-Core`
 # runs it from the demo's pre-training.
+# batch: 1 GPU x 128 = 128 (auto_scale_lr.base_batch_size)
 _base_ = [
     '../baselines/ce_r18-tiny_simclr_fmnist.py', '../_base_/adv/pgd10.py'
 ]

@@ -2,6 +2,7 @@
 # on cifar10 (../baselines/ce_r50_moco_cifar10.py), each step on the clean
 # batch plus its PGD-10 adversarial images (linf eps=4/255); tested clean and
 # under PGD-10 at every budget of ../_base_/adv/pgd10.py.
+# batch: 1 GPU x 256 = 256 (auto_scale_lr.base_batch_size)
 _base_ = ['../baselines/ce_r50_moco_cifar10.py', '../_base_/adv/pgd10.py']
 
 model = dict(type='AdversarialClassifier', attack={{_base_.pgd10_linf_4}})

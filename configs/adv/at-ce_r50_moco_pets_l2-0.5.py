@@ -2,6 +2,7 @@
 # on pets (../baselines/ce_r50_moco_pets.py), each step on the clean batch plus
 # its PGD-10 adversarial images (l2 eps=0.5); tested clean and under PGD-10 at
 # every budget of ../_base_/adv/pgd10.py.
+# batch: 1 GPU x 64 = 64 (auto_scale_lr.base_batch_size)
 _base_ = ['../baselines/ce_r50_moco_pets.py', '../_base_/adv/pgd10.py']
 
 model = dict(type='AdversarialClassifier', attack={{_base_.pgd10_l2_0_5}})

@@ -2,6 +2,7 @@
 # r18-tiny_simclr_fmnist.py) with the adversarial training and robust
 # evaluation of ./at-ce_r18-tiny_simclr_fmnist.py; the adversarial images
 # join the contrastive loss and the hard-pair mining.
+# batch: 1 GPU x 128 = 128 (auto_scale_lr.base_batch_size)
 _base_ = ['../coretune/r18-tiny_simclr_fmnist.py', '../_base_/adv/pgd10.py']
 
 model = dict(

@@ -8,6 +8,7 @@
 # (MobileNetV2's last feature map is then 1x1; larger images cost more than
 # the 2-core benchmark affords) and the learning rate is lower, as usual
 # when fine-tuning ImageNet weights.
+# batch: 1 GPU x 128 = 128 (auto_scale_lr.base_batch_size)
 _base_ = ['./ce_r18-tiny_simclr_fmnist.py']
 
 pretrained = 'checkpoints/mobilenet_v2_imagenet.pth'

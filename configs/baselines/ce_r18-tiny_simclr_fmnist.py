@@ -3,6 +3,7 @@
 # simclr_r18-tiny_fmnist.py): the built-in real-data default (tools/demo.py).
 # Fine-tunes on the first 6,000 labelled training images (10%; about 600 per
 # class), tests on the 10,000 test images.
+# batch: 1 GPU x 128 = 128 (auto_scale_lr.base_batch_size)
 _base_ = [
     '../_base_/models/resnet18-tiny_fmnist.py',
     '../_base_/datasets/fashion_mnist.py',

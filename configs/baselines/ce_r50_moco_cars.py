@@ -1,6 +1,7 @@
 # CE-tuning (plain cross-entropy fine-tuning) of MoCo v2 ResNet-50 on cars:
 # the Core-tuning paper's baseline, with its settings (appendix C.2):
 # batch 64, lr 0.01, cosine decay, SGD + Nesterov, wd 1e-4.
+# batch: 1 GPU x 64 = 64 (auto_scale_lr.base_batch_size)
 _base_ = [
     '../_base_/models/resnet50_moco_v2.py',
     '../_base_/datasets/cars.py',

@@ -2,6 +2,7 @@
 # (./ce_mbv2_in1k_fmnist.py) + eta * SupCon on the originals, no generated pairs;
 # eta = 0.1 and temperature as Core-tuning's (../coretune/mbv2_in1k_fmnist.py),
 # the projector the model's. Table 2's "+L_con" row.
+# batch: 1 GPU x 128 = 128 (auto_scale_lr.base_batch_size)
 _base_ = ['./ce_mbv2_in1k_fmnist.py']
 
 model = dict(

@@ -1,6 +1,7 @@
 # SCL (Gunel et al.) of MoCo v2 ResNet-50 on CIFAR-10: CE-tuning
 # (./ce_r50_moco_cifar10.py) + eta * SupCon on the originals, no generated pairs;
 # eta = 0.1, Core-tuning's for this dataset (the paper's appendix C.2).
+# batch: 1 GPU x 256 = 256 (auto_scale_lr.base_batch_size)
 _base_ = ['./ce_r50_moco_cifar10.py']
 
 model = dict(

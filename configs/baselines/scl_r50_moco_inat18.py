@@ -1,6 +1,7 @@
 # SCL (Gunel et al.) of MoCo v2 ResNet-50 on iNaturalist 2018: CE-tuning
 # (./ce_r50_moco_inat18.py) + eta * SupCon on the originals, no generated pairs;
 # eta = 10, Core-tuning's for this dataset (the paper's appendix C.2).
+# batch: 1 GPU x 128 = 128 (auto_scale_lr.base_batch_size)
 _base_ = ['./ce_r50_moco_inat18.py']
 
 model = dict(

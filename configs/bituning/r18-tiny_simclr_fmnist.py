@@ -2,6 +2,7 @@
 # contrast against class-wise queues (K = 40 per class, T = 0.07) of keys from
 # a momentum encoder (m = 0.999), two views per image; tllib's defaults with
 # a 128 -> 64 projector for the small ResNet.
+# batch: 1 GPU x 128 = 128 (auto_scale_lr.base_batch_size)
 _base_ = ['../baselines/ce_r18-tiny_simclr_fmnist.py']
 
 model = dict(

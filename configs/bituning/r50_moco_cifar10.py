@@ -1,6 +1,7 @@
 # Bi-tuning of MoCo v2 ResNet-50 on cifar10: CE + projector and classifier
 # contrast against class-wise queues (K = 40 per class, T = 0.07) of keys from
 # a momentum encoder (m = 0.999), two views per image; tllib's defaults.
+# batch: 1 GPU x 256 = 256 (auto_scale_lr.base_batch_size)
 _base_ = ['../baselines/ce_r50_moco_cifar10.py']
 
 model = dict(

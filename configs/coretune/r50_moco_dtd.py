@@ -3,6 +3,7 @@
 # on hard pairs from hardness-directed mixup (alpha = 1; lambda_n = 0.8,
 # lambda_p = 0, HardnessDirectedMixup's defaults) and the smooth classifier.
 # eta and alpha: the paper's appendix C.2 for this dataset.
+# batch: 1 GPU x 256 = 256 (auto_scale_lr.base_batch_size)
 _base_ = ['../baselines/scl_r50_moco_dtd.py']
 
 model = dict(

@@ -9,6 +9,7 @@
 #   python tools/dataset_converters/prepare_digits_dg.py
 # then: python tools/train.py configs/dg/ce_r18-tiny_digits_opencv.py
 # (logs per-domain top-1; the target's under both selections at the end).
+# batch: 1 GPU x 64 = 64 (auto_scale_lr.base_batch_size)
 _base_ = [
     '../_base_/models/resnet18-tiny_fmnist.py',
     '../_base_/datasets/domain_generalization.py',
@@ -44,6 +45,8 @@ val_dataloader = dict(
     **loader, batch_size=500, dataset=dict(**digits, pipeline=test_pipeline))
 test_dataloader = dict(
     **loader, batch_size=500, dataset=dict(**digits, pipeline=test_pipeline))
+
+auto_scale_lr = dict(base_batch_size=64)
 
 max_iters = 1500
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3, weight_decay=0))

@@ -4,6 +4,7 @@
 # decay, batch 32, 20,000 iterations; model selection by training-domain
 # validation and by the last checkpoint (../_base_/ dg_runtime.py). The other
 # targets' configs change target_domain only.
+# batch: 1 GPU x 32 = 32 (auto_scale_lr.base_batch_size)
 _base_ = [
     '../_base_/models/resnet50_moco_v2.py',
     '../_base_/datasets/pacs.py',

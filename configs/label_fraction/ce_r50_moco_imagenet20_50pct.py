@@ -2,6 +2,7 @@
 # labels (a stratified subset, seeded; the subsets of one seed are nested).
 # Other fractions or seeds: --cfg-options train_dataloader.dataset.fraction=F
 # train_dataloader.dataset.seed=S
+# batch: 1 GPU x 256 = 256 (auto_scale_lr.base_batch_size)
 _base_ = ['../baselines/ce_r50_moco_imagenet20.py']
 
 train_dataloader = dict(

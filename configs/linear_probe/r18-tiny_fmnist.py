@@ -5,6 +5,7 @@
 # work_dirs/demo/core-tuning/epoch_10.pth) or the SimCLR pre-training:
 #   python tools/train.py configs/linear_probe/r18-tiny_fmnist.py \
 #       --cfg-options model.backbone.init_cfg.checkpoint=CHECKPOINT
+# batch: 1 GPU x 128 = 128 (auto_scale_lr.base_batch_size)
 _base_ = ['../baselines/ce_r18-tiny_simclr_fmnist.py']
 
 checkpoint = 'work_dirs/demo/core-tuning/epoch_10.pth'

@@ -4,6 +4,7 @@
 # CIFAR10 recipe. Pass the fine-tuned checkpoint:
 #   python tools/train.py configs/linear_probe/r50_moco_cifar10.py \
 #       --cfg-options model.backbone.init_cfg.checkpoint=CHECKPOINT
+# batch: 1 GPU x 256 = 256 (auto_scale_lr.base_batch_size)
 _base_ = ['../baselines/ce_r50_moco_cifar10.py']
 
 checkpoint = 'work_dirs/r50_moco_cifar10/epoch_100.pth'

@@ -3,6 +3,7 @@
 # the built-in demo (tools/demo.py) then fine-tunes. mmpretrain's SimCLR
 # model; views: random resized crop + flip + brightness (the images have one
 # channel, so no colour jitter or greyscale).
+# batch: 1 GPU x 256 = 256 (auto_scale_lr.base_batch_size)
 _base_ = [
     '../_base_/models/resnet18-tiny_fmnist.py',
     '../_base_/datasets/fashion_mnist.py',

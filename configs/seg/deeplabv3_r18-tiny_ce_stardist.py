@@ -7,6 +7,7 @@
 #       --src /tmp/stardist
 # then: python tools/train.py configs/seg/deeplabv3_r18-tiny_ce_stardist.py
 # (prints MPA, FWIoU and MIoU on the 64 validation tiles).
+# batch: 1 GPU x 16 = 16 (auto_scale_lr.base_batch_size)
 _base_ = ['../_base_/models/deeplabv3_r50-d16.py', '../_base_/seg_runtime.py']
 
 data_root = 'data/stardist_nuclei'
@@ -57,6 +58,8 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 val_evaluator = dict(type='SegMetrics')
 test_evaluator = val_evaluator
+
+auto_scale_lr = dict(base_batch_size=16)
 
 max_iters = 1000
 optim_wrapper = dict(

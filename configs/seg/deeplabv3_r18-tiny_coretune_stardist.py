@@ -4,6 +4,7 @@
 # (its dominant non-background class), "background" for a tile of
 # background only (background_only='label'; VOC's configs leave such
 # images out instead).
+# batch: 1 GPU x 16 = 16 (auto_scale_lr.base_batch_size)
 _base_ = ['./deeplabv3_r18-tiny_ce_stardist.py']
 
 model = dict(auxiliary_head=[

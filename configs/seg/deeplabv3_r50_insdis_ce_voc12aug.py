@@ -5,6 +5,7 @@
 # Convert the published checkpoint first:
 #   python tools/model_converters/convert_ssl_checkpoint.py \
 #       --format pycontrast InsDis.pth checkpoints/r50_insdis.pth
+# batch: 2 GPUs x 8 = 16 (auto_scale_lr.base_batch_size)
 _base_ = ['./deeplabv3_r50_moco_ce_voc12aug.py']
 
 model = dict(

@@ -1,6 +1,7 @@
 # COIN with the tuned contrastive loss (TCL) in place of SupCon in both
 # stages: TCL alone for the first 70% of the epochs, then CE + 0.1 * TCL.
 # TCL's defaults: tau 0.1, k1 5000, k2 1.
+# batch: 1 GPU x 256 = 256 (auto_scale_lr.base_batch_size)
 _base_ = ['../coin/r50_moco_cifar10.py']
 
 # TCL's defaults in place of the inherited loss; its weight (eta) is kept

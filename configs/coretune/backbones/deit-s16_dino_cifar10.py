@@ -3,6 +3,7 @@
 #   python tools/model_converters/convert_ssl_checkpoint.py --format dino-vit \
 #       dino_deitsmall16_pretrain.pth checkpoints/deit-s16_dino.pth
 # The class token (384-d) feeds the classifier and the projector.
+# batch: 1 GPU x 256 = 256 (auto_scale_lr.base_batch_size)
 _base_ = ['../r50_moco_cifar10.py']
 
 model = dict(

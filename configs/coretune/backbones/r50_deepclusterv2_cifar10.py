@@ -2,6 +2,7 @@
 # Convert the published checkpoint first:
 #   python tools/model_converters/convert_ssl_checkpoint.py --format deepcluster-v2 \
 #       deepclusterv2_800ep_pretrain.pth.tar checkpoints/r50_deepclusterv2.pth
+# batch: 1 GPU x 256 = 256 (auto_scale_lr.base_batch_size)
 _base_ = ['../r50_moco_cifar10.py']
 
 model = dict(

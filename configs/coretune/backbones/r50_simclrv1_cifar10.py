@@ -2,6 +2,7 @@
 # Convert the published checkpoint first:
 #   python tools/model_converters/convert_ssl_checkpoint.py --format simclr-v1 \
 #       resnet50-1x.pth checkpoints/r50_simclrv1.pth
+# batch: 1 GPU x 256 = 256 (auto_scale_lr.base_batch_size)
 _base_ = ['../r50_moco_cifar10.py']
 
 model = dict(
