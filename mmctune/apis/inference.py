@@ -2,8 +2,9 @@ from typing import Optional
 
 from mmengine.config import Config
 from mmengine.logging import print_log
-from mmengine.runner.checkpoint import _load_checkpoint
+from mmengine.runner.checkpoint import CheckpointLoader
 
+from mmctune import compat
 from mmctune.models.utils import extract_state_dict, load_state_dict_strict
 from mmctune.registry import MODELS
 from mmctune.utils import register_all_modules, unwrap_model
@@ -28,7 +29,8 @@ def load_model_checkpoint(model, checkpoint: str,
             MoCo, ...) alike. The model's neck must hold no parameters.
     """
     model = unwrap_model(model)
-    ckpt = _load_checkpoint(checkpoint, map_location='cpu')
+    compat.apply_runtime_fixes()  # Runner checkpoints under torch >= 2.6
+    ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
     if backbone_only:
         neck = getattr(model, 'neck', None)
         if neck is not None and any(True for _ in neck.parameters()):

@@ -16,7 +16,7 @@ from typing import List, Optional, Sequence, Tuple
 import torch.nn as nn
 from mmengine.logging import print_log
 from mmengine.model.weight_init import update_init_info
-from mmengine.runner.checkpoint import _load_checkpoint
+from mmengine.runner.checkpoint import CheckpointLoader
 
 from mmctune.registry import WEIGHT_INITIALIZERS
 
@@ -160,7 +160,8 @@ class Pretrained:
         print_log(
             f'load {where}{self.checkpoint} into {type(module).__name__}',
             logger='current')
-        ckpt = _load_checkpoint(self.checkpoint, self.map_location)
+        ckpt = CheckpointLoader.load_checkpoint(self.checkpoint,
+                                               self.map_location)
         state_dict = extract_state_dict(ckpt, self.prefix, self.revise_keys)
         load_state_dict_strict(module, state_dict, source=self.checkpoint)
         if hasattr(module, '_params_init_info'):
