@@ -119,10 +119,12 @@ def work(rank, port, out):
                       MASTER_ADDR='127.0.0.1', MASTER_PORT=port)
     sys.path.insert(0, {root!r})
     import mmctune
-    from mmengine.dist import init_dist, all_reduce
+    from mmengine.dist import all_reduce
     from tests.test_models.test_heads.test_feature_regularized_cls_head import (
         build, inputs, samples)
-    init_dist('pytorch', backend='gloo')
+    # gloo from the environment (mmengine's init_dist would set a CUDA
+    # device, which a CPU torch refuses)
+    torch.distributed.init_process_group(backend='gloo')
     head = build(gather_distributed=True)
     z, y = inputs()
     part = z[rank * 4:(rank + 1) * 4].clone().requires_grad_(True)
