@@ -2,7 +2,7 @@
 
 Both are called as ``loss(z, y)`` with features ``z`` (n, C) and labels ``y``
 ((n, ) indices or (n, K) one-hot / soft labels), like the ``feature_losses``
-of :class:`~mmctune.models.heads.ContrastiveClsHead`.
+of :class:`~mmctune.models.heads.FeatureRegularizedClsHead`.
 """
 import torch
 import torch.nn as nn

@@ -34,7 +34,7 @@ def runner(m, epoch=0, max_epochs=10, it=0, seed=3):
         optim_wrapper=SimpleNamespace(optimizer=optimizer))
 
 
-# configs/_base_/schedules/coin_stages.py: the head is built as stage 1
+# configs/_base_/methods/coin.py: the head is built as stage 1
 COIN_HEAD = dict(
     con_loss=dict(type='SupConLoss', temperature=0.3, loss_weight=1.0),
     train_classifier=False,
