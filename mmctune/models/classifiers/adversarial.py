@@ -14,9 +14,9 @@ class AdversarialClassifier(ImageClassifier):
     """Adversarial fine-tuning (the Core-tuning paper's §5.4): each training
     step attacks the batch (``attack``, e.g. PGD-10) and trains on the clean
     and the adversarial images together, as one batch of ``2N`` samples
-    through the head, so with ``FeatureRegularizedClsHead`` the adversarial samples
-    take part in the contrastive loss and the pair mining (AT-CE-Con,
-    AT-Core) as any other sample of their class.
+    through the head, so with ``FeatureRegularizedClsHead`` the adversarial
+    samples take part in the contrastive loss and the pair mining
+    (AT-CE-Con, AT-Core) as any other sample of their class.
 
     BatchNorm in training mode normalises the joint batch with its
     statistics. How BN behaves while the attack runs is the attack's
