@@ -1,4 +1,5 @@
-"""StageSwitchHook (COIN and any schedule of stages), RIFLEHook, NoisyTuneHook and DELTAAttentionHook
+"""StageSwitchHook (COIN and any schedule of stages), RIFLEHook,
+NoisyTuneHook and DELTAAttentionHook
 on a tiny model with a stand-in runner; the end-to-end resume runs are in
 tests/test_configs/test_methods_train.py."""
 import logging
