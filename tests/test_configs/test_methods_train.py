@@ -22,6 +22,7 @@ METHODS = {
     'noisytune': 'Noisy-Tune: perturbed',
     'coin': 'loss_con',
     'bituning': 'loss_con_y',
+    'lp_ft': "set {'backbone.requires_grad': False",
 }
 
 
@@ -37,6 +38,8 @@ def test_method_trains_on_fashion_mnist(method, tiny_fmnist, tmp_path):
     if method == 'rifle':  # one re-initialisation within the short run
         extra = "custom_hooks = [dict(type='RIFLEHook', interval=1, end=1)]\n"
         extra += 'train_cfg = dict(max_epochs=2, val_interval=2)\n'
+    if method == 'lp_ft':  # the probe in epoch 0, fine-tuning in epoch 1
+        extra = 'train_cfg = dict(max_epochs=2, val_interval=2)\n'
     cfg = write_tiny_config(
         tmp_path / 'cfg.py',
         tiny_fmnist,

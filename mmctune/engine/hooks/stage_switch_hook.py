@@ -1,6 +1,7 @@
 from numbers import Integral, Real
 from typing import Any, Dict, List, Sequence, Tuple, Union
 
+import torch.nn as nn
 from mmengine.hooks import Hook
 from mmengine.runner import EpochBasedTrainLoop
 
@@ -23,6 +24,9 @@ def _parent(model, path: str, hook: str) -> Tuple[Any, str]:
     parts = path.split('.')
     obj = model
     for i, part in enumerate(parts):
+        if (i == len(parts) - 1 and part == 'requires_grad'
+                and isinstance(obj, nn.Module)):
+            break  # a module's parameters, see _get / _set
         if not hasattr(obj, part):
             where = repr('.'.join(parts[:i])) if i else 'the model'
             raise AttributeError(
@@ -31,6 +35,19 @@ def _parent(model, path: str, hook: str) -> Tuple[Any, str]:
         if i < len(parts) - 1:
             obj = getattr(obj, part)
     return obj, parts[-1]
+
+
+def _get(obj, attr: str) -> Any:
+    if attr == 'requires_grad' and isinstance(obj, nn.Module):
+        return all(p.requires_grad for p in obj.parameters())
+    return getattr(obj, attr)
+
+
+def _set(obj, attr: str, value: Any) -> None:
+    if attr == 'requires_grad' and isinstance(obj, nn.Module):
+        obj.requires_grad_(value)  # every parameter of the module
+    else:
+        setattr(obj, attr, value)
 
 
 @HOOKS.register_module()
@@ -51,8 +68,11 @@ class StageSwitchHook(Hook):
     ``float`` in [0, 1]: epoch ``round(start * max_epochs)``). A path starts
     at the model (unwrapped) and may name any attribute of any sub-module:
     ``'head.train_classifier'``, ``'head.con_loss.loss_weight'``,
-    ``'backbone.frozen_stages'``. An unknown path is an error before the
-    first epoch.
+    ``'backbone.norm_eval'``. ``'<module path>.requires_grad'`` sets
+    ``requires_grad`` of every parameter of that module (``True`` when all
+    have it), so LP-FT (a linear probe, then full fine-tuning) is a config:
+    ``configs/_base_/methods/lp_ft.py``. An unknown path is an error before
+    the first epoch.
 
     Examples:
         COIN (``configs/_base_/schedules/coin_stages.py``): the head is built
@@ -149,7 +169,7 @@ class StageSwitchHook(Hook):
         self._initial = {}
         for path in self.paths:
             obj, attr = _parent(model, path, 'StageSwitchHook')
-            self._initial[path] = getattr(obj, attr)
+            self._initial[path] = _get(obj, attr)
         for i, (start, (_, values)) in enumerate(zip(starts, self.stages)):
             if start >= runner.max_epochs:  # e.g. COIN for 1 epoch
                 runner.logger.warning(
@@ -163,8 +183,8 @@ class StageSwitchHook(Hook):
         for path, value in self.state(runner.epoch,
                                       runner.max_epochs).items():
             obj, attr = _parent(model, path, 'StageSwitchHook')
-            if getattr(obj, attr) != value:
-                setattr(obj, attr, value)
+            if _get(obj, attr) != value:
+                _set(obj, attr, value)
                 changed[path] = value
         if changed:
             runner.logger.info(f'epoch {runner.epoch}: set {changed}')

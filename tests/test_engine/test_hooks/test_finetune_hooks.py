@@ -96,6 +96,45 @@ def test_stages_accumulate_from_the_built_model_and_any_number_apply():
                     m.backbone.frozen_stages) == want[epoch], (first, epoch)
 
 
+def test_lp_ft_freezes_then_unfreezes_the_backbone():
+    """configs/_base_/methods/lp_ft.py: a linear probe (backbone without
+    gradient, BN statistics frozen), then full fine-tuning; the state of any
+    epoch (a resumed run) is that epoch's, and the probe updates only the
+    classifier."""
+    from mmengine.config import Config
+
+    from ...conftest import ROOT
+    hook_cfg = Config.fromfile(
+        f'{ROOT}/configs/_base_/methods/lp_ft.py').custom_hooks[0]
+    from mmpretrain.structures import DataSample
+    x = torch.randn(6, 1, 8, 8)
+    samples = [DataSample().set_gt_label(i % 3) for i in range(6)]
+    for first in (0, 7, 3):
+        m = model()
+        hook = StageSwitchHook(stages=hook_cfg['stages'])
+        hook.before_train(runner(m, epoch=first))
+        for epoch in range(first, 10):
+            r = runner(m, epoch=epoch)
+            hook.before_train_epoch(r)
+            probe = epoch < 5
+            assert all(p.requires_grad != probe
+                       for p in m.backbone.parameters())
+            assert all(p.requires_grad for p in m.head.parameters())
+            m.train()  # the Runner's model.train() keeps BN in eval mode
+            bn = m.backbone.bn1
+            assert bn.training != probe, epoch
+            before = {k: v.clone() for k, v in m.state_dict().items()}
+            r.optim_wrapper.optimizer.zero_grad()
+            sum(m.loss(x, samples).values()).backward()
+            r.optim_wrapper.optimizer.step()
+            moved = {k for k, v in m.state_dict().items()
+                     if not torch.equal(v, before[k])}
+            if probe:
+                assert moved == {'head.fc.weight', 'head.fc.bias'}, moved
+            else:
+                assert 'backbone.conv1.weight' in moved
+
+
 def test_a_head_with_nothing_to_train_is_an_error():
     from mmpretrain.structures import DataSample
     m = model(train_classifier=False)

@@ -1,0 +1,8 @@
+# LP-FT on the Fashion-MNIST demo (SimCLR small ResNet-18): CE-tuning's
+# settings (../baselines/ce_r18-tiny_simclr_fmnist.py) with
+# ../_base_/methods/lp_ft.py: linear probe for the first half of the epochs,
+# then full fine-tuning.
+# batch: 1 GPU x 128 = 128 (auto_scale_lr.base_batch_size)
+_base_ = [
+    '../baselines/ce_r18-tiny_simclr_fmnist.py', '../_base_/methods/lp_ft.py'
+]
