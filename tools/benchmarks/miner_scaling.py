@@ -23,6 +23,7 @@ import torch
 from mmengine.config import Config
 
 from mmctune.apis.fashion_mnist import fashion_mnist_batch
+from mmctune.models.utils.labels import labels_of, soft_labels
 from mmctune.registry import MODELS
 from mmctune.utils import register_all_modules
 
@@ -122,7 +123,7 @@ def main(argv=None):
     rows = []
     for b in args.batches:
         z = feats[:b].clone().requires_grad_()
-        y = head._soft_labels(samples[:b], z.device)
+        y = soft_labels(labels_of(samples[:b], z.device), head.num_classes)
 
         def mine():
             with torch.no_grad():
