@@ -9,6 +9,7 @@ from mmpretrain.structures import DataSample
 
 from mmctune.registry import MODELS
 from ..utils.frozen import copy_weights, frozen_copy, momentum_update
+from ..utils.loss_names import name_ce_term
 from .utils import preprocessor_cfg
 
 
@@ -151,7 +152,7 @@ class BiTuningClassifier(ImageClassifier):
                 "train pipeline and type='mmpretrain.SelfSupDataPreprocessor'")
         x_q, x_k = inputs
         feats = self.extract_feat(x_q)
-        losses = self.head.loss(feats, data_samples)
+        losses = name_ce_term(self.head.loss(feats, data_samples))
         h = self.head.pre_logits(feats)
         z = F.normalize(self.projector(h), dim=1)
         h_hat = _with_one(h)

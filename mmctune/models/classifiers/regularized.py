@@ -9,6 +9,7 @@ from mmctune.registry import MODELS
 from ..regularizers import BaseRegularizer
 from ..utils.capture import capture_outputs
 from ..utils.frozen import copy_weights, frozen_copy
+from ..utils.loss_names import name_ce_term
 from .utils import preprocessor_cfg
 
 
@@ -78,7 +79,7 @@ class RegularizedClassifier(ImageClassifier):
              data_samples: List[DataSample]) -> dict:
         with capture_outputs(self.backbone, self._layers) as fmaps:
             feats = self.extract_feat(inputs)
-        losses = self.head.loss(feats, data_samples)
+        losses = name_ce_term(self.head.loss(feats, data_samples))
         ref_fmaps = {}
         if self._layers and self.reference is not None:
             with torch.no_grad(), capture_outputs(self.reference,

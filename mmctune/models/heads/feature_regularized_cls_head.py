@@ -9,6 +9,7 @@ from mmpretrain.structures import DataSample
 from mmctune.registry import MODELS
 from ..utils.dist import gather_with_grad
 from ..utils.labels import labels_of, soft_labels
+from ..utils.loss_names import name_ce_term
 
 
 def removed_argument(owner: str, kwargs: dict, old: str, new: str) -> None:
@@ -168,7 +169,8 @@ class FeatureRegularizedClsHead(LinearClsHead):
         y = soft_labels(labels_of(data_samples, z.device), self.num_classes)
         losses = {}
         if self.train_classifier:
-            losses = self._get_loss(self.fc(z), data_samples, **kwargs)
+            losses = name_ce_term(
+                self._get_loss(self.fc(z), data_samples, **kwargs))
         if (self.miner is None and self.con_loss is None
                 and not self.feature_losses):
             if not losses:

@@ -69,7 +69,7 @@ def test_losses_equal_a_loop_over_samples():
         loss_z.item() / 5, rel=1e-5)
     assert losses['loss_con_y'].item() == pytest.approx(
         loss_y.item() / 5, rel=1e-5)
-    assert 'loss' in losses  # the classifier's cross-entropy
+    assert 'loss_ce' in losses  # the classifier's cross-entropy
 
 
 def test_queues_hold_only_their_class():

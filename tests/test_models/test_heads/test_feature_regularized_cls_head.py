@@ -50,10 +50,25 @@ def test_ce_setting_is_linear_cls_head():
              loss=dict(type='mmpretrain.CrossEntropyLoss')))
     ref.load_state_dict(ours.state_dict())
     assert ours.projector is None
-    assert ours.loss((z, ), samples(y)).keys() == {'loss'}
+    assert ours.loss((z, ), samples(y)).keys() == {'loss_ce'}
     torch.testing.assert_close(
-        ours.loss((z, ), samples(y))['loss'],
+        ours.loss((z, ), samples(y))['loss_ce'],
         ref.loss((z, ), samples(y))['loss'])
+
+
+def test_logged_loss_is_the_total_and_each_term_has_its_name():
+    """mmengine's parse_losses logs the optimised objective as `loss` and
+    every term under its own name (a term named `loss` would overwrite the
+    total in the log)."""
+    from mmengine.model import BaseModel
+    z, y = inputs()
+    losses = build().loss((z, ), samples(y))
+    assert 'loss' not in losses
+    total, log_vars = BaseModel.parse_losses(None, losses)
+    want = losses['loss_ce'] + losses['loss_mix'] + losses['loss_con']
+    torch.testing.assert_close(total, want)
+    torch.testing.assert_close(log_vars['loss'], want)
+    assert set(log_vars) == {'loss', 'loss_ce', 'loss_mix', 'loss_con'}
 
 
 def test_core_tuning_losses():
@@ -61,7 +76,7 @@ def test_core_tuning_losses():
     z.requires_grad_(True)
     head = build()
     losses = head.loss((z, ), samples(y))
-    assert losses.keys() == {'loss', 'loss_mix', 'loss_con'}
+    assert losses.keys() == {'loss_ce', 'loss_mix', 'loss_con'}
     sum(losses.values()).backward()
     assert torch.isfinite(z.grad).all() and z.grad.abs().sum() > 0
     for p in head.parameters():
@@ -89,11 +104,11 @@ def test_core_tuning_losses():
 def test_switches():
     z, y = inputs()
     assert build(smooth_classifier=False).loss(
-        (z, ), samples(y)).keys() == {'loss', 'loss_con'}
+        (z, ), samples(y)).keys() == {'loss_ce', 'loss_con'}
     assert build(miner=None, con_loss=dict(type='SupConLoss')).loss(
-        (z, ), samples(y)).keys() == {'loss', 'loss_con'}
+        (z, ), samples(y)).keys() == {'loss_ce', 'loss_con'}
     assert build(con_loss=None, miner=dict(type='ManifoldMixup')).loss(
-        (z, ), samples(y)).keys() == {'loss', 'loss_mix'}
+        (z, ), samples(y)).keys() == {'loss_ce', 'loss_mix'}
 
 
 def test_predict_is_the_plain_classifier():
