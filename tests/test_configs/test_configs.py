@@ -194,13 +194,13 @@ def test_imagenet_mobilenet_v2_fmnist_config(tmp_path):
     resized to 32x32 and reaches the backbone as 3 channels, the grey value
     normalised with ImageNet's mean and std of each channel; the converted
     ImageNet weights load strictly."""
-    import sys
-
     import numpy as np
     import torch
     from mmcv.transforms import Compose
-    sys.path.insert(0, osp.join(ROOT, 'tools', 'model_converters'))
-    import mobilenet_v2_imagenet
+
+    from ..test_tools.tool_loader import load_tool
+    mobilenet_v2_imagenet = load_tool(
+        'model_converters/mobilenet_v2_imagenet.py')
     ckpt = str(tmp_path / 'mobilenet_v2_imagenet.pth')
     mobilenet_v2_imagenet.main([ckpt])
     cfg = Config.fromfile(

@@ -184,9 +184,8 @@ def test_command_line(tmp_path, tv_resnet):
 
 def converter_command():
     """tools/model_converters/mobilenet_v2_imagenet.py as a module."""
-    sys.path.insert(0, osp.join(ROOT, 'tools/model_converters'))
-    import mobilenet_v2_imagenet
-    return mobilenet_v2_imagenet
+    from ...test_tools.tool_loader import load_tool
+    return load_tool('model_converters/mobilenet_v2_imagenet.py')
 
 
 def imagenet_batch(images):
