@@ -25,7 +25,7 @@ default_hooks = dict(
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    # on a machine without CUDA, mmctune switches this to gloo
+    # on a machine without CUDA, tools/train.py switches this to gloo
     # a process that waits longer than `timeout` seconds for the others (one
     # died or hangs) raises instead of hanging
     dist_cfg=dict(backend='nccl', timeout=1800),

@@ -8,8 +8,8 @@ default_hooks = dict(
     visualization=dict(
         _delete_=True, type='mmseg.SegVisualizationHook', draw=False))
 
-# on a machine without CUDA, mmctune switches dist_cfg to gloo (and SyncBN
-# to BN)
+# on a machine without CUDA, tools/train.py switches dist_cfg to gloo (and
+# builds SyncBN as BN), see docs/get_started.md
 env_cfg = dict(cudnn_benchmark=True)
 
 visualizer = dict(type='mmseg.SegLocalVisualizer', name='visualizer')
