@@ -1,3 +1,4 @@
+from .cifar import CIFAR10, CIFAR100
 from .imagenet20 import ImageNet20
 from .inaturalist import INaturalist2018
 from .label_fraction import LabelFraction, stratified_subset
@@ -7,7 +8,7 @@ from .samplers import DomainBalancedSampler, domain_labels_of
 from .transforms import LoadImageFromFile
 
 __all__ = [
-    'ImageNet20', 'INaturalist2018', 'LabelFraction', 'stratified_subset',
+    'CIFAR10', 'CIFAR100', 'ImageNet20', 'INaturalist2018', 'LabelFraction', 'stratified_subset',
     'MultiDomainDataset', 'PACS', 'VLCS', 'OfficeHome', 'source_holdout',
     'DomainBalancedSampler', 'domain_labels_of', 'LoadImageFromFile'
 ]

@@ -4,6 +4,8 @@
 # released_*_pipeline and used by cifar10_released_recipe.py.
 _base_ = ['./image_classification.py']
 
+# mmctune's CIFAR10: mmpretrain's, offline by default (download=False) and
+# naming missing or corrupt files (docs/data_preparation.md, CIFAR).
 # CIFAR images are held in memory as RGB arrays: no file loading, no BGR->RGB
 data_preprocessor = dict(num_classes=10, to_rgb=False)
 
@@ -41,13 +43,13 @@ released_test_pipeline = [
 
 train_dataloader = dict(
     dataset=dict(
-        type='mmpretrain.CIFAR10',
+        type='CIFAR10',
         data_root='data/cifar10',
         split='train',
         pipeline=train_pipeline))
 val_dataloader = dict(
     dataset=dict(
-        type='mmpretrain.CIFAR10',
+        type='CIFAR10',
         data_root='data/cifar10',
         split='test',
         pipeline=test_pipeline))
