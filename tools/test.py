@@ -129,7 +129,8 @@ def main(argv=None):
             else RUNNERS.build(cfg)
         for note in notes:
             runner.logger.warning(note)
-        load_model_checkpoint(runner.model, args.checkpoint)
+        load_model_checkpoint(
+            runner.model, args.checkpoint, for_prediction=True)
         if args.out and args.out_item in ['pred', None]:
             runner.test_evaluator.metrics.append(
                 DumpResults(out_file_path=args.out))

@@ -5,14 +5,17 @@ from mmengine.logging import print_log
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from mmctune import compat
-from mmctune.models.utils import extract_state_dict, load_state_dict_strict
+from mmctune.models.utils import (extract_state_dict, load_state_dict_strict,
+                                  train_only_prefixes)
 from mmctune.registry import MODELS
 from mmctune.utils import register_all_modules, unwrap_model
 from mmctune.utils.cfg_check import check_cfg_options
 
 
-def load_model_checkpoint(model, checkpoint: str,
-                          backbone_only: bool = False) -> None:
+def load_model_checkpoint(model,
+                          checkpoint: str,
+                          backbone_only: bool = False,
+                          for_prediction: bool = False) -> None:
     """Load a checkpoint into a model, strictly: every key of the model (or
     of its backbone) must be found with its shape, or
     ``CheckpointMismatchError`` names the missing ones; unused checkpoint
@@ -27,6 +30,13 @@ def load_model_checkpoint(model, checkpoint: str,
             into ``model.backbone``: for the encoder's features, from a
             fine-tuned classifier or a pre-training checkpoint (SimCLR,
             MoCo, ...) alike. The model's neck must hold no parameters.
+        for_prediction (bool): The model will only predict (``tools/test.py``,
+            :func:`init_model`): the parts it does not use to predict (its
+            modules' ``TRAIN_ONLY``: a projector, a reference model, a
+            momentum encoder) may be missing from the checkpoint, e.g. a
+            CE-tuned checkpoint tested with a Core-tuning config. A missing
+            key of the predicting parts means the checkpoint comes from
+            another model: the error says to use that model's config.
     """
     model = unwrap_model(model)
     compat.apply_runtime_fixes()  # Runner checkpoints under torch >= 2.6
@@ -40,6 +50,16 @@ def load_model_checkpoint(model, checkpoint: str,
             model.backbone,
             extract_state_dict(ckpt, 'backbone.'),
             source=checkpoint)
+    elif for_prediction:
+        load_state_dict_strict(
+            model,
+            extract_state_dict(ckpt),
+            source=checkpoint,
+            may_miss=train_only_prefixes(model),
+            hint='The checkpoint was trained with another model than this '
+            'config builds: test it with the config it was trained with '
+            '(its work dir holds a copy), or one whose backbone and head '
+            'match it.')
     else:
         load_state_dict_strict(
             model, extract_state_dict(ckpt), source=checkpoint)
@@ -66,7 +86,8 @@ def init_model(config, checkpoint: Optional[str] = None,
         model_cfg.data_preprocessor = cfg.data_preprocessor
     model = MODELS.build(model_cfg)
     if checkpoint is not None:
-        load_model_checkpoint(model, checkpoint, backbone_only)
+        load_model_checkpoint(
+            model, checkpoint, backbone_only, for_prediction=True)
     model.to(device)
     model.eval()
     return model, cfg

@@ -213,3 +213,32 @@ def test_test_script_val_override_reaches_the_test(tiny_trained, tmp_path):
     assert r.returncode != 0
     assert 'also set test_dataloader.dataset.data_root' in r.stdout
     assert '/no/such/fmnist' in r.stdout.split('also set')[-1]
+
+
+def test_a_ce_checkpoint_tests_with_a_core_tuning_config(
+        tiny_trained, tiny_fmnist, tmp_path):
+    """The projector is not used to predict: a CE-tuned checkpoint (no
+    projector) tests with the Core-tuning config, saying which parts kept
+    their initial values; a checkpoint of another model names the real fix,
+    not `prefix`."""
+    from ..conftest import write_tiny_config
+    _, _, ckpt = tiny_trained
+    core = write_tiny_config(
+        tmp_path / 'core.py', tiny_fmnist,
+        base='configs/coretune/r18-tiny_simclr_fmnist.py')
+    r = run_python(args=[TEST, core, ckpt, '--work-dir', str(tmp_path / 'w')])
+    assert r.returncode == 0, r.stdout[-3000:]
+    assert 'keys of parts not used to predict are not in the checkpoint' \
+        in r.stdout
+    assert 'head.projector.' in r.stdout
+    assert 'accuracy/top1' in r.stdout
+
+    sd = weights(ckpt)
+    other = str(tmp_path / 'other.pth')
+    torch.save({'state_dict': {k: v for k, v in sd.items()
+                               if not k.startswith('head.fc')}}, other)
+    r = run_python(args=[TEST, core, other, '--work-dir', str(tmp_path / 'w')])
+    assert r.returncode != 0
+    assert 'missing keys (2 of' in r.stdout and 'head.fc.weight' in r.stdout
+    assert 'test it with the config it was trained with' in r.stdout
+    assert 'Set `prefix`' not in r.stdout

@@ -33,6 +33,10 @@ class RegularizedClassifier(ImageClassifier):
         **kwargs: ``backbone``, ``neck``, ``head``... of ``ImageClassifier``.
     """
 
+    #: not used to predict: may be missing from a checkpoint that is only
+    #: tested (mmctune.apis.load_model_checkpoint)
+    TRAIN_ONLY = ('reference', 'regularizers')
+
     def __init__(self,
                  *args,
                  regularizers: Sequence[dict] = (),

@@ -113,6 +113,10 @@ class ContrastiveSegHead(BaseModule):
             Defaults to False.
     """
 
+    #: not used to predict: may be missing from a checkpoint that is only
+    #: tested (mmctune.apis.load_model_checkpoint)
+    TRAIN_ONLY = ('projector', )
+
     def __init__(self,
                  in_channels: int,
                  num_classes: int,

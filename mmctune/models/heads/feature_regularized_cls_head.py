@@ -113,6 +113,10 @@ class FeatureRegularizedClsHead(LinearClsHead):
         **kwargs: ``loss``, ``topk``, ``init_cfg``... of ``LinearClsHead``.
     """
 
+    #: not used to predict: may be missing from a checkpoint that is only
+    #: tested (mmctune.apis.load_model_checkpoint)
+    TRAIN_ONLY = ('projector', )
+
     def __init__(self,
                  num_classes: int,
                  in_channels: int,

@@ -77,12 +77,28 @@ def extract_state_dict(checkpoint: dict,
     return state_dict
 
 
+def train_only_prefixes(model: nn.Module) -> List[str]:
+    """State-dict prefixes of the parts of ``model`` that prediction does
+    not use, as its modules declare them in a ``TRAIN_ONLY`` class attribute
+    (names of their sub-modules or buffers): a head's projector, a frozen
+    reference model, a momentum encoder and its queues."""
+    prefixes = []
+    for name, module in model.named_modules():
+        for part in type(module).__dict__.get('TRAIN_ONLY', ()):
+            prefixes.append(f'{name}.{part}' if name else part)
+    return prefixes
+
+
 def load_state_dict_strict(module: nn.Module,
                            state_dict: dict,
                            source: str = 'checkpoint',
-                           ignored_missing: Sequence[str] = IGNORED_MISSING):
+                           ignored_missing: Sequence[str] = IGNORED_MISSING,
+                           may_miss: Sequence[str] = (),
+                           hint: Optional[str] = None):
     """Load ``state_dict`` into ``module``; every key of the module must be
-    found with the right shape.
+    found with the right shape, except keys under the ``may_miss`` names
+    (``'head.projector'``: that module's keys; reported in the log and left
+    as they are). ``hint`` replaces the advice that ends the error.
 
     Keys of the checkpoint that the module lacks (a MoCo projection head
     ``fc.*``, a classifier) are reported in the log and skipped.
@@ -96,6 +112,11 @@ def load_state_dict_strict(module: nn.Module,
         k for k in own if k not in state_dict
         and not k.endswith(tuple(ignored_missing))
     ]
+    may = [
+        k for k in missing
+        if any(k == p or k.startswith(p + '.') for p in may_miss)
+    ]
+    missing = [k for k in missing if k not in may]
     mismatched = [
         f'{k} (checkpoint {tuple(state_dict[k].shape)}, '
         f'model {tuple(own[k].shape)})' for k in own
@@ -110,10 +131,17 @@ def load_state_dict_strict(module: nn.Module,
                          f'{_summarise(list(state_dict))}')
         if mismatched:
             lines.append(f'shape mismatch: {_summarise(mismatched)}')
-        lines.append('Set `prefix` (e.g. "module.encoder_q." for MoCo, '
-                     '"backbone." for an mmctune/mmpretrain classifier) or '
-                     'convert the checkpoint with tools/model_converters/.')
+        lines.append(hint or (
+            'Set `prefix` (e.g. "module.encoder_q." for MoCo, "backbone." '
+            'for an mmctune/mmpretrain classifier) or convert the checkpoint '
+            'with tools/model_converters/.'))
         raise CheckpointMismatchError('\n'.join(lines))
+    if may:
+        print_log(
+            f'{source}: {len(may)} keys of parts not used to predict are '
+            f'not in the checkpoint and keep their initial values: '
+            f'{_summarise(may)}',
+            logger='current')
     unexpected = [k for k in state_dict if k not in own]
     if unexpected:
         print_log(
