@@ -47,6 +47,19 @@ def write_idx_fmnist(root, n_train=64, n_test=32, seed=0):
     return root
 
 
+@pytest.fixture(autouse=True)
+def mmctune_default_scope():
+    """Every test starts in the mmctune scope, whatever scope a Runner of an
+    earlier test in the same worker process left current (mmengine's
+    ``DefaultScope`` is process-global; xdist mixes the tests' order)."""
+    from mmengine.registry import DefaultScope
+
+    from mmctune.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    with DefaultScope.overwrite_default_scope('mmctune'):
+        yield
+
+
 @pytest.fixture(scope='session')
 def tiny_fmnist(tmp_path_factory):
     return write_idx_fmnist(str(tmp_path_factory.mktemp('fmnist')))
