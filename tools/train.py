@@ -16,6 +16,7 @@ from mmctune.utils.cfg_check import (check_cfg_options, check_config_keys,
                                      drop_disabled_hooks)
 from mmctune.utils.launch import (check_no_overwrite, default_work_dir,
                                   fit_total_batch, world_size_from_env)
+from mmctune.utils.smoke import smoke_cfg
 
 
 def parse_args(argv=None):
@@ -34,6 +35,13 @@ def parse_args(argv=None):
         '--amp',
         action='store_true',
         help='enable automatic-mixed-precision training')
+    parser.add_argument(
+        '--smoke',
+        action='store_true',
+        help='check the config end to end in a short run: 1 epoch, 16 '
+        'images per split, batch 4, images shrunk to 64 px, no workers '
+        '(mmctune.utils.smoke.smoke_cfg); writes to <work dir>_smoke; '
+        '--cfg-options still apply on top')
     parser.add_argument(
         '--no-validate',
         action='store_true',
@@ -86,6 +94,10 @@ def merge_args(cfg, args):
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = default_work_dir(args.config)
+    if args.smoke:
+        if args.work_dir is None:  # never into a real run's folder
+            cfg.work_dir = cfg.work_dir.rstrip('/') + '_smoke'
+        cfg.smoke_notes = smoke_cfg(cfg)
 
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
@@ -155,7 +167,7 @@ def main(argv=None):
     # mmctune.utils.launch.fit_total_batch and docs/get_started.md)
     batch_from_cli = 'train_dataloader.batch_size' in (args.cfg_options
                                                        or {})
-    notes = [
+    notes = cfg.pop('smoke_notes', []) + [
         fit_total_batch(cfg, world_size_from_env(args.launcher),
                         batch_from_cli)
     ] + compat.setup_cpu_distributed(cfg, args.launcher)

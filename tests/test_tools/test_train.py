@@ -242,3 +242,24 @@ def test_a_ce_checkpoint_tests_with_a_core_tuning_config(
     assert 'missing keys (2 of' in r.stdout and 'head.fc.weight' in r.stdout
     assert 'test it with the config it was trained with' in r.stdout
     assert 'Set `prefix`' not in r.stdout
+
+
+def test_smoke_run_of_a_config(tiny_fmnist, tmp_path):
+    """--smoke: the config end to end, shrunk, into <work dir>_smoke (never
+    the real run's folder), and --cfg-options still apply on top."""
+    from ..conftest import write_tiny_config
+    cfg = write_tiny_config(
+        tmp_path / 'core.py', tiny_fmnist,
+        base='configs/coretune/r18-tiny_simclr_fmnist.py',
+        extra='train_cfg = dict(max_epochs=5)\nwork_dir = ' +
+        repr(str(tmp_path / 'run')))
+    r = run_python(args=[TRAIN, cfg, '--smoke', '--cfg-options',
+                         'train_dataloader.batch_size=8'])
+    assert r.returncode == 0, r.stdout[-3000:]
+    assert '--smoke: 1 epoch, the first 16 images of each split' in r.stdout
+    assert osp.isfile(tmp_path / 'run_smoke' / 'epoch_1.pth')
+    assert not (tmp_path / 'run').exists()
+    # 16 images at the user's batch 8: 2 iterations
+    train_logs = [s for s in scalars(str(tmp_path / 'run_smoke'))
+                  if 'loss' in s]
+    assert max(s['step'] for s in train_logs) == 2

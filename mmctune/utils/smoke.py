@@ -1,0 +1,120 @@
+"""``--smoke``: any config, shrunk consistently, for a quick end-to-end
+check on a laptop CPU."""
+from typing import List
+
+#: transform arguments that are image sizes in pixels
+SIZE_KEYS = ('scale', 'crop_size', 'img_scale', 'size')
+
+
+def _shrink(value, factor: float, floor: int):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value > floor:
+        return max(floor, round(value * factor))
+    if isinstance(value, (tuple, list)) and value and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value):
+        return type(value)(_shrink(v, factor, floor) for v in value)
+    return value
+
+
+def _shrink_sizes(node, factor: float, floor: int) -> int:
+    """Scale every pixel size of the transforms in ``node`` (dicts and lists,
+    nested: MultiView, TestTimeAug) by ``factor``; return how many."""
+    count = 0
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in SIZE_KEYS:
+                new = _shrink(value, factor, floor)
+                if new != value:
+                    node[key] = new
+                    count += 1
+            else:
+                count += _shrink_sizes(value, factor, floor)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            count += _shrink_sizes(value, factor, floor)
+    return count
+
+
+def _subset(dataset: dict, images: int) -> None:
+    """Keep the first ``images`` of a dataset config (mmengine's
+    ``indices``), or of each dataset a wrapper holds."""
+    if 'datasets' in dataset:  # ConcatDataset
+        for inner in dataset['datasets']:
+            _subset(inner, images)
+    elif 'dataset' in dataset and isinstance(dataset['dataset'], dict):
+        _subset(dataset['dataset'], images)  # LabelFraction, RepeatDataset
+    else:
+        dataset['indices'] = images
+
+
+def smoke_cfg(cfg, images: int = 16, batch: int = 4,
+              size: int = 64) -> List[str]:
+    """Shrink ``cfg`` in place for a quick end-to-end check of a config:
+
+    - one epoch (or 2 iterations of an iteration-based schedule), validated
+      at its end, logged every iteration;
+    - the first ``images`` images of every split (train, val, test; each
+      dataset of a concatenation);
+    - batch ``batch`` everywhere, no data-loader workers; the recipe's total
+      (``auto_scale_lr.base_batch_size``) follows, so nothing else changes;
+    - images shrunk so that the largest crop is ``size`` pixels: every
+      pixel size of the pipelines (``scale``, ``crop_size``, ``size``), of
+      a segmentor's padding and of its sliding-window test is scaled by
+      ``size / 224`` (``size`` / the padded crop for segmentation), sizes
+      at or below ``size`` untouched.
+
+    Everything else (model, losses, pre-trained weights, hooks, schedule
+    shape) is the config's. Returns one line per change for the log.
+    """
+    notes = []
+    train_cfg = cfg.get('train_cfg') or {}
+    if 'max_iters' in train_cfg:
+        train_cfg['max_iters'] = 2
+        train_cfg['val_interval'] = 2
+        notes.append('2 iterations')
+    else:
+        train_cfg['max_epochs'] = 1
+        train_cfg['val_interval'] = 1
+        notes.append('1 epoch')
+    cfg['train_cfg'] = train_cfg
+
+    # the crop the recipe trains on: a segmentor's padded size, else 224
+    model = cfg.get('model') or {}
+    preprocessor = model.get('data_preprocessor') or {}
+    model_test = model.get('test_cfg') or {}
+    crop = 224
+    if preprocessor.get('size'):
+        crop = max(preprocessor['size'])
+    factor = size / crop
+    shrunk = 0
+    for split in ('train', 'val', 'test'):
+        loader = cfg.get(f'{split}_dataloader')
+        if not loader:
+            continue
+        loader['batch_size'] = batch
+        loader['num_workers'] = 0
+        loader['persistent_workers'] = False
+        _subset(loader['dataset'], images)
+        shrunk += _shrink_sizes(loader['dataset'], factor, size)
+    for key in ('tta_pipeline', ):
+        if cfg.get(key):
+            shrunk += _shrink_sizes(cfg[key], factor, size)
+    if preprocessor.get('size'):  # a segmentor pads to it
+        preprocessor['size'] = _shrink(preprocessor['size'], factor, size)
+        shrunk += 1
+    if isinstance(model_test, dict):
+        for k in ('crop_size', 'stride'):  # a segmentor's sliding window
+            if k in model_test:
+                model_test[k] = _shrink(model_test[k], factor, 1)
+                shrunk += 1
+    notes.append(f'the first {images} images of each split, batch {batch}, '
+                 'no workers')
+    if shrunk:
+        notes.append(f'{shrunk} image sizes scaled by {size}/{crop}')
+    if cfg.get('auto_scale_lr'):
+        cfg['auto_scale_lr']['base_batch_size'] = batch
+    hooks = cfg.get('default_hooks') or {}
+    if hooks.get('logger'):
+        hooks['logger']['interval'] = 1
+    return ['--smoke: ' + ', '.join(notes)]

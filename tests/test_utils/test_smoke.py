@@ -1,0 +1,56 @@
+"""--smoke shrinks a paper config consistently: schedule, every split,
+batch, workers and every image size, and nothing else."""
+import os.path as osp
+
+from mmengine.config import Config
+
+from mmctune.utils.smoke import smoke_cfg
+
+from ..conftest import ROOT
+
+
+def load(name):
+    return Config.fromfile(osp.join(ROOT, 'configs', name))
+
+
+def transforms(pipeline):
+    return {t['type'].split('.')[-1]: t for t in pipeline}
+
+
+def test_a_classification_config_shrinks_consistently():
+    cfg = load('coretune/r50_moco_cifar10.py')
+    full = load('coretune/r50_moco_cifar10.py')
+    notes = smoke_cfg(cfg)
+    assert notes[0].startswith('--smoke: 1 epoch, the first 16 images')
+    assert cfg.train_cfg.max_epochs == 1 and cfg.train_cfg.val_interval == 1
+    for split in ('train', 'val', 'test'):
+        loader = cfg[f'{split}_dataloader']
+        assert loader.batch_size == 4 and loader.num_workers == 0
+        assert loader.dataset.indices == 16
+    assert cfg.auto_scale_lr.base_batch_size == 4
+    train = transforms(cfg.train_dataloader.dataset.pipeline)
+    test = transforms(cfg.test_dataloader.dataset.pipeline)
+    assert train['RandomResizedCrop']['scale'] == 64  # 224 * 64 / 224
+    assert test['Resize']['scale'] == 73  # 256 * 64 / 224, rounded
+    assert test['CenterCrop']['crop_size'] == 64
+    # nothing else changes: the model, its head and pre-training, the optimizer
+    assert cfg.model == full.model
+    assert cfg.optim_wrapper == full.optim_wrapper
+
+
+def test_a_segmentation_config_shrinks_its_crop_and_padding():
+    cfg = load('seg/deeplabv3_r50_moco_coretune_voc12aug.py')
+    smoke_cfg(cfg)
+    assert cfg.model.data_preprocessor.size == (64, 64)
+    train = transforms(cfg.train_dataloader.dataset.datasets[0].pipeline)
+    assert train['RandomCrop']['crop_size'] == (64, 64)
+    assert train['RandomResize']['scale'] == (256, 64)  # (2052, 513) / 8
+    for d in cfg.train_dataloader.dataset.datasets:
+        assert d.indices == 16
+
+
+def test_sizes_at_or_below_the_target_stay():
+    cfg = load('coretune/r18-tiny_simclr_fmnist.py')
+    smoke_cfg(cfg)
+    train = transforms(cfg.train_dataloader.dataset.pipeline)
+    assert train['RandomCrop']['crop_size'] == 28
