@@ -1,3 +1,5 @@
+import difflib
+import inspect
 from typing import List, Optional, Tuple
 
 import torch
@@ -18,6 +20,32 @@ def removed_argument(owner: str, kwargs: dict, old: str, new: str) -> None:
     if old in kwargs:
         raise TypeError(f'{owner}: `{old}` was removed; set {new} instead '
                         '(docs/configs.md, "Renamed types and keys")')
+
+
+def unknown_arguments(cls: type, kwargs: dict) -> None:
+    """A clear error, with a did-you-mean, for keyword arguments that no
+    ``__init__`` along ``cls``'s bases takes (a typo such as
+    ``con_wieght``), instead of an upstream base class's bare
+    ``unexpected keyword argument``."""
+    known = set()
+    for base in cls.__mro__:
+        init = base.__dict__.get('__init__')
+        if init is None:
+            continue
+        params = inspect.signature(init).parameters.values()
+        known |= {
+            p.name
+            for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD,
+                                          p.KEYWORD_ONLY)
+        } - {'self'}
+        if not any(p.kind == p.VAR_KEYWORD for p in params):
+            break  # nothing is passed further up
+    for name in kwargs:
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=2)
+            hint = f'; did you mean {" or ".join(close)}?' if close else ''
+            raise TypeError(f'{cls.__name__} got an unexpected argument '
+                            f'`{name}`{hint}')
 
 
 def soft_cross_entropy(logits: torch.Tensor,
@@ -132,6 +160,7 @@ class FeatureRegularizedClsHead(LinearClsHead):
             type(self).__name__, kwargs, 'con_weight',
             "eta as the contrastive loss's own loss_weight: "
             "con_loss=dict(type=..., loss_weight=eta)")
+        unknown_arguments(type(self), kwargs)
         super().__init__(num_classes, in_channels, **kwargs)
         self.smooth_classifier = smooth_classifier
         self.train_classifier = train_classifier

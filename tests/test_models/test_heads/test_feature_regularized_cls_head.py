@@ -186,6 +186,13 @@ def test_bad_settings_are_named():
     # the removed head weight is an error that names its replacement
     with pytest.raises(TypeError, match='con_weight.*con_loss=dict'):
         build(con_weight=0.1)
+    # a typo is named with what was meant, not blamed on mmpretrain's ClsHead
+    with pytest.raises(TypeError, match='unexpected argument `gather_distri'
+                       'buted_`; did you mean gather_distributed'):
+        build(gather_distributed_=True)
+    with pytest.raises(TypeError, match='`tpok`; did you mean topk'):
+        build(tpok=(1, ))
+    build(topk=(1, ), init_cfg=None)  # the bases' arguments pass
     with pytest.raises(
             ValueError,
             match='the projector takes 32-d features but in_channels=16'):
