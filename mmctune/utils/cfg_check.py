@@ -1,5 +1,6 @@
 import difflib
 import inspect
+import warnings
 
 # keys the Runner (and its wrapping/compiling helpers) read from a config
 # besides its __init__ arguments
@@ -43,11 +44,46 @@ def check_cfg_options(cfg, options):
             raise KeyError(f'--cfg-options {key}: the config has no default '
                            f'hook "{parts[1]}" (a new hook needs its type: '
                            f'default_hooks.{parts[1]}.type=...){hint}')
+        if key.endswith('.type'):
+            _warn_kept_arguments(cfg, key, options)
         if top not in known:
             close = difflib.get_close_matches(top, sorted(known), n=3)
             hint = f'; did you mean {", ".join(close)}?' if close else ''
             raise KeyError(f'--cfg-options {key}: the config has no key '
                            f'"{top}" and the Runner does not read one{hint}')
+
+
+def _short(key, value) -> str:
+    return f'{key}={value!r}' if isinstance(
+        value, (int, float, str, bool, type(None))) else f'{key}=...'
+
+
+def _warn_kept_arguments(cfg, key: str, options) -> None:
+    """``--cfg-options model.head.con_loss.type=TCLLoss`` swaps the class but
+    keeps the config's other arguments of that dict (the old loss's
+    ``temperature``): say which, unless the options give them too."""
+    parts = key.split('.')[:-1]
+    node = cfg.get(parts[0])
+    for part in parts[1:]:
+        node = node.get(part) if isinstance(node, dict) else None
+        if node is None:
+            return
+    if not isinstance(node, dict) or node.get('type') == options[key]:
+        return
+    parent = key[:-len('.type')]
+    kept = {
+        k: v
+        for k, v in node.items()
+        if k != 'type' and f'{parent}.{k}' not in options
+    }
+    if kept:
+        warnings.warn(
+            f'--cfg-options {key}={options[key]}: the config\'s other '
+            f'arguments of {parent} are kept for the new type: '
+            f'{", ".join(_short(k, v) for k, v in kept.items())}. Give them '
+            f'too to change them, or set the whole dict: '
+            f'{parent}="dict(type={options[key]}, ...)" (mmengine merges '
+            f'an option into the config\'s dict)')
 
 
 # the default hooks of mmengine's Runner: `name=None` removes one of these

@@ -99,3 +99,27 @@ def test_cfg_options_typo_in_a_default_hook_and_custom_imports():
     check_cfg_options(cfg, {'default_hooks.ema.type': 'EMAHook'})
     with pytest.raises(KeyError, match='write it in the config file'):
         check_cfg_options(cfg, {'custom_imports.imports': ['x']})
+
+
+def test_swapping_a_type_says_which_arguments_are_kept():
+    import pytest
+    from mmengine.config import Config
+
+    from mmctune.utils.cfg_check import check_cfg_options
+    cfg = Config(dict(model=dict(head=dict(con_loss=dict(
+        type='FocalSupConLoss', temperature=0.07, loss_weight=0.1)))))
+    with pytest.warns(UserWarning, match=r"model.head.con_loss are kept for "
+                      r"the new type: temperature=0.07, loss_weight=0.1"):
+        check_cfg_options(cfg, {'model.head.con_loss.type': 'TCLLoss'})
+    # giving the arguments too leaves nothing kept silently
+    with pytest.warns(UserWarning, match='kept for the new type: '
+                      'loss_weight=0.1. Give'):
+        check_cfg_options(cfg, {'model.head.con_loss.type': 'TCLLoss',
+                                'model.head.con_loss.temperature': 0.1})
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        check_cfg_options(cfg, {
+            'model.head.con_loss.type': 'TCLLoss',
+            'model.head.con_loss.temperature': 0.1,
+            'model.head.con_loss.loss_weight': 0.1})
