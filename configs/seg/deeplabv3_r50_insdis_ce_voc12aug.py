@@ -5,7 +5,8 @@
 # Convert the published checkpoint first:
 #   python tools/model_converters/convert_ssl_checkpoint.py \
 #       --format pycontrast InsDis.pth checkpoints/r50_insdis.pth
-# batch: 2 GPUs x 8 = 16 (auto_scale_lr.base_batch_size)
+# batch: 1 GPU x 16 = 16 (auto_scale_lr.base_batch_size)
+# (the paper: 2 GPUs x 8, which `bash tools/dist_train.sh CONFIG 2` runs)
 _base_ = ['./deeplabv3_r50_moco_ce_voc12aug.py']
 
 model = dict(

@@ -3,7 +3,8 @@
 # checkpoint by URL, the model base's default): the CE row of the Core-tuning
 # paper's Table 7. 2 GPUs x 8 images, 30k iterations: bash tools/dist_train.sh
 # CONFIG 2
-# batch: 2 GPUs x 8 = 16 (auto_scale_lr.base_batch_size)
+# batch: 1 GPU x 16 = 16 (auto_scale_lr.base_batch_size)
+# (the paper: 2 GPUs x 8, which `bash tools/dist_train.sh CONFIG 2` runs)
 _base_ = [
     '../_base_/models/deeplabv3_r50-d16.py', '../_base_/datasets/voc12aug.py',
     '../_base_/schedules/seg_poly_30k.py', '../_base_/seg_runtime.py'

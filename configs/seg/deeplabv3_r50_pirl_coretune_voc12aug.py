@@ -5,7 +5,8 @@
 # pairs from hardness-directed mixup, image labels from the masks (the dominant
 # non-background, non-ignore class; background-only images left out). eta,
 # alpha: CIFAR10's.
-# batch: 2 GPUs x 8 = 16 (auto_scale_lr.base_batch_size)
+# batch: 1 GPU x 16 = 16 (auto_scale_lr.base_batch_size)
+# (the paper: 2 GPUs x 8, which `bash tools/dist_train.sh CONFIG 2` runs)
 _base_ = ['./deeplabv3_r50_pirl_ce_voc12aug.py']
 
 model = dict(auxiliary_head=[

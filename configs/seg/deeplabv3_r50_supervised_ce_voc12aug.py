@@ -2,7 +2,8 @@
 # PASCAL VOC 2012 + SBD (train_aug), from supervised ImageNet (torchvision):
 # the CE row of the Core-tuning paper's Table 7. 2 GPUs x 8 images, 30k
 # iterations: bash tools/dist_train.sh CONFIG 2
-# batch: 2 GPUs x 8 = 16 (auto_scale_lr.base_batch_size)
+# batch: 1 GPU x 16 = 16 (auto_scale_lr.base_batch_size)
+# (the paper: 2 GPUs x 8, which `bash tools/dist_train.sh CONFIG 2` runs)
 _base_ = ['./deeplabv3_r50_moco_ce_voc12aug.py']
 
 model = dict(

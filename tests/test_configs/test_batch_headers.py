@@ -55,3 +55,7 @@ def test_batch_header_agrees_with_the_config(path):
     assert cfg.auto_scale_lr.base_batch_size == total
     assert cfg.train_dataloader.batch_size == per_gpu
     assert gpus * per_gpu == total
+    # every shipped config is a one-GPU recipe (batch_size == the total), so
+    # tools/train.py's rule keeps the total on any number of GPUs
+    # (mmctune.utils.launch.fit_total_batch)
+    assert (gpus, per_gpu) == (1, total)

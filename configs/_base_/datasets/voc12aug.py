@@ -39,7 +39,9 @@ dataset_aug = dict(
     ann_file='ImageSets/Segmentation/aug.txt',
     pipeline=train_pipeline)
 train_dataloader = dict(
-    batch_size=8,  # x 2 GPUs = the paper's 16
+    # the paper's total batch (Table 7: 2 GPUs x 8) for one GPU; on N GPUs
+    # tools/train.py runs 16 / N per GPU
+    batch_size=16,
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
