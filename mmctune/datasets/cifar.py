@@ -13,7 +13,12 @@ class _CheckedFiles:
     """Before mmpretrain reads the files: name the missing ones and the
     corrupt ones (their MD5 differs from the release's), the folder they
     were looked for in, and the fix. mmpretrain says "Cannot find" for both
-    and, with ``download=True`` (its default), tries the network first."""
+    and, with ``download=True`` (its default), tries the network first.
+    Here ``download`` defaults to False: a run never reaches for the network
+    unless asked."""
+
+    def __init__(self, *args, download: bool = False, **kwargs):
+        super().__init__(*args, download=download, **kwargs)
 
     def load_data_list(self):
         if not self.download:
@@ -54,15 +59,9 @@ class CIFAR10(_CheckedFiles, _CIFAR10):
     error that names missing or corrupt files (see :class:`_CheckedFiles`).
     Arguments are mmpretrain's."""
 
-    def __init__(self, *args, download: bool = False, **kwargs):
-        super().__init__(*args, download=download, **kwargs)
-
 
 @DATASETS.register_module()
 class CIFAR100(_CheckedFiles, _CIFAR100):
     """mmpretrain's ``CIFAR100`` with ``download=False`` by default and an
     error that names missing or corrupt files (see :class:`_CheckedFiles`).
     Arguments are mmpretrain's."""
-
-    def __init__(self, *args, download: bool = False, **kwargs):
-        super().__init__(*args, download=download, **kwargs)

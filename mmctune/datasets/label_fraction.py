@@ -1,5 +1,5 @@
 import copy
-from typing import Union
+from typing import Optional, Union
 
 import numpy as np
 
@@ -79,6 +79,9 @@ class LabelFraction:
         split (str): ``'train'`` (the ``fraction`` subset) or ``'val'`` (the
             held-out samples). Defaults to ``'train'``.
         lazy_init (bool): Defer loading the annotations. Defaults to False.
+        indices (int, optional): Keep only the first ``indices`` samples of
+            the subset, as mmengine's ``BaseDataset(indices=N)`` does (the
+            ``--smoke`` option of ``tools/train.py``). Defaults to all.
     """
 
     def __init__(self,
@@ -87,7 +90,8 @@ class LabelFraction:
                  seed: int = 0,
                  holdout: float = 0.0,
                  split: str = 'train',
-                 lazy_init: bool = False):
+                 lazy_init: bool = False,
+                 indices: Optional[int] = None):
         if not 0 < fraction <= 1:
             raise ValueError(f'fraction must be in (0, 1], got {fraction}')
         self.dataset = DATASETS.build(dataset) if isinstance(
@@ -96,6 +100,7 @@ class LabelFraction:
         self.seed = seed
         self.holdout = holdout
         self.split = split
+        self.max_samples = indices
         self._metainfo = self.dataset.metainfo
         self._fully_initialized = False
         if not lazy_init:
@@ -119,6 +124,8 @@ class LabelFraction:
         ]
         self.indices = stratified_subset(labels, self.fraction, self.seed,
                                          self.holdout, self.split)
+        if self.max_samples is not None:
+            self.indices = self.indices[:self.max_samples]
         self._fully_initialized = True
 
     def get_data_info(self, idx: int) -> dict:

@@ -36,14 +36,32 @@ def _shrink_sizes(node, factor: float, floor: int) -> int:
     return count
 
 
+def _takes_indices(dataset: dict) -> bool:
+    """Whether the class a dataset config builds takes ``indices`` (mmengine's
+    ``BaseDataset`` and mmctune's ``LabelFraction`` do; ``ConcatDataset``,
+    ``RepeatDataset`` do not)."""
+    import inspect
+
+    from mmengine.registry import DefaultScope
+
+    from mmctune.registry import DATASETS
+    with DefaultScope.overwrite_default_scope('mmctune'):
+        cls = DATASETS.get(dataset.get('type'))
+    return cls is not None and 'indices' in inspect.signature(
+        cls.__init__).parameters
+
+
 def _subset(dataset: dict, images: int) -> None:
-    """Keep the first ``images`` of a dataset config (mmengine's
-    ``indices``), or of each dataset a wrapper holds."""
-    if 'datasets' in dataset:  # ConcatDataset
+    """Keep the first ``images`` of a dataset config (its ``indices``): of
+    the outermost dataset that takes them (a ``LabelFraction`` subset, not
+    the data it samples from), else of each dataset a wrapper holds."""
+    if _takes_indices(dataset):
+        dataset['indices'] = images
+    elif 'datasets' in dataset:  # ConcatDataset
         for inner in dataset['datasets']:
             _subset(inner, images)
-    elif 'dataset' in dataset and isinstance(dataset['dataset'], dict):
-        _subset(dataset['dataset'], images)  # LabelFraction, RepeatDataset
+    elif isinstance(dataset.get('dataset'), dict):  # RepeatDataset, ...
+        _subset(dataset['dataset'], images)
     else:
         dataset['indices'] = images
 

@@ -54,3 +54,37 @@ def test_sizes_at_or_below_the_target_stay():
     smoke_cfg(cfg)
     train = transforms(cfg.train_dataloader.dataset.pipeline)
     assert train['RandomCrop']['crop_size'] == 28
+
+
+def test_a_label_fraction_config_keeps_its_subset_and_shrinks_it():
+    """The 16 images are taken from the LabelFraction subset (the wrapper
+    takes `indices`), not from the data it samples from, where the first 16
+    of a class-sorted folder could hold too few for a 10% subset."""
+    cfg = load('label_fraction/coretune_r50_moco_imagenet20_10pct.py')
+    smoke_cfg(cfg)
+    wrapper = cfg.train_dataloader.dataset
+    assert wrapper.type == 'LabelFraction' and wrapper.indices == 16
+    assert 'indices' not in wrapper.dataset
+
+
+def test_label_fraction_indices_keep_the_first_of_the_subset():
+    import numpy as np
+
+    from mmctune.datasets import LabelFraction
+
+    class Labels:
+        metainfo = dict(classes=list(range(4)))
+
+        def full_init(self):
+            pass
+
+        def __len__(self):
+            return 400
+
+        def get_data_info(self, i):
+            return dict(gt_label=i % 4)
+
+    full = LabelFraction(Labels(), fraction=0.5, seed=0)
+    few = LabelFraction(Labels(), fraction=0.5, seed=0, indices=16)
+    assert len(full) == 200 and len(few) == 16
+    np.testing.assert_array_equal(few.indices, full.indices[:16])
