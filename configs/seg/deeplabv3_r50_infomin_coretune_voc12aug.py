@@ -9,7 +9,4 @@
 # (the paper: 2 GPUs x 8, which `bash tools/dist_train.sh CONFIG 2` runs)
 _base_ = ['./deeplabv3_r50_infomin_ce_voc12aug.py']
 
-model = dict(auxiliary_head=[
-    {{_base_.fcn_aux_head}},
-    {{_base_.contrastive_reg_head}},
-])
+model = dict(auxiliary_head=[{{_base_.contrastive_reg_head}}])

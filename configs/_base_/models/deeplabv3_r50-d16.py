@@ -1,5 +1,8 @@
 # DeepLabV3 with a dilated ResNet-50, output stride 16 (the Core-tuning
-# paper's §5.2): ASPP decode head, FCN auxiliary head on stage 3. The
+# paper's §5.2): ASPP decode head, and mmseg's FCN auxiliary head on stage 3
+# (loss weight 0.4), which the paper does not list: its VOC configs set
+# auxiliary_head=None (../../seg/deeplabv3_r50_moco_ce_voc12aug.py); the
+# *_mmseg-recipe configs and the stardist smoke run keep it. The
 # backbone is torchvision's ResNet-50 layout (`mmseg.ResNet`, 7x7 stem), so
 # the classification checkpoints load into it; `mmseg.ResNetV1c` (3-layer
 # stem, mmseg's own ImageNet weights) is the other option:
@@ -18,8 +21,9 @@ data_preprocessor = dict(
     size=(513, 513))
 moco_v2_checkpoint = ('https://dl.fbaipublicfiles.com/moco/moco_checkpoints/'
                       'moco_v2_800ep/moco_v2_800ep_pretrain.pth.tar')
-# the FCN auxiliary head; Core-tuning configs list it with the contrastive
-# regulariser: auxiliary_head=[{{_base_.fcn_aux_head}}, dict(...)]
+# the FCN auxiliary head (mmseg's DeepLabV3); a config that keeps it lists
+# it with the contrastive regulariser:
+# auxiliary_head=[{{_base_.fcn_aux_head}}, {{_base_.contrastive_reg_head}}]
 fcn_aux_head = dict(
     type='mmseg.FCNHead',
     in_channels=1024,
@@ -34,11 +38,11 @@ fcn_aux_head = dict(
     loss_decode=dict(
         type='mmseg.CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4))
 # Core-tuning's contrastive regulariser on the pooled last stage (the
-# Core-tuning configs: auxiliary_head=[{{_base_.fcn_aux_head}},
-# {{_base_.contrastive_reg_head}}]): focal SupCon on hard pairs from
-# hardness-directed mixup, image labels from the masks (the dominant
-# non-background, non-ignore class; background-only images left out).
-# eta, alpha: CIFAR10's.
+# paper's Core-tuning configs:
+# auxiliary_head=[{{_base_.contrastive_reg_head}}]): focal SupCon on hard
+# pairs from hardness-directed mixup, image labels from the masks (the
+# dominant non-background, non-ignore class; background-only images left
+# out). eta, alpha: CIFAR10's.
 contrastive_reg_head = dict(
     type='ContrastiveSegHead',
     in_channels=2048,

@@ -1,3 +1,4 @@
 from .loading import LoadImageFromFile
+from .seg_center_crop import SegCenterCrop
 
-__all__ = ['LoadImageFromFile']
+__all__ = ['LoadImageFromFile', 'SegCenterCrop']
