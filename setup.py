@@ -1,5 +1,8 @@
+import os
 import os.path as osp
 import re
+import shutil
+import sys
 
 from setuptools import find_packages, setup
 
@@ -22,6 +25,35 @@ def parse_requirements(fname):
     return reqs
 
 
+def add_mim_extension():
+    """Put ``configs/`` and ``tools/`` into ``mmctune/.mim``, where
+    ``mim train mmctune CONFIG`` / ``mim test`` look for them, as
+    mmpretrain's setup.py does: copies for a wheel or an sdist, links for a
+    legacy ``setup.py develop``. (mim looks for the package's files next to
+    its metadata, so it does not find an editable install's: see
+    docs/get_started.md, mim.)"""
+    if 'develop' in sys.argv:
+        mode = 'symlink'
+    elif any(cmd in sys.argv for cmd in ('sdist', 'bdist_wheel', 'install')):
+        mode = 'copy'
+    else:
+        return
+    mim_path = osp.join(HERE, 'mmctune', '.mim')
+    os.makedirs(mim_path, exist_ok=True)
+    for name in ('configs', 'tools'):
+        src, dst = osp.join(HERE, name), osp.join(mim_path, name)
+        if osp.islink(dst) or osp.isfile(dst):
+            os.remove(dst)
+        elif osp.isdir(dst):
+            shutil.rmtree(dst)
+        if mode == 'symlink':
+            os.symlink(osp.relpath(src, mim_path), dst)
+        else:
+            shutil.copytree(
+                src, dst, ignore=shutil.ignore_patterns('__pycache__'))
+
+
+add_mim_extension()
 setup(
     name='mmctune',
     version=get_version(),
@@ -30,8 +62,12 @@ setup(
     long_description=open(osp.join(HERE, 'README.md'), encoding='utf-8').read(),
     long_description_content_type='text/markdown',
     license='Apache License 2.0',
-    packages=find_packages(exclude=('configs', 'tools', 'tests', 'docs')),
+    packages=find_packages(
+        exclude=('configs*', 'tools*', 'tests', 'tests.*', 'docs*')),
     include_package_data=True,
+    # mim's copies of configs/ and tools/ (add_mim_extension)
+    package_data={'mmctune': ['.mim/configs/**/*.py', '.mim/tools/**/*.py',
+                              '.mim/tools/**/*.sh']},
     python_requires='>=3.8',
     # Ranges only: the CPU pins live in requirements/lock-cpu.txt, so a GPU
     # user's own CUDA torch and full mmcv stay in place. mmcv itself (full or

@@ -24,6 +24,10 @@ pip_install() {
 echo "[setup] installing the pinned CPU stack (requirements/lock-cpu.txt)"
 pip_install -r requirements/lock-cpu.txt
 pip_install --no-deps --no-build-isolation -e .
+# openmim (`mim train mmctune CONFIG`), with what it imports pinned to the
+# stack; --no-deps: its opendatalab dependency pins setuptools 60, requests,
+# rich and tqdm (requirements/mim-cpu.txt says more)
+pip_install --no-deps -r requirements/mim-cpu.txt
 # the reference PGD of the attack tests; --no-deps: its metadata pins
 # requests~=2.25.1 (its own imports need only torch, scipy, tqdm, installed)
 pip_install --no-deps torchattacks==3.5.1
