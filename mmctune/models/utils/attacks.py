@@ -72,7 +72,11 @@ class PGDAttack:
     - ℓ2: ``x ← x + step_size · ∇ₓL / ‖∇ₓL‖₂``, then ``δ`` scaled down to
       ``‖δ‖₂ ≤ ε`` per sample;
 
-    and ``x`` clipped to the valid range [0, 1]. The random start is
+    and ``x`` clipped to the valid range [0, 1]. ``L`` is the cross-entropy
+    summed over the batch (torchattacks takes the mean: the same steps,
+    since they depend on the gradient's direction only, but an image's
+    gradient would shrink as 1/N and underflow in an fp16 backward under
+    autocast). The random start is
     ``U(-ε, ε)`` (ℓ∞) or a uniformly random radius along a Gaussian
     direction (ℓ2), as torchattacks. ``ε = 0`` returns ``inputs`` unchanged.
 
@@ -197,8 +201,13 @@ class PGDAttack:
                 for _ in range(self.steps):
                     adv.requires_grad_(True)
                     logits = model(model_input(adv), mode='tensor')
-                    # class indices or soft labels (batch mixup / cutmix)
-                    loss = F.cross_entropy(logits.float(), labels)
+                    # class indices or soft labels (batch mixup / cutmix).
+                    # The sum, not the mean: the same steps (sign, or the
+                    # per-sample l2 direction, of the gradient), but each
+                    # image's gradient does not shrink as 1/N, which
+                    # underflows to 0 in an fp16 (autocast) backward
+                    loss = F.cross_entropy(
+                        logits.float(), labels, reduction='sum')
                     grad, = torch.autograd.grad(loss, adv)
                     if self.norm == 'linf':
                         step = grad.sign()
