@@ -1,6 +1,6 @@
 # CE-Con on Office-Home, leaving out Clipart (trained on Art, Product,
 # Real_World): ./ce-con_r50_moco_officehome_art.py with another target.
-# batch: 1 GPU x 32 = 32 (auto_scale_lr.base_batch_size)
+# batch: 1 GPU x 96 = 96 (auto_scale_lr.base_batch_size)
 _base_ = ['./ce-con_r50_moco_officehome_art.py']
 
 target = dict(target_domain='Clipart')

@@ -2,7 +2,7 @@
 # on PACS, target art_painting: CE-tuning's settings
 # (./ce_r50_moco_pacs_art_painting.py); the paper gives no eta for this task:
 # CIFAR10's, 0.1.
-# batch: 1 GPU x 32 = 32 (auto_scale_lr.base_batch_size)
+# batch: 1 GPU x 96 = 96 (auto_scale_lr.base_batch_size)
 _base_ = ['./ce_r50_moco_pacs_art_painting.py']
 
 model = dict(

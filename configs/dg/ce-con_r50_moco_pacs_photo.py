@@ -1,6 +1,6 @@
 # CE-Con on PACS, leaving out photo (trained on art_painting, cartoon, sketch):
 # ./ce-con_r50_moco_pacs_art_painting.py with another target.
-# batch: 1 GPU x 32 = 32 (auto_scale_lr.base_batch_size)
+# batch: 1 GPU x 96 = 96 (auto_scale_lr.base_batch_size)
 _base_ = ['./ce-con_r50_moco_pacs_art_painting.py']
 
 target = dict(target_domain='photo')

@@ -1,6 +1,6 @@
 # CE-Con on VLCS, leaving out SUN09 (trained on Caltech101, LabelMe, VOC2007):
 # ./ce-con_r50_moco_vlcs_caltech101.py with another target.
-# batch: 1 GPU x 32 = 32 (auto_scale_lr.base_batch_size)
+# batch: 1 GPU x 96 = 96 (auto_scale_lr.base_batch_size)
 _base_ = ['./ce-con_r50_moco_vlcs_caltech101.py']
 
 target = dict(target_domain='SUN09')

@@ -1,6 +1,6 @@
 # Core-tuning on VLCS, leaving out LabelMe (trained on Caltech101, SUN09,
 # VOC2007): ./coretune_r50_moco_vlcs_caltech101.py with another target.
-# batch: 1 GPU x 32 = 32 (auto_scale_lr.base_batch_size)
+# batch: 1 GPU x 96 = 96 (auto_scale_lr.base_batch_size)
 _base_ = ['./coretune_r50_moco_vlcs_caltech101.py']
 
 target = dict(target_domain='LabelMe')

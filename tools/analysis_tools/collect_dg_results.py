@@ -1,7 +1,8 @@
 """Collect leave-one-domain-out runs into the Core-tuning paper's Table 8
-layout: per dataset and model-selection rule, one row per method (CE-tuning,
-CE-Con, Core-tuning, then any other), one column per target domain and
-their average.
+layout: per dataset and model-selection rule, one row per method
+(SL-CE-tuning: CE-tuning from supervised ImageNet weights; then, from MoCo
+v2, CE-tuning, CE-Con, Core-tuning; then any other), one column per target
+domain and their average.
 
     # every run under work_dirs (each wrote target_domain_results.json)
     python tools/analysis_tools/collect_dg_results.py --root work_dirs
@@ -23,7 +24,8 @@ import statistics
 from collections import defaultdict
 
 RESULTS = 'target_domain_results.json'
-METHOD_ORDER = ('CE-tuning', 'CE-Con', 'Core-tuning')
+# the paper's Table 8 rows: supervised pre-training, then MoCo v2's three
+METHOD_ORDER = ('SL-CE-tuning', 'CE-tuning', 'CE-Con', 'Core-tuning')
 SELECTIONS = (('train_domain_val', 'training-domain validation'),
               ('last', 'last checkpoint'))
 

@@ -2,10 +2,16 @@
 # leave-one-domain-out splits of a MultiDomainDataset, the augmentation of
 # the standard DG benchmark suites (DomainBed): random resized crop 224
 # (scale 0.7-1) + flip + colour jitter 0.3 + random greyscale 0.1; test:
-# resize to 224x224. Batch 32, domain-balanced (the source domains in turn;
-# `train_dataloader.sampler.type=InfiniteSampler` samples the pooled source
-# images instead). A dataset config sets the dataset type, data_root, number
-# of classes and the default target; one config per target sets `target`.
+# resize to 224x224. A dataset config sets the dataset type, data_root,
+# number of classes and the default target; one config per target sets
+# `target`.
+# The batch is DomainBed's (the protocol the Core-tuning paper's §5.3 builds
+# on): its batch size 32 is per source domain, one minibatch of 32 from each
+# of the three source domains every step, 96 images in all (DomainBed's
+# train.py zips one InfiniteDataLoader of batch 32 per training domain).
+# DomainBalancedSampler takes the source domains in turn, so every batch of
+# 96 holds exactly 32 of each. `train_dataloader.sampler.type=
+# InfiniteSampler` samples the pooled source images instead.
 data_preprocessor = dict(
     type='mmpretrain.ClsDataPreprocessor',
     num_classes=1000,  # set by each dataset config
@@ -45,7 +51,9 @@ test_pipeline = [
 # only after training, by TargetDomainTestHook (../dg_runtime.py)
 split = dict(val_fraction=0.2, seed=0)
 train_dataloader = dict(
-    batch_size=32,
+    # 32 per source domain x 3 source domains (DomainBed); the configs set
+    # auto_scale_lr.base_batch_size=96 with it
+    batch_size=96,
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='DomainBalancedSampler', shuffle=True),

@@ -29,7 +29,9 @@ class DomainBalancedSampler(InfiniteSampler):
     ``k mod D``-th of the ``D`` domains present, so any ``B`` consecutive
     samples hold ``B/D`` of each domain when ``D`` divides ``B`` (and
     ``floor`` or ``ceil`` of it otherwise), whatever the domains' sizes:
-    DomainBed's one-minibatch-per-domain, as one sampler.
+    DomainBed's one-minibatch-per-domain, as one sampler. DomainBed's batch
+    size is per domain (32), so its batch is ``B = 32 * D`` (96 for the
+    three source domains of the PACS / VLCS / Office-Home configs).
 
     Each domain has its own endless stream of seeded permutations; on
     several processes each takes every ``world_size``-th index of each
