@@ -1,4 +1,6 @@
+from .caltech101 import Caltech101RandomSplit
 from .cifar import CIFAR10, CIFAR100
+from .flowers import Flowers102Kaggle
 from .imagenet20 import ImageNet20
 from .inaturalist import INaturalist2018
 from .label_fraction import LabelFraction, stratified_subset
@@ -8,7 +10,8 @@ from .samplers import DomainBalancedSampler, domain_labels_of
 from .transforms import LoadImageFromFile
 
 __all__ = [
-    'CIFAR10', 'CIFAR100', 'ImageNet20', 'INaturalist2018', 'LabelFraction', 'stratified_subset',
+    'CIFAR10', 'CIFAR100', 'Caltech101RandomSplit', 'Flowers102Kaggle',
+    'ImageNet20', 'INaturalist2018', 'LabelFraction', 'stratified_subset',
     'MultiDomainDataset', 'PACS', 'VLCS', 'OfficeHome', 'source_holdout',
     'DomainBalancedSampler', 'domain_labels_of', 'LoadImageFromFile'
 ]
