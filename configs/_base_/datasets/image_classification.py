@@ -1,6 +1,8 @@
 # What the classification datasets share: the Core-tuning paper's pipelines
-# (appendix C.2) and dataloaders. A dataset config sets the dataset's type,
+# (supplement C.2) and dataloaders. A dataset config sets the dataset's type,
 # data_root and splits, the number of classes and the paper's batch size.
+# CIFAR (cifar10.py) and Aircraft (aircraft.py) train with rescaling and
+# rotation instead (C.2), their own train pipelines.
 data_preprocessor = dict(
     type='mmpretrain.ClsDataPreprocessor',
     num_classes=1000,  # set by each dataset config
@@ -8,7 +10,8 @@ data_preprocessor = dict(
     std=[58.395, 57.12, 57.375],
     to_rgb=True)
 
-# train: random resized crop 224 + horizontal flip
+# train: random resized crop 224 + horizontal flip, the standard fine-tuning
+# recipe, for the datasets where C.2 names no other
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='mmpretrain.RandomResizedCrop', scale=224),
@@ -16,10 +19,11 @@ train_pipeline = [
     dict(type='mmpretrain.PackInputs'),
 ]
 
-# test: resize the short side to 256, center crop 224
+# test: C.2, "resize images to 256x256 and then take a 224x224 center crop":
+# both sides to 256 (the aspect ratio is not kept), then the centre 224x224
 test_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='mmpretrain.ResizeEdge', scale=256, edge='short'),
+    dict(type='mmpretrain.Resize', scale=(256, 256)),
     dict(type='mmpretrain.CenterCrop', crop_size=224),
     dict(type='mmpretrain.PackInputs'),
 ]
