@@ -1,0 +1,7 @@
+# Table 2 '+L_con +mix-H' on Caltech101: Core-tuning
+# (../r50_moco_caltech101.py) with the plain SupCon loss instead of the focal
+# one; the hardness-directed pairs and the smooth classifier kept.
+# batch: 1 GPU x 256 = 256 (auto_scale_lr.base_batch_size)
+_base_ = ['../r50_moco_caltech101.py']
+
+model = dict(head=dict(con_loss=dict(type='SupConLoss')))
