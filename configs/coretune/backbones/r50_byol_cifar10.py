@@ -1,12 +1,7 @@
-# Core-tuning on CIFAR10 with ResNet-50 from BYOL (the paper's appendix D).
-# Convert the published checkpoint first:
-#   python tools/model_converters/convert_ssl_checkpoint.py --format byol \
-#       pretrain_res50x1.pth checkpoints/r50_byol.pth
+# Core-tuning of the ResNet-50 from BYOL on CIFAR10 (the paper's appendix D):
+# ../r50_moco_cifar10.py with this backbone and checkpoint
+# (../../_base_/pretrained/r50_byol.py: where it comes from).
 # batch: 1 GPU x 256 = 256 (auto_scale_lr.base_batch_size)
-_base_ = ['../r50_moco_cifar10.py']
+_base_ = ['../r50_moco_cifar10.py', '../../_base_/pretrained/r50_byol.py']
 
-model = dict(
-    backbone=dict(
-        init_cfg=dict(
-            type='Pretrained', checkpoint='checkpoints/r50_byol.pth',
-            prefix=None)))
+model = {{_base_.pretrained_model}}

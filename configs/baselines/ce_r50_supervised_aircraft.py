@@ -1,0 +1,10 @@
+# The Core-tuning paper's Table 1, row SL-CE-tuning: CE-tuning of the
+# supervised ImageNet ResNet-50 (torchvision's weights) on Aircraft with the
+# dataset's settings (./ce_r50_moco_aircraft.py: appendix C.2).
+# batch: 1 GPU x 64 = 64 (auto_scale_lr.base_batch_size)
+_base_ = [
+    './ce_r50_moco_aircraft.py',
+    '../_base_/pretrained/r50_supervised.py',
+]
+
+model = {{_base_.pretrained_model}}

@@ -1,0 +1,13 @@
+# The Core-tuning paper's Table 4 (other architectures): CE-tuning of the
+# ResNeXt-101 (32x4d) from InfoMin on Caltech101: the dataset's MoCo v2 config
+# (./ce_r50_moco_caltech101.py: appendix C.2) with this backbone and checkpoint
+# (../_base_/pretrained/x101-32x4d_infomin.py: where it comes from).
+# Core-tuning counterpart:
+# ../coretune/backbones/x101-32x4d_infomin_caltech101.py.
+# batch: 1 GPU x 256 = 256 (auto_scale_lr.base_batch_size)
+_base_ = [
+    './ce_r50_moco_caltech101.py',
+    '../_base_/pretrained/x101-32x4d_infomin.py',
+]
+
+model = {{_base_.pretrained_model}}
