@@ -27,9 +27,9 @@ import os.path as osp
 import time
 
 from mmengine.config import Config
-from mmengine.runner import Runner
 
 from mmctune import compat
+from mmctune.engine.runner import Runner
 from mmctune.apis.cfg_edit import set_epochs
 from mmctune.apis.fashion_mnist import prepare_fashion_mnist
 from mmctune.apis.methods import methods_of

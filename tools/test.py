@@ -10,10 +10,11 @@ from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.evaluator import DumpResults
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
 from mmctune import compat
 from mmctune.apis import load_model_checkpoint
+from mmctune.engine.runner import Runner
+from mmctune.utils import silence_known_warnings
 from mmctune.utils.cfg_check import (check_cfg_options, check_config_keys,
                                      drop_disabled_hooks,
                                      mirror_val_options_to_test)
@@ -48,6 +49,11 @@ def parse_args(argv=None):
         action='store_true',
         help='disable the pin_memory option of the dataloaders')
     parser.add_argument(
+        '--verbose',
+        action='store_true',
+        help='print the config, the environment and the hook order (they '
+        'always go to the log file)')
+    parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
@@ -76,6 +82,8 @@ def merge_args(cfg, args):
     # loaded strictly below, not by the Runner (which loads non-strictly)
     cfg.load_from = None
     cfg.model.get('backbone', {}).pop('init_cfg', None)
+    if args.verbose:
+        cfg.log_verbose = True
     if args.amp:
         cfg.test_cfg.fp16 = True
 
@@ -112,6 +120,7 @@ def merge_args(cfg, args):
 
 def main(argv=None):
     args = parse_args(argv)
+    silence_known_warnings()
     if args.out is None and args.out_item is not None:
         raise ValueError('--out-item needs --out')
     for path, what in ((args.config, 'config'), (args.checkpoint,

@@ -7,11 +7,12 @@ from copy import deepcopy
 import torch
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
 from mmctune import compat
 from mmctune.engine.hooks.checkpoint_hook import (find_resume_checkpoint,
                                                   is_whole_checkpoint)
+from mmctune.engine.runner import Runner
+from mmctune.utils import silence_known_warnings
 from mmctune.utils.cfg_check import (check_cfg_options, check_config_keys,
                                      drop_disabled_hooks)
 from mmctune.utils.launch import (check_no_overwrite, default_work_dir,
@@ -67,6 +68,11 @@ def parse_args(argv=None):
         '(e.g. train_dataloader.batch_size=32 model.backbone.depth=101); a '
         'list is key="[a,b]" or key=a,b, without white space')
     parser.add_argument(
+        '--verbose',
+        action='store_true',
+        help='print the config, the environment and the hook order (they '
+        'always go to the log file)')
+    parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
@@ -99,6 +105,8 @@ def merge_args(cfg, args):
             cfg.work_dir = cfg.work_dir.rstrip('/') + '_smoke'
         cfg.smoke_notes = smoke_cfg(cfg)
 
+    if args.verbose:
+        cfg.log_verbose = True
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
@@ -159,6 +167,7 @@ def main(argv=None):
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config file {args.config} not found')
     compat.apply_runtime_fixes()
+    silence_known_warnings()
     cfg = Config.fromfile(args.config)
     check_config_keys(cfg, args.config)
     cfg = merge_args(cfg, args)

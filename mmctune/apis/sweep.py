@@ -136,10 +136,10 @@ def run_job(job: SweepJob) -> dict:
     ``result.json``; the finished one when it is there and was made by the
     same config."""
     from mmengine.registry import RUNNERS
-    from mmengine.runner import Runner
     from mmengine.utils import import_modules_from_strings
 
     from mmctune import compat
+    from mmctune.engine.runner import Runner
     from mmctune.utils.cfg_check import drop_disabled_hooks
 
     cfg = job.config()

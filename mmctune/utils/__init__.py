@@ -1,4 +1,4 @@
-from .misc import unwrap_model
+from .misc import silence_known_warnings, unwrap_model
 from .setup_env import register_all_modules
 
-__all__ = ['register_all_modules', 'unwrap_model']
+__all__ = ['register_all_modules', 'unwrap_model', 'silence_known_warnings']

@@ -6,7 +6,8 @@ import warnings
 # besides its __init__ arguments
 EXTRA_RUNNER_KEYS = ('runner_type', 'model_wrapper_cfg',
                      'find_unused_parameters', 'sync_bn', 'compile',
-                     'strategy', 'tta_model', 'tta_pipeline')
+                     'strategy', 'tta_model', 'tta_pipeline',
+                     'log_verbose')  # mmctune's Runner
 
 
 def runner_keys():

@@ -8,3 +8,20 @@ def unwrap_model(model):
     while is_model_wrapper(model):
         model = model.module
     return model
+
+
+def silence_known_warnings() -> None:
+    """Leave out of the tools' output the warnings that other libraries
+    give on every run and that no user can act on:
+
+    - mmpretrain's MNIST / Fashion-MNIST reader makes tensors of read-only
+      arrays (torch's "The given NumPy array is not writable"); it never
+      writes to them.
+
+    Called by ``tools/train.py`` and ``tools/test.py`` (not on import)."""
+    import warnings
+    warnings.filterwarnings(
+        'ignore',
+        message='The given NumPy array is not writable',
+        category=UserWarning,
+        module=r'mmpretrain\.datasets\.mnist')

@@ -117,3 +117,45 @@ def test_multi_seed_names_methods_from_the_table():
         }
     with pytest.raises(SystemExit):
         multi_seed.train_options(['--amp'])
+
+
+def _write_part(work, stamp, records):
+    folder = work / stamp / 'vis_data'
+    folder.mkdir(parents=True)
+    import json
+    (folder / 'scalars.json').write_text(
+        ''.join(json.dumps(r) + '\n' for r in records))
+
+
+def test_plot_curves_joins_a_resumed_run(tmp_path):
+    plot_curves = load_tool('analysis_tools/plot_curves.py')
+    work = tmp_path / 'work'
+    # 2 epochs of 5 iterations, interrupted after them; a test run; then a
+    # resume from the epoch-1 checkpoint that trains epoch 2 again and 3
+    _write_part(work, '20260101_000000',
+                [dict(step=i, epoch=(i + 4) // 5, lr=0.1, loss=10. - i)
+                 for i in range(1, 11)] +
+                [dict(step=1, acc=50.), dict(step=2, acc=60.)])
+    _write_part(work, '20260101_000100', [dict(step=0, acc=61.)])
+    _write_part(work, '20260101_000200',
+                [dict(step=i, epoch=(i + 4) // 5, lr=0.1, loss=-i)
+                 for i in range(6, 16)] +
+                [dict(step=2, acc=62.), dict(step=3, acc=70.)])
+    train, val, used = plot_curves.read_scalars(
+        plot_curves.find_scalars(str(work)))
+    assert [r['step'] for r in train] == list(range(1, 16))
+    # the first part up to iteration 5, the resumed part from 6 on
+    assert [r['loss'] for r in train] == [10. - i for i in range(1, 6)] + [
+        -i for i in range(6, 16)]
+    assert [(r['step'], r['acc']) for r in val] == [(1, 50.), (2, 62.),
+                                                    (3, 70.)]
+    assert len(used) == 2  # the test run's folder is left out
+    # a run started afresh in the same work dir replaces what it repeats
+    _write_part(work, '20260101_000300',
+                [dict(step=i, epoch=1, lr=0.1, loss=100.) for i in range(1, 4)])
+    train, val, _ = plot_curves.read_scalars(
+        plot_curves.find_scalars(str(work)))
+    assert [r['loss'] for r in train] == [100.] * 3 and val == []
+    out = str(tmp_path / 'c.png')
+    plot_curves.main([str(work), '--out', out])
+    assert osp.isfile(out)

@@ -108,10 +108,13 @@ def test_test_script(tiny_config, tmp_path):
     out = str(tmp_path / 'preds.pkl')
     r = run_python(args=[
         TEST, tiny_config,
-        osp.join(work, 'epoch_1.pth'), '--work-dir', work, '--out', out
+        osp.join(work, 'epoch_1.pth'), '--work-dir', work, '--out', out,
+        '--verbose'
     ])
     assert r.returncode == 0, r.stdout[-3000:]
     assert 'accuracy/top1' in r.stdout
+    assert 'data: test 32 samples' in r.stdout
+    assert 'Config:' in r.stdout  # --verbose: mmengine's full console
     import mmengine
     preds = mmengine.load(out)
     assert len(preds) == 32  # every test image
@@ -177,8 +180,14 @@ def test_dist_train_two_cpu_processes(tiny_config, tmp_path):
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True, timeout=600)
     assert r.returncode == 0, r.stdout[-3000:]
-    assert 'Distributed training: True' in r.stdout
+    # the console names the processes and the backend; mmengine's
+    # environment dump ("GPU number") is in the log file only
+    assert '2 processes (gloo)' in r.stdout
+    assert 'GPU number' not in r.stdout
+    log, = glob.glob(osp.join(work, '*', '*.log'))
+    assert 'Distributed training: True' in open(log).read()
     assert 'the "gloo" backend instead of "nccl"' in r.stdout
+    assert 'all_gather is deprecated' not in r.stdout  # feature gathering
     assert osp.isfile(osp.join(work, 'epoch_2.pth'))
     # the recipe's total batch 16 kept: 2 ranks x 8, so 64 images make 4
     # iterations an epoch
@@ -258,6 +267,17 @@ def test_smoke_run_of_a_config(tiny_fmnist, tmp_path):
     assert r.returncode == 0, r.stdout[-3000:]
     assert '--smoke: 1 epoch, the first 16 images of each split' in r.stdout
     assert osp.isfile(tmp_path / 'run_smoke' / 'epoch_1.pth')
+    # a quiet console: what was run, where, on what data, and the progress;
+    # the config, environment and hook order in the log file only
+    assert 'data: train 16 samples, batch 8 per process' in r.stdout
+    for noise in ('Config:', 'System environment', 'Hooks will be executed',
+                  'FileClient', 'HardDiskBackend', 'not writable',
+                  'RandomStateHook'):
+        assert noise not in r.stdout, noise
+    assert len(r.stdout.splitlines()) < 40, r.stdout
+    log, = glob.glob(str(tmp_path / 'run_smoke' / '*' / '*.log'))
+    log = open(log).read()
+    assert 'Config:' in log and 'Hooks will be executed' in log
     assert not (tmp_path / 'run').exists()
     # 16 images at the user's batch 8: 2 iterations
     train_logs = [s for s in scalars(str(tmp_path / 'run_smoke'))

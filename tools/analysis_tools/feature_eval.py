@@ -20,9 +20,9 @@ import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
 
 from mmctune.apis import load_model_checkpoint
+from mmctune.engine.runner import Runner
 from mmctune.utils.cfg_check import check_cfg_options
 
 

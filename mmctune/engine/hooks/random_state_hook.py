@@ -68,7 +68,7 @@ class RandomStateHook(Hook):
     non-persistent ones (mmengine seeds each worker the same way every
     epoch). Persistent workers keep their generators across epochs in the
     uninterrupted run but start afresh in a resumed one; the hook warns
-    about that. mmengine saves checkpoints from the main process only, so
+    about that when it resumes. mmengine saves checkpoints from the main process only, so
     every process restores its states: exact unless
     ``randomness.diff_rank_seed`` gives the processes different seeds.
     """
@@ -78,16 +78,17 @@ class RandomStateHook(Hook):
     def __init__(self):
         self._tag = None
 
-    def before_train(self, runner) -> None:
+    @staticmethod
+    def _warn_persistent_workers(runner) -> None:
         loader = runner.train_dataloader
         if (getattr(loader, 'num_workers', 0) > 0
                 and getattr(loader, 'persistent_workers', False)):
             runner.logger.warning(
                 'RandomStateHook: the training data loader has persistent '
-                'workers; a resumed run restarts their random generators, '
-                'so its augmentations will differ from an uninterrupted '
-                'run. Use --no-persistent-workers or num_workers=0 for an '
-                'exact resume.')
+                'workers, whose random generators restart with this resumed '
+                'run: its augmentations differ from an uninterrupted run. '
+                'For an exact resume, train and resume with '
+                '--no-persistent-workers (or num_workers=0).')
 
     @staticmethod
     def _owners(runner) -> dict:
@@ -135,6 +136,7 @@ class RandomStateHook(Hook):
         state = meta.get('rng_state')
         if not runner._resume or state is None:
             return
+        self._warn_persistent_workers(runner)
         source = 'the checkpoint'
         path = osp.join(runner.work_dir, self.filename)
         if osp.isfile(path):

@@ -1,0 +1,95 @@
+"""mmctune's Runner: mmengine's, with a console that shows what a person
+needs and a log file that keeps everything."""
+import logging
+import os.path as osp
+
+from mmengine.hooks import Hook
+from mmengine.runner import Runner as _MMEngineRunner
+
+from mmctune.registry import RUNNERS
+
+#: Messages that go to the log file but not to the console: mmengine's
+#: environment, config and hook-order dumps (about 300 lines before the
+#: first iteration), its SyncBN note, and its deprecation notes about its
+#: own FileClient, which every run triggers and no user can act on.
+FILE_ONLY_PREFIXES = (
+    '\n' + '-' * 60 + '\nSystem environment:',
+    'Config:\n',
+    'Hooks will be executed in the following order',
+    'Distributed training is not used, all SyncBatchNorm',
+    '"FileClient" will be deprecated in future',
+    '"HardDiskBackend" is the alias of "LocalBackend"',
+)
+
+
+class FileOnlyFilter(logging.Filter):
+    """Keeps the records that start with one of ``prefixes`` off the handler
+    it is added to."""
+
+    def __init__(self, prefixes=FILE_ONLY_PREFIXES):
+        super().__init__()
+        self.prefixes = tuple(prefixes)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.prefixes)
+
+
+class RunSummaryHook(Hook):
+    """Logs the data a run uses: samples, batch and iterations of the
+    training set, samples of the validation and test sets."""
+    priority = 'VERY_LOW'
+
+    def before_train(self, runner) -> None:
+        loader = runner.train_dataloader
+        text = (f'data: train {len(loader.dataset)} samples, batch '
+                f'{loader.batch_size} per process, {len(loader)} '
+                'iterations per epoch')
+        val_loop = runner._val_loop
+        if val_loop is not None and hasattr(val_loop, 'dataloader'):
+            text += f'; val {len(val_loop.dataloader.dataset)} samples'
+        runner.logger.info(text)
+
+    def before_test(self, runner) -> None:
+        loader = runner.test_loop.dataloader
+        runner.logger.info(f'data: test {len(loader.dataset)} samples')
+
+
+@RUNNERS.register_module()
+class Runner(_MMEngineRunner):
+    """mmengine's ``Runner`` with a quieter console, used by
+    ``tools/train.py`` and ``tools/test.py`` unless a config names its own
+    ``runner_type``.
+
+    The log file (``<work_dir>/<timestamp>/<timestamp>.log``) gets every
+    message, as with mmengine's Runner. The console leaves out
+    :data:`FILE_ONLY_PREFIXES` (the environment, the config and the hook
+    order: one line says where they are) and gains the data sizes
+    (:class:`RunSummaryHook`). ``log_verbose = True`` in a config, or
+    ``--verbose`` of the tools, keeps mmengine's full console.
+    """
+
+    def build_logger(self, log_level='INFO', log_file=None, **kwargs):
+        logger = super().build_logger(log_level, log_file, **kwargs)
+        if not self.cfg.get('log_verbose', False):
+            for handler in logger.handlers:
+                if (type(handler) is logging.StreamHandler and not any(
+                        isinstance(f, FileOnlyFilter)
+                        for f in handler.filters)):
+                    handler.addFilter(FileOnlyFilter())
+        return logger
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.register_hook(RunSummaryHook())
+        if not self.cfg.get('log_verbose', False):
+            log_file = osp.join(self.log_dir, f'{self.timestamp}.log')
+            config = (f'config {self.cfg.filename}; '
+                      if self.cfg.filename else '')
+            procs = ''
+            if self.distributed:
+                import torch.distributed as torch_dist
+                procs = (f'{self.world_size} processes '
+                         f'({torch_dist.get_backend()}); ')
+            self.logger.info(f'{config}{procs}work dir {self.work_dir}; the '
+                             'full config, the environment and the hook '
+                             f'order are in {log_file}')
