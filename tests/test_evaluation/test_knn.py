@@ -103,6 +103,15 @@ def test_feature_eval_takes_a_pretraining_checkpoint(tmp_path, tiny_fmnist):
     ])
     assert out.returncode == 0, out.stdout[-3000:]
     assert 'loaded the backbone of' in out.stdout
+    # a K larger than the bank is refused before any feature is extracted
+    big = run_python(args=[
+        osp.join(ROOT, 'tools/analysis_tools/feature_eval.py'), cfg,
+        str(tmp_path / 'simclr.pth'), '--ks', '5', '100000', '--no-s-dbw',
+        '--work-dir', str(tmp_path / 'feat_big')
+    ])
+    assert big.returncode != 0
+    assert 'kNN with K = [100000] needs at least that many' in big.stdout
+    assert 'the bank (the training set) has' in big.stdout
     # without backbone keys: refused, naming them
     torch.save({'state_dict': {'neck.w': torch.zeros(1)}},
                tmp_path / 'bad.pth')

@@ -24,6 +24,7 @@ from mmengine.config import Config, DictAction
 from mmctune.apis import load_model_checkpoint
 from mmctune.engine.runner import Runner
 from mmctune.utils.cfg_check import check_cfg_options
+from mmctune.utils.launch import default_work_dir
 
 
 def parse_args(argv=None):
@@ -72,9 +73,9 @@ def main(argv=None):
         check_cfg_options(cfg, args.cfg_options)
         cfg.merge_from_dict(args.cfg_options)
     cfg = knn_config(cfg, args)
-    cfg.work_dir = args.work_dir or osp.join(
-        'work_dirs',
-        'features_' + osp.splitext(osp.basename(args.config))[0])
+    # work_dirs/features/<the config's path under configs/>: one per config
+    cfg.work_dir = args.work_dir or default_work_dir(
+        args.config, root=osp.join('work_dirs', 'features'))
     cfg.model.get('backbone', {}).pop('init_cfg', None)  # the checkpoint
     runner = Runner.from_cfg(cfg)
     # the encoder of a fine-tuned classifier or of a pre-training, strictly

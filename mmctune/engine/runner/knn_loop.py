@@ -67,7 +67,19 @@ class KNNValLoop(BaseLoop):
         feats, labels = zip(*results)
         return torch.stack(feats), torch.tensor(labels)
 
+    def check_ks(self) -> None:
+        """Refuse a K larger than the bank, before any feature is
+        extracted: its "kNN" would vote with the whole bank."""
+        size = len(self.bank_dataloader.dataset)
+        too_large = [k for k in self.ks if k > size]
+        if too_large:
+            raise ValueError(
+                f'kNN with K = {too_large} needs at least that many bank '
+                f'samples; the bank (the training set) has {size}: choose '
+                f'K <= {size} (feature_eval.py --ks, or the loop\'s ks)')
+
     def run(self) -> dict:
+        self.check_ks()
         self.runner.call_hook(f'before_{self.hook_prefix}')
         self.runner.call_hook(f'before_{self.hook_prefix}_epoch')
         self.runner.model.eval()
