@@ -20,10 +20,9 @@ data_preprocessor = dict(
     mean=[123.675, 116.28, 103.53],
     std=[58.395, 57.12, 57.375],
     to_rgb=False)
-view_pipeline = [
-    dict(type='mmpretrain.RandomResizedCrop', scale=224),
-    dict(type='mmpretrain.RandomFlip', prob=0.5, direction='horizontal'),
-]
+# each view: the CIFAR10 recipe of the paper's setting (supplement C.2,
+# the released script's rescaling + rotation; _base_/datasets/cifar10.py)
+view_pipeline = {{_base_.rescale_rotate_transforms}}
 train_dataloader = dict(
     dataset=dict(pipeline=[
         dict(

@@ -1,5 +1,6 @@
 """``--smoke``: any config, shrunk consistently, for a quick end-to-end
 check on a laptop CPU."""
+import copy
 from typing import List
 
 #: transform arguments that are image sizes in pixels
@@ -110,6 +111,10 @@ def smoke_cfg(cfg, images: int = 16, batch: int = 4,
         loader = cfg.get(f'{split}_dataloader')
         if not loader:
             continue
+        # a config's `test_dataloader = val_dataloader` shares the objects:
+        # shrink a copy of each, not the same sizes twice
+        cfg[f'{split}_dataloader'] = copy.deepcopy(loader)
+        loader = cfg[f'{split}_dataloader']
         loader['batch_size'] = batch
         loader['num_workers'] = 0
         loader['persistent_workers'] = False
@@ -117,6 +122,7 @@ def smoke_cfg(cfg, images: int = 16, batch: int = 4,
         shrunk += _shrink_sizes(loader['dataset'], factor, size)
     for key in ('tta_pipeline', ):
         if cfg.get(key):
+            cfg[key] = copy.deepcopy(cfg[key])  # stored as given back
             shrunk += _shrink_sizes(cfg[key], factor, size)
     if preprocessor.get('size'):  # a segmentor pads to it
         preprocessor['size'] = _shrink(preprocessor['size'], factor, size)

@@ -65,7 +65,7 @@ def test_method_of_other_configs():
     assert method_of_config('configs/l2sp/r50_moco_dtd.py').key == 'l2sp'
     # an ablation is not the method; nor is another folder's config
     assert method_of_config(
-        'configs/coretune/ablations/r50_moco_cifar10_tau0.1.py') is None
+        'configs/coretune/ablations/r50_moco_imagenet20_tau0.1.py') is None
     assert method_of_config('configs/tcl/coin-tcl_r50_moco_cifar10.py') is None
     assert method_of_config('/tmp/tiny.py') is None
 

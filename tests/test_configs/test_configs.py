@@ -171,7 +171,8 @@ def test_dg_paper_settings(path):
     assert (opt.type, opt.lr) == ('Adam', 5e-5)
     assert cfg.param_scheduler.type == 'ExponentialLR'
     assert cfg.train_cfg.max_iters == 20000
-    assert cfg.train_dataloader.batch_size == 32
+    # DomainBed: 32 images per source domain, three sources a step
+    assert cfg.train_dataloader.batch_size == 96
     assert [t.type.split('.')[-1] for t in cfg.train_pipeline] == [
         'LoadImageFromFile', 'RandomResizedCrop', 'RandomFlip', 'ColorJitter',
         'RandomGrayscale', 'PackInputs'

@@ -39,7 +39,8 @@ _base_ = [{osp.join(ROOT, config)!r}]
 model = dict(backbone=dict(init_cfg=None))  # no download here
 _data = dict(_delete_=True, type='mmpretrain.CustomDataset',
              data_root={tiny_image_folder!r})
-# the CIFAR pipelines of the config, after loading the image files
+# a small stand-in pipeline (the random-resized-crop alternative,
+# cifar10_rrc.py), after loading the image files
 _load = dict(type='mmpretrain.LoadImageFromFile')
 train_dataloader = dict(
     batch_size=3, num_workers=0,

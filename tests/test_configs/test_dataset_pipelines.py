@@ -195,14 +195,7 @@ def paper_configs(datasets):
             continue
         if name.endswith('_rrc'):
             continue
-        marks = []
-        if '/bituning/' in p:
-            marks = pytest.mark.xfail(
-                strict=True,
-                reason='its two-view pipeline (mmpretrain.MultiView) is '
-                'random resized crop; cifar10.py offers '
-                'rescale_rotate_transforms for it')
-        out.append(pytest.param(p, marks=marks, id=osp.relpath(p, ROOT)))
+        out.append(pytest.param(p, id=osp.relpath(p, ROOT)))
     return out
 
 

@@ -109,6 +109,15 @@ def test_multi_seed_names_methods_from_the_table():
     assert multi_seed.method_and_dataset(
         'configs/label_fraction/ce_r50_moco_imagenet20_10pct.py') == (
             'ce (10pct)', 'imagenet20')
+    # an alternative or an ablation keeps its suffix beside the dataset
+    assert multi_seed.method_and_dataset(
+        'configs/baselines/ce_r50_moco_cifar10_rrc.py')[1] == 'cifar10_rrc'
+    assert multi_seed.method_and_dataset(
+        'configs/coretune/r50_moco_flowers_official-split.py')[1] == \
+        'flowers_official-split'
+    assert multi_seed.method_and_dataset(
+        'configs/dg/ce_r50_moco_pacs_art_painting.py')[1] == \
+        'pacs_art_painting'
     assert multi_seed.NAMES['core-tuning'] == 'Core-tuning'
     # the older --train-args form: its --cfg-options, nothing else
     assert multi_seed.train_options(

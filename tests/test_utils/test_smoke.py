@@ -18,8 +18,10 @@ def transforms(pipeline):
 
 
 def test_a_classification_config_shrinks_consistently():
-    cfg = load('coretune/r50_moco_cifar10.py')
-    full = load('coretune/r50_moco_cifar10.py')
+    # the random-resized-crop recipe; its test_dataloader is its
+    # val_dataloader (one object): shrunk once, not twice
+    cfg = load('coretune/r50_moco_cifar10_rrc.py')
+    full = load('coretune/r50_moco_cifar10_rrc.py')
     notes = smoke_cfg(cfg)
     assert notes[0].startswith('--smoke: 1 epoch, the first 16 images')
     assert cfg.train_cfg.max_epochs == 1 and cfg.train_cfg.val_interval == 1
@@ -31,11 +33,22 @@ def test_a_classification_config_shrinks_consistently():
     train = transforms(cfg.train_dataloader.dataset.pipeline)
     test = transforms(cfg.test_dataloader.dataset.pipeline)
     assert train['RandomResizedCrop']['scale'] == 64  # 224 * 64 / 224
-    assert test['Resize']['scale'] == 73  # 256 * 64 / 224, rounded
+    assert test['Resize']['scale'] in (73, (73, 73))  # 256 * 64 / 224
     assert test['CenterCrop']['crop_size'] == 64
     # nothing else changes: the model, its head and pre-training, the optimizer
     assert cfg.model == full.model
     assert cfg.optim_wrapper == full.optim_wrapper
+
+
+def test_the_rotation_recipe_shrinks_each_size_once():
+    cfg = load('coretune/r50_moco_cifar10.py')
+    smoke_cfg(cfg)
+    train = transforms(cfg.train_dataloader.dataset.pipeline)
+    assert train['Resize']['scale'] in (78, (78, 78))  # 272 * 64 / 224
+    assert train['RandomCrop']['crop_size'] in (73, (73, 73))  # 256
+    for split in ('val', 'test'):
+        test = transforms(cfg[f'{split}_dataloader'].dataset.pipeline)
+        assert test['Resize']['scale'] in (73, (73, 73))
 
 
 def test_a_segmentation_config_shrinks_its_crop_and_padding():

@@ -39,15 +39,27 @@ from mmctune.apis.sweep import load_result, run_jobs, seed_jobs
 NAMES = {m.key: m.name for m in METHODS}
 
 
+#: dataset names as config file names hold them
+DATASET_NAMES = {
+    'aircraft', 'caltech101', 'cars', 'cifar10', 'cifar100', 'dtd',
+    'flowers', 'imagenet20', 'inat18', 'pets', 'fmnist', 'pacs', 'vlcs',
+    'officehome', 'voc12aug', 'stardist', 'digits'
+}
+
+
 def method_and_dataset(config):
     """``configs/coretune/r50_moco_cifar10.py`` -> ('core-tuning',
     'cifar10'); ``configs/baselines/ce_r50_moco_dtd.py`` -> ('ce-tuning',
-    'dtd'); a config of no method in ``mmctune.apis.methods``: its folder,
+    'dtd'); ``configs/baselines/ce_r50_moco_cifar10_rrc.py`` ->
+    ('ce', 'cifar10_rrc'); a config of no method in ``mmctune.apis.methods``: its folder,
     or its file name's first part (``tiny.py`` -> ('tiny', 'tiny'))."""
     name = osp.splitext(osp.basename(config))[0]
     folder = osp.basename(osp.dirname(osp.abspath(config)))
     parts = name.split('_')
-    dataset = parts[-1]
+    # the dataset and what follows it in the name: cifar10_rrc,
+    # flowers_official-split, pacs_art_painting, imagenet20_tau0.1
+    known = [i for i, p in enumerate(parts) if p in DATASET_NAMES]
+    dataset = '_'.join(parts[known[-1]:]) if known else parts[-1]
     if folder == 'label_fraction':
         return f'{parts[0]} ({parts[-1]})', parts[-2]
     method = method_of_config(osp.abspath(config))
