@@ -4,4 +4,5 @@ from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .necks import *  # noqa: F401,F403
 from .regularizers import *  # noqa: F401,F403
+from .selfsup import *  # noqa: F401,F403
 from .utils import *  # noqa: F401,F403

@@ -1,0 +1,3 @@
+from .contrastive_learner import ContrastiveLearner
+
+__all__ = ['ContrastiveLearner']
