@@ -23,6 +23,9 @@ METHODS = {
     'coin': 'loss_con',
     'bituning': 'loss_con_y',
     'lp_ft': "set {'backbone.requires_grad': False",
+    'stochnorm': 'StochNorm: StochNorm2d layers in training',
+    'lwf': 'loss_lwf',
+    'cotuning': 'loss_cotuning',
 }
 
 
@@ -40,6 +43,8 @@ def test_method_trains_on_fashion_mnist(method, tiny_fmnist, tmp_path):
         extra += 'train_cfg = dict(max_epochs=2, val_interval=2)\n'
     if method == 'lp_ft':  # the probe in epoch 0, fine-tuning in epoch 1
         extra = 'train_cfg = dict(max_epochs=2, val_interval=2)\n'
+    if method == 'cotuning':  # fewer pseudo classes than the 64 images
+        extra = 'model.update(num_source_classes=8)\n'
     cfg = write_tiny_config(
         tmp_path / 'cfg.py',
         tiny_fmnist,
