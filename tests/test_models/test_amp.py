@@ -46,14 +46,19 @@ BF16 = torch.bfloat16
 PROJECTOR = dict(
     type='MLPProjector', in_channels=32, hid_channels=16, out_channels=8)
 HEADS = {
-    'ce': dict(),
-    'scl': dict(con_loss=dict(type='SupConLoss', loss_weight=0.1)),
-    'core': dict(
+    'ce':
+    dict(),
+    'scl':
+    dict(con_loss=dict(type='SupConLoss', loss_weight=0.1)),
+    'core':
+    dict(
         con_loss=dict(type='FocalSupConLoss', loss_weight=0.1),
         miner=dict(type='HardnessDirectedMixup', alpha=1.0, seed=0)),
-    'tcl': dict(con_loss=dict(type='TCLLoss', loss_weight=0.1)),
-    'bss+mm': dict(feature_losses=[
-        dict(type='BSSLoss'), dict(type='TripletLoss')]),
+    'tcl':
+    dict(con_loss=dict(type='TCLLoss', loss_weight=0.1)),
+    'bss+mm':
+    dict(feature_losses=[dict(
+        type='BSSLoss'), dict(type='TripletLoss')]),
 }
 
 
@@ -91,8 +96,9 @@ def tiny(type='mmpretrain.ImageClassifier', head=None, **kwargs):
 
 
 def plain(head):
-    return tiny(head=head,
-                data_preprocessor=dict(type='mmpretrain.ClsDataPreprocessor'))
+    return tiny(
+        head=head,
+        data_preprocessor=dict(type='mmpretrain.ClsDataPreprocessor'))
 
 
 def shift(module, scale=0.05, seed=1):
@@ -120,21 +126,25 @@ METHODS = {
     'bituning': (lambda: tiny(
         'BiTuningClassifier',
         projector=dict(
-            type='MLPProjector', in_channels=32, out_channels=8,
-            num_layers=1),
+            type='MLPProjector', in_channels=32, out_channels=8, num_layers=1),
         queue_size=4), 2),
     'l2sp': (lambda: _shifted(
-        tiny('RegularizedClassifier',
-             regularizers=[dict(type='L2SPRegularizer')])), 1),
+        tiny(
+            'RegularizedClassifier',
+            regularizers=[dict(type='L2SPRegularizer')])), 1),
     'delta': (lambda: _shifted(
-        tiny('RegularizedClassifier',
-             regularizers=[dict(type='DELTARegularizer', attention=False)])),
+        tiny(
+            'RegularizedClassifier',
+            regularizers=[dict(type='DELTARegularizer', attention=False)])),
               1),
     'adversarial': (lambda: tiny(
         'AdversarialClassifier',
         head=HEADS['core'],
         attack=dict(
-            type='PGDAttack', norm='linf', eps=4 / 255, steps=2,
+            type='PGDAttack',
+            norm='linf',
+            eps=4 / 255,
+            steps=2,
             random_start=False)), 1),
 }
 
@@ -209,8 +219,8 @@ def test_channels_last_gives_the_contiguous_result(method):
     layouts = []
     hook = model_cl.backbone.layer1.register_forward_hook(
         lambda m, args, out: layouts.append(
-            out.is_contiguous(memory_format=torch.channels_last)
-            and not out.is_contiguous()))
+            out.is_contiguous(memory_format=torch.channels_last) and not out.
+            is_contiguous()))
     losses, grads = loss_and_grads(model_cl, channels_last(inputs), samples)
     hook.remove()
     assert layouts and all(layouts)  # the network ran channels-last
@@ -220,8 +230,7 @@ def test_channels_last_gives_the_contiguous_result(method):
     assert grads.keys() == ref_grads.keys()
     for n in grads:
         torch.testing.assert_close(
-            grads[n].contiguous(), ref_grads[n], rtol=1e-4, atol=1e-6,
-            msg=n)
+            grads[n].contiguous(), ref_grads[n], rtol=1e-4, atol=1e-6, msg=n)
     # and both together: bf16 on channels-last inputs and weights
     losses, grads = loss_and_grads(channels_last_model(),
                                    channels_last(inputs), samples, BF16)
@@ -238,16 +247,17 @@ def test_pgd_steps_under_autocast_follow_the_fp32_gradient(dtype):
     (at this batch, 5% of the steps were lost or flipped); the attack
     differentiates the *sum*, whose per-image gradient does not depend on
     the batch, for the same steps in exact arithmetic."""
-    model = tiny(data_preprocessor=dict(
-        type='mmpretrain.ClsDataPreprocessor', mean=[128.] * 3,
-        std=[64.] * 3)).eval()
+    model = tiny(
+        data_preprocessor=dict(
+            type='mmpretrain.ClsDataPreprocessor',
+            mean=[128.] * 3,
+            std=[64.] * 3)).eval()
     g = torch.Generator().manual_seed(0)
     n = 512
     x = (torch.rand(n, 3, 16, 16, generator=g) * 255 - 128) / 64
     labels = torch.arange(n) % 3
     eps = 4 / 255
-    attack = PGDAttack('linf', eps, steps=1, step_size=eps,
-                       random_start=False)
+    attack = PGDAttack('linf', eps, steps=1, step_size=eps, random_start=False)
     ref = torch.sign(attack(model, x, labels) - x)
     with torch.autocast('cpu', dtype=dtype):
         adv = attack(model, x, labels)
@@ -263,8 +273,8 @@ def normalised(n, d, seed):
     return F.normalize(torch.randn(n, d, generator=g), dim=1)
 
 
-@pytest.mark.parametrize('loss_type', ['SupConLoss', 'FocalSupConLoss',
-                                       'TCLLoss'])
+@pytest.mark.parametrize('loss_type',
+                         ['SupConLoss', 'FocalSupConLoss', 'TCLLoss'])
 def test_contrastive_losses_on_bf16_features(loss_type):
     """The losses on the bf16 projections autocast makes, with a generated
     positive and negative per anchor, against fp32 (tau = 0.07 / 0.1)."""
@@ -288,8 +298,8 @@ def test_contrastive_losses_on_bf16_features(loss_type):
             t.grad.float().flatten(), r.grad.flatten(), dim=0) >= GRAD_COS
 
 
-@pytest.mark.parametrize('miner_type', ['HardnessDirectedMixup',
-                                        'ManifoldMixup'])
+@pytest.mark.parametrize('miner_type',
+                         ['HardnessDirectedMixup', 'ManifoldMixup'])
 def test_miners_on_bf16_features(miner_type):
     """Encoder features under autocast are bf16: the generated features and
     soft labels follow their dtype, the same partners and mixing weights as
@@ -404,8 +414,8 @@ def test_one_step_through_amp_optim_wrapper_in_bf16(monkeypatch):
         lambda m, args, out: dtypes.append(out[-1].dtype))
     g = torch.Generator().manual_seed(0)
     data = dict(
-        inputs=torch.randint(0, 256, (12, 3, 12, 12), generator=g,
-                             dtype=torch.uint8),
+        inputs=torch.randint(
+            0, 256, (12, 3, 12, 12), generator=g, dtype=torch.uint8),
         data_samples=batch()[1])
     before = [p.detach().clone() for p in model.parameters()]
     log_vars = model.train_step(data, wrapper)
@@ -421,14 +431,14 @@ def test_one_step_through_amp_optim_wrapper_in_bf16(monkeypatch):
     ref.train_step(
         data,
         build_optim_wrapper(
-            ref,
-            dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9))))
+            ref, dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9))))
     update = [p.detach() - b for p, b in zip(model.parameters(), before)]
     ref_update = [p.detach() - b for p, b in zip(ref.parameters(), before)]
-    assert [bool(u.any()) for u in update] == [
-        bool(u.any()) for u in ref_update]
+    assert [bool(u.any())
+            for u in update] == [bool(u.any()) for u in ref_update]
     assert sum(bool(u.any()) for u in update) > len(update) / 2
     assert all(p.dtype == torch.float32 for p in model.parameters())
     assert F.cosine_similarity(
         torch.cat([u.flatten() for u in update]),
-        torch.cat([u.flatten() for u in ref_update]), dim=0) >= GRAD_COS
+        torch.cat([u.flatten() for u in ref_update]),
+        dim=0) >= GRAD_COS
