@@ -1,3 +1,4 @@
 from .contrastive_learner import ContrastiveLearner
+from .hcsc import HCSC
 
-__all__ = ['ContrastiveLearner']
+__all__ = ['ContrastiveLearner', 'HCSC']
