@@ -132,8 +132,8 @@ class CoTuningClassifier(ImageClassifier):
 
     def source_logits(self, z: torch.Tensor) -> torch.Tensor:
         r""":math:`g_s(z) = \hat z \cdot \hat c_k / \tau`."""
-        return F.normalize(z, dim=1) @ F.normalize(
-            self.prototypes, dim=1).t() / self.temperature
+        prototypes = F.normalize(self.prototypes, dim=1)
+        return F.normalize(z, dim=1) @ prototypes.t() / self.temperature
 
     @torch.no_grad()
     def compute_relationship(self,

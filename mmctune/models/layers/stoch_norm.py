@@ -86,8 +86,8 @@ class _StochNormMixin:
         # the moving-statistics branch, with the statistics before this
         # batch updates them (copies: the BN call below updates in place)
         moving = F.batch_norm(x, self.running_mean.clone(),
-                              self.running_var.clone(), self.weight,
-                              self.bias, False, 0.0, self.eps)
+                              self.running_var.clone(), self.weight, self.bias,
+                              False, 0.0, self.eps)
         batch = super().forward(x)  # BN in training: updates the statistics
         shape = [1] * x.dim()
         shape[1] = self.num_features

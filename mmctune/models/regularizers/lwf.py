@@ -98,9 +98,8 @@ class LwFRegularizer(BaseRegularizer):
         with torch.no_grad():
             z0 = F.normalize(pooled_features(model, ref_fmaps['']), dim=1)
         anchors = gather_with_grad(z0) if self.gather_distributed else z0
-        return dict(
-            loss_lwf=self.loss_weight * lwf_kd(
-                z @ anchors.t(), z0 @ anchors.t(), self.temperature))
+        kd = lwf_kd(z @ anchors.t(), z0 @ anchors.t(), self.temperature)
+        return dict(loss_lwf=self.loss_weight * kd)
 
 
 def lwf_kd(student_logits: torch.Tensor, teacher_logits: torch.Tensor,

@@ -5,7 +5,8 @@ import torch
 import torch.nn.functional as F
 
 
-def _best(x: torch.Tensor, centroids: torch.Tensor,
+def _best(x: torch.Tensor,
+          centroids: torch.Tensor,
           chunk: int = 8192) -> Tuple[torch.Tensor, torch.Tensor]:
     """Highest cosine similarity of each row of ``x`` to ``centroids`` (both
     L2-normalised) and its index, ``chunk`` rows at a time."""
@@ -18,12 +19,13 @@ def _best(x: torch.Tensor, centroids: torch.Tensor,
 
 
 @torch.no_grad()
-def spherical_kmeans(x: torch.Tensor,
-                     k: int,
-                     max_iters: int = 50,
-                     seed: int = 0,
-                     generator: Optional[torch.Generator] = None
-                     ) -> Tuple[torch.Tensor, torch.Tensor]:
+def spherical_kmeans(
+    x: torch.Tensor,
+    k: int,
+    max_iters: int = 50,
+    seed: int = 0,
+    generator: Optional[torch.Generator] = None
+) -> Tuple[torch.Tensor, torch.Tensor]:
     r"""k-means of the directions of ``x`` (n, d): maximise
     :math:`\sum_i \hat x_i \cdot c_{a(i)}` over unit centroids :math:`c`
     and assignments :math:`a` (Dhillon & Modha, 2001). Seeded k-means++
@@ -49,15 +51,15 @@ def spherical_kmeans(x: torch.Tensor,
                          f'non-zero vectors')
     gen = generator or torch.Generator().manual_seed(seed)
     # k-means++ seeding
-    first = int(candidates[torch.randint(
-        candidates.numel(), (1, ), generator=gen)])
+    first = int(candidates[int(
+        torch.randint(candidates.numel(), (1, ), generator=gen))])
     centroids = [x[first]]
     dist = (1 - x @ x[first]).clamp_(min=0) * valid
     for _ in range(1, k):
         total = float(dist.sum())
         if total <= 0:  # every point is on a centroid: any point will do
-            i = int(candidates[torch.randint(
-                candidates.numel(), (1, ), generator=gen)])
+            i = int(candidates[int(
+                torch.randint(candidates.numel(), (1, ), generator=gen))])
         else:
             probs = (dist / total).cpu().double()
             i = int(torch.multinomial(probs, 1, generator=gen))

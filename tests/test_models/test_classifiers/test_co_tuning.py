@@ -46,8 +46,8 @@ def test_spherical_kmeans_finds_separated_directions():
     # each centroid is its members' normalised mean direction
     xn = F.normalize(x, dim=1)
     for k in range(3):
-        torch.testing.assert_close(
-            centroids[k], F.normalize(xn[assign == k].mean(0), dim=0))
+        torch.testing.assert_close(centroids[k],
+                                   F.normalize(xn[assign == k].mean(0), dim=0))
     again, _ = spherical_kmeans(x, 3, seed=1)
     torch.testing.assert_close(again, centroids)  # seeded
 
@@ -159,8 +159,8 @@ def test_checkpoint_and_prediction():
         model.compute_relationship(model.pooled_features(x), y)
     keys = model.state_dict().keys()
     assert {'prototypes', 'relationship', 'relationship_ready'} <= set(keys)
-    assert {'prototypes', 'relationship', 'relationship_ready'} == set(
-        CoTuningClassifier.TRAIN_ONLY)
+    assert {'prototypes', 'relationship',
+            'relationship_ready'} == set(CoTuningClassifier.TRAIN_ONLY)
     other = tiny()
     other.load_state_dict(model.state_dict())
     assert bool(other.relationship_ready)
@@ -176,8 +176,8 @@ def test_checkpoint_and_prediction():
 def test_too_many_source_classes_is_an_error():
     model = tiny(num_source_classes=20)
     x, _, y = batch()
-    with torch.no_grad(), pytest.raises(ValueError,
-                                        match='at most the number of'):
+    with torch.no_grad(), pytest.raises(
+            ValueError, match='at most the number of'):
         model.compute_relationship(model.pooled_features(x), y)
     with pytest.raises(ValueError, match='num_source_classes'):
         tiny(num_source_classes=1)
@@ -240,8 +240,8 @@ def test_demo_config_trains_and_a_resumed_run_keeps_the_relationship(
             path, map_location='cpu', weights_only=False)['state_dict']
 
     first = state(osp.join(work, 'epoch_1.pth'))
-    r = run_python(args=[train, cfg, '--work-dir', work, '--resume'],
-                   timeout=600)
+    r = run_python(
+        args=[train, cfg, '--work-dir', work, '--resume'], timeout=600)
     assert r.returncode == 0, r.stdout[-3000:]
     assert 'Co-Tuning: relationship restored from the checkpoint' in r.stdout
     assert 'pseudo source classes' not in r.stdout

@@ -48,8 +48,8 @@ def test_p1_is_batchnorm_and_p0_the_moving_statistics():
         bn.load_state_dict(sn.state_dict())
         expected = branches(sn, x)[which]
         out = sn.train()(x)
-        torch.testing.assert_close(out.double(), expected, atol=1e-5,
-                                   rtol=1e-5)
+        torch.testing.assert_close(
+            out.double(), expected, atol=1e-5, rtol=1e-5)
         # the moving statistics are updated from the batch as by BN
         bn.train()(x)
         for name in ('running_mean', 'running_var', 'num_batches_tracked'):
@@ -57,8 +57,13 @@ def test_p1_is_batchnorm_and_p0_the_moving_statistics():
 
 
 def test_gradient_of_the_moving_branch_treats_the_statistics_as_constants():
-    x = torch.randn(6, 4, 2, 2, generator=torch.Generator().manual_seed(2),
-                    requires_grad=True)
+    x = torch.randn(
+        6,
+        4,
+        2,
+        2,
+        generator=torch.Generator().manual_seed(2),
+        requires_grad=True)
     sn = layer(4, p=0.0)
     scale = sn.weight / (sn.running_var + sn.eps).sqrt()
     xhat = (x - sn.running_mean.view(1, -1, 1, 1)) / (
@@ -95,8 +100,8 @@ def test_each_channel_takes_one_branch_with_probability_p():
 def test_eval_is_batchnorm_with_the_moving_statistics():
     x = torch.randn(3, 5, 4, 4)
     sn = layer(5, 0.5)
-    torch.testing.assert_close(sn.eval()(x).double(), branches(sn, x)[0],
-                               atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(
+        sn.eval()(x).double(), branches(sn, x)[0], atol=1e-5, rtol=1e-5)
 
 
 def test_bad_settings_are_refused():
@@ -126,8 +131,9 @@ def resnet(norm_cfg=None, scope='mmctune', **kwargs):
     return model
 
 
-@pytest.mark.parametrize('scope,type_', [('mmctune', 'StochNorm2d'),
-                                         ('mmpretrain', 'mmctune.StochNorm2d')])
+@pytest.mark.parametrize('scope,type_',
+                         [('mmctune', 'StochNorm2d'),
+                          ('mmpretrain', 'mmctune.StochNorm2d')])
 def test_norm_cfg_of_an_mmpretrain_backbone_and_bn_checkpoints(scope, type_):
     """``norm_cfg=dict(type='StochNorm2d')`` replaces every BN, under BN's
     names (in the mmctune scope; ``'mmctune.StochNorm2d'`` from another);
@@ -136,8 +142,7 @@ def test_norm_cfg_of_an_mmpretrain_backbone_and_bn_checkpoints(scope, type_):
     bn = resnet()
     sn = resnet(dict(type=type_, p=0.3), scope=scope)
     norms = [m for m in sn.modules() if isinstance(m, nn.BatchNorm2d)]
-    assert norms and all(
-        type(m) is StochNorm2d and m.p == 0.3 for m in norms)
+    assert norms and all(type(m) is StochNorm2d and m.p == 0.3 for m in norms)
     assert hasattr(sn, 'bn1') and sn.norm1_name == 'bn1'
     assert list(sn.state_dict()) == list(bn.state_dict())
     with torch.no_grad():  # statistics a pre-training would have left
