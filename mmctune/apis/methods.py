@@ -145,6 +145,11 @@ METHODS = (
             'custom_hooks.0.stages.0.1.head.con_loss.loss_weight': GRID
         },
         extra={'fmnist-mbv2': 'configs/coin/mbv2_in1k_fmnist.py'}),
+    # tllib's other fine-tuning methods (docs/methods/{stochnorm,lwf,
+    # cotuning}.md); not yet in the fine-tuning benchmark
+    _method('StochNorm', 'stochnorm', 'stochnorm'),
+    _method('LwF', 'lwf', 'lwf'),
+    _method('Co-Tuning', 'cotuning', 'cotuning'),
     _method(
         'Core-tuning',
         'core-tuning',

@@ -136,6 +136,10 @@ def smoke_cfg(cfg, images: int = 16, batch: int = 4,
                  'no workers')
     if shrunk:
         notes.append(f'{shrunk} image sizes scaled by {size}/{crop}')
+    if (model.get('num_source_classes') or 0) > images:
+        # Co-Tuning's pseudo source classes: k-means of the kept images
+        model['num_source_classes'] = images
+        notes.append(f'{images} pseudo source classes')
     if cfg.get('auto_scale_lr'):
         cfg['auto_scale_lr']['base_batch_size'] = batch
     hooks = cfg.get('default_hooks') or {}

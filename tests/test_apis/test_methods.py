@@ -39,7 +39,8 @@ def test_names_keys_kinds_and_grids_are_sound():
 def test_selections():
     assert [m.name for m in methods_of('fmnist', ('fine-tuning', ))] == [
         'CE-tuning', 'SCL (+L_con)', 'L2-SP', 'DELTA', 'BSS', 'RIFLE', 'M&M',
-        'Bi-tuning', 'Noisy-Tune', 'COIN', 'Core-tuning'
+        'Bi-tuning', 'Noisy-Tune', 'COIN', 'StochNorm', 'LwF', 'Co-Tuning',
+        'Core-tuning'
     ]
     assert [m.name for m in methods_of('seg')] == ['CE-tuning', 'Core-tuning']
     assert [m.name for m in methods_of('fmnist-mbv2', benchmark=True)] == [

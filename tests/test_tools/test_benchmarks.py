@@ -48,7 +48,8 @@ def test_step_time_of_every_method(tiny_fmnist, capsys):
     ]
     assert [n[0] for n in names] == [
         'baselines', 'baselines', 'l2sp', 'delta', 'bss', 'rifle', 'mm',
-        'bituning', 'noisytune', 'coin', 'coretune'
+        'bituning', 'noisytune', 'coin', 'stochnorm', 'lwf', 'cotuning',
+        'coretune'
     ]
     assert names[1][1].startswith('scl_')
     mem = {n[0]: float(row[2]) for n, row in zip(names[2:], rows[2:])}
@@ -56,6 +57,7 @@ def test_step_time_of_every_method(tiny_fmnist, capsys):
     # L2-SP holds the starting weights, Bi-tuning a momentum encoder and
     # queues, DELTA a reference network: each needs more than CE-tuning
     assert mem['l2sp'] > 1 and mem['bituning'] > 1 and mem['delta'] > 1
+    assert mem['lwf'] > 1 and mem['cotuning'] > 1  # reference; prototypes
     refused(['--fmnist-root', tiny_fmnist, '--batch-size', '2', '--steps',
              '1'], '--fmnist-root needs 1-channel', capsys)
 

@@ -77,6 +77,9 @@ def build(path, device, img_size=None):
             # DELTA's one-off attention (before training) is not a step:
             # its uniform initial values time the same
             reg.attention_ready.fill_(True)
+    if hasattr(model, 'relationship_ready'):
+        # Co-Tuning's one-off relationship (before training) is not a step
+        model.relationship_ready.fill_(True)
     return model, build_optim_wrapper(model, cfg.optim_wrapper)
 
 
