@@ -2,6 +2,7 @@ from .check_hooks import DatasetCheckHook, FiniteLossCheckHook
 from .checkpoint_hook import (AtomicCheckpointHook, AtomicLocalBackend,
                               atomic_write, find_resume_checkpoint)
 from .finetune_hooks import DELTAAttentionHook, NoisyTuneHook, RIFLEHook
+from .hkmeans_hook import HierarchicalKMeansHook
 from .random_state_hook import RandomStateHook
 from .stage_switch_hook import StageSwitchHook
 from .target_domain_hook import TargetDomainTestHook
@@ -10,5 +11,5 @@ __all__ = [
     'StageSwitchHook', 'RIFLEHook', 'NoisyTuneHook', 'DELTAAttentionHook',
     'TargetDomainTestHook', 'AtomicCheckpointHook', 'AtomicLocalBackend',
     'atomic_write', 'find_resume_checkpoint', 'RandomStateHook',
-    'FiniteLossCheckHook', 'DatasetCheckHook'
+    'FiniteLossCheckHook', 'DatasetCheckHook', 'HierarchicalKMeansHook'
 ]

@@ -1,0 +1,396 @@
+"""HierarchicalKMeansHook: the torch K-means recovers separated clusters,
+the hierarchy is consistent, the densities are run_hkmeans's, two gloo
+processes cluster once and get the same result as one process, and a
+one-epoch HCSC run through tools/train.py logs both losses and the hook's
+statistics."""
+import math
+import os
+import os.path as osp
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+import torch.multiprocessing as mp
+import torch.nn.functional as F
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from mmctune.engine.hooks import HierarchicalKMeansHook
+from mmctune.engine.hooks.hkmeans_hook import (cluster_density,
+                                               hierarchical_kmeans,
+                                               selection_metrics, torch_kmeans)
+from ...conftest import ROOT, free_port, run_python, write_idx_fmnist
+
+
+def toy_hierarchy(per=20, seed=0):
+    """4 groups of 3 tight subclusters on the unit sphere in 8-d: group g's
+    subclusters lie near axis g, each off it along its own axis."""
+    g = torch.Generator().manual_seed(seed)
+    centres, sub_label, group_label = [], [], []
+    for grp in range(4):
+        for s in range(3):
+            c = torch.zeros(8)
+            c[grp] = 1.
+            c[4 + s] = 0.35
+            centres.append(F.normalize(c, dim=0))
+    x = []
+    for i, c in enumerate(centres):
+        x.append(c + 0.01 * torch.randn(per, 8, generator=g))
+        sub_label += [i] * per
+        group_label += [i // 3] * per
+    return (F.normalize(torch.cat(x), dim=1), torch.tensor(sub_label),
+            torch.tensor(group_label))
+
+
+def same_partition(a, b):
+    """a and b split the points the same way (a bijection of labels)."""
+    pairs = set(zip(a.tolist(), b.tolist()))
+    return len(pairs) == len(set(a.tolist())) == len(set(b.tolist()))
+
+
+def test_torch_kmeans_recovers_separated_clusters():
+    x, sub, _ = toy_hierarchy()
+    centroids, sq_dist, assign = torch_kmeans(
+        x, 12, niter=20, nredo=2, seed=0, init='k-means++')
+    assert same_partition(assign, sub)
+    # faiss's D: the squared distance to the assigned centroid
+    torch.testing.assert_close(sq_dist,
+                               ((x - centroids[assign])**2).sum(dim=1))
+    with pytest.raises(ValueError, match='at most as many clusters'):
+        torch_kmeans(x[:5], 6)
+
+
+def test_torch_kmeans_is_seeded_and_splits_empty_clusters():
+    x, _, _ = toy_hierarchy(per=5)
+    a = torch_kmeans(x, 12, seed=3)
+    b = torch_kmeans(x, 12, seed=3)
+    for u, v in zip(a, b):
+        torch.testing.assert_close(u, v)
+    # 13 clusters of 12 tight groups with random starts: none left empty
+    _, _, assign = torch_kmeans(x, 13, niter=5, nredo=1, seed=0)
+    assert len(set(assign.tolist())) == 13
+
+
+def test_hierarchy_recovers_groups_and_is_consistent():
+    x, sub, group = toy_hierarchy()
+    res = hierarchical_kmeans(
+        x, (12, 4), 0.2, torch_kmeans, init='k-means++', nredo=2)
+    assert same_partition(res['im2cluster'][0], sub)
+    assert same_partition(res['im2cluster'][1], group)
+    c2c = res['cluster2cluster'][0]
+    # each sample's level-1 prototype is the parent of its level-0 one
+    assert torch.equal(res['im2cluster'][1], c2c[res['im2cluster'][0]])
+    # each lower prototype's parent is the upper cluster holding it
+    nearest = (res['centroids'][0] @ res['centroids'][1].t()).argmax(dim=1)
+    assert torch.equal(c2c, nearest)
+    torch.testing.assert_close(res['logits'][0],
+                               res['centroids'][0] @ res['centroids'][1].t())
+    for c in res['centroids']:
+        torch.testing.assert_close(c.norm(dim=1), torch.ones(len(c)))
+    for d in res['density']:
+        assert d.mean().item() == pytest.approx(0.2, rel=1e-5)
+
+
+def official_density(D, I, k, T):
+    """run_hkmeans's loop (gyfastas/HCSC pretrain.py), from faiss's D and
+    I."""
+    Dcluster = [[] for _ in range(k)]
+    for im, i in enumerate(I):
+        Dcluster[i].append(D[im])
+    density = np.zeros(k)
+    for i, dist in enumerate(Dcluster):
+        if len(dist) > 1:
+            density[i] = (np.asarray(dist)**
+                          0.5).mean() / np.log(len(dist) + 10)
+    dmax = density.max()
+    for i, dist in enumerate(Dcluster):
+        if len(dist) <= 1:
+            density[i] = dmax
+    density = density.clip(
+        np.percentile(density, 10), np.percentile(density, 90))
+    return T * density / density.mean()
+
+
+def test_density_is_run_hkmeans():
+    rng = np.random.default_rng(0)
+    k = 7  # cluster 5 has one point, cluster 6 none
+    assign = np.array([0, 0, 1, 1, 1, 2, 2, 3, 3, 3, 3, 4, 4, 5])
+    D = rng.uniform(0.01, 0.5, size=len(assign)).astype(np.float32)
+    got = cluster_density(
+        torch.from_numpy(D), torch.from_numpy(assign), k, 0.2)
+    ref = official_density(D.astype(np.float64), assign, k, 0.2)
+    np.testing.assert_allclose(got.numpy(), ref, rtol=1e-6)
+    # a hand-computed entry: cluster 0 before clipping and scaling
+    d0 = (math.sqrt(D[0]) + math.sqrt(D[1])) / 2 / math.log(12)
+    assert d0 > 0
+
+
+def test_selection_metrics():
+    counts = torch.tensor([[4., 3, 6, 10, 9, 12], [0, 0, 0, 0, 0, 0]])
+    m = selection_metrics(counts)
+    assert m['hcsc/fn_precision_l0'] == 0.75
+    assert m['hcsc/fn_recall_l0'] == 0.5
+    assert m['hcsc/tn_precision_l0'] == 0.9
+    assert m['hcsc/tn_recall_l0'] == 0.75
+    assert math.isnan(m['hcsc/fn_recall_l1'])
+
+
+def test_hook_rejects_bad_settings():
+    with pytest.raises(ValueError, match='decreasing'):
+        HierarchicalKMeansHook(num_clusters=(10, 20), pipeline=[])
+    with pytest.raises(ValueError, match='pipeline'):
+        HierarchicalKMeansHook(num_clusters=(10, 5))
+    with pytest.raises(ImportError, match='faiss'):
+        try:
+            import faiss  # noqa: F401
+            raise ImportError('faiss')  # installed: nothing to test
+        except ModuleNotFoundError:
+            HierarchicalKMeansHook(
+                num_clusters=(10, 5), pipeline=[], backend='faiss')
+
+
+def test_faiss_and_torch_agree():
+    pytest.importorskip('faiss')
+    from mmctune.engine.hooks.hkmeans_hook import faiss_kmeans
+    x, sub, _ = toy_hierarchy()
+    _, _, a = faiss_kmeans(x, 12, seed=0)
+    _, _, b = torch_kmeans(x, 12, seed=0, init='k-means++')
+    assert same_partition(a, sub) and same_partition(b, sub)
+
+
+TINY_MODEL = dict(
+    type='HCSC',
+    queue_len=8,
+    feat_dim=4,
+    data_preprocessor=dict(
+        type='mmpretrain.SelfSupDataPreprocessor',
+        mean=[72.94],
+        std=[90.03],
+        to_rgb=False),
+    backbone=dict(
+        type='mmpretrain.ResNet_CIFAR',
+        depth=18,
+        in_channels=1,
+        stem_channels=4,
+        base_channels=4,
+        out_indices=(3, )),
+    neck=dict(
+        type='mmpretrain.MoCoV2Neck',
+        in_channels=32,
+        hid_channels=32,
+        out_channels=4,
+        with_avg_pool=True))
+
+
+def fake_runner(data_root):
+    """What the hook reads of a Runner: the model, the training loader's
+    config and dataset, build_dataloader."""
+    from mmctune.registry import MODELS
+    torch.manual_seed(0)  # the same weights on every rank
+    model = MODELS.build(TINY_MODEL)
+    loader_cfg = Config(
+        dict(
+            train_dataloader=dict(
+                batch_size=4,
+                num_workers=0,
+                sampler=dict(type='DefaultSampler', shuffle=True),
+                collate_fn=dict(type='default_collate'),
+                dataset=dict(
+                    type='mmpretrain.FashionMNIST',
+                    data_root=data_root,
+                    split='train',
+                    download=False,
+                    pipeline=[dict(type='mmpretrain.PackInputs')]))))
+    hook_loader = Runner.build_dataloader(loader_cfg.train_dataloader)
+    return SimpleNamespace(
+        model=model,
+        cfg=loader_cfg,
+        train_dataloader=hook_loader,
+        build_dataloader=Runner.build_dataloader)
+
+
+def cluster_once(data_root):
+    from mmctune.utils import register_all_modules
+    register_all_modules(init_default_scope=True)
+    runner = fake_runner(data_root)
+    hook = HierarchicalKMeansHook(
+        num_clusters=(6, 3),
+        pipeline=[dict(type='mmpretrain.PackInputs')],
+        batch_size=5,  # 64 images: ranks' shards padded
+        backend='torch',
+        nredo=1)
+    calls = []
+    kmeans = hook.kmeans
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return kmeans(*args, **kwargs)
+
+    hook.kmeans = counted
+    result = hook.cluster(runner)
+    return result, len(calls)
+
+
+def _worker(rank, port, data_root, out):
+    import torch.distributed as dist
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    dist.init_process_group('gloo', rank=rank, world_size=2)
+    try:
+        result, calls = cluster_once(data_root)
+        # numpy: torch tensors would travel as shared memory of an exited
+        # process
+        result = {k: [t.numpy() for t in v] for k, v in result.items()}
+        out.put((rank, result, calls))
+    finally:
+        dist.destroy_process_group()
+
+
+def test_two_processes_cluster_once_and_agree(tmp_path):
+    data_root = write_idx_fmnist(str(tmp_path / 'fmnist'))
+    single, _ = cluster_once(data_root)
+    ctx = mp.get_context('spawn')
+    out = ctx.Queue()
+    port = free_port()
+    procs = [
+        ctx.Process(target=_worker, args=(r, port, data_root, out))
+        for r in range(2)
+    ]
+    for p in procs:
+        p.start()
+    results = sorted((out.get(timeout=300) for _ in range(2)),
+                     key=lambda r: r[0])
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    # K-means on rank 0 only (once per level), broadcast to rank 1
+    assert [r[2] for r in results] == [2, 0]
+    (_, r0, _), (_, r1, _) = results
+    for key in single:
+        for a, b, c in zip(r0[key], r1[key], single[key]):
+            # every rank holds the same result, bit for bit
+            np.testing.assert_array_equal(a, b)
+            # and it is the one-process result: the same assignments; the
+            # embeddings of other batch compositions differ in float
+            # rounding only
+            if c.is_floating_point():
+                torch.testing.assert_close(
+                    torch.from_numpy(a), c, rtol=1e-2, atol=1e-4)
+            else:
+                assert torch.equal(torch.from_numpy(a), c)
+
+
+TRAIN = osp.join(ROOT, 'tools', 'train.py')
+
+
+def test_hcsc_fmnist_smoke_run(tiny_fmnist, tmp_path):
+    work = tmp_path / 'hcsc'
+    r = run_python(args=[
+        TRAIN,
+        osp.join(ROOT, 'configs/pretrain/hcsc_r18-tiny_fmnist.py'), '--smoke',
+        '--work-dir',
+        str(work), '--cfg-options',
+        f'train_dataloader.dataset.data_root={tiny_fmnist}',
+        'train_dataloader.drop_last=False', 'custom_hooks.0.warmup_epochs=0',
+        'custom_hooks.0.num_clusters=(8,4,2)'
+    ])
+    assert r.returncode == 0, r.stdout[-3000:]
+    out = r.stdout
+    assert 'K-means with torch' in out
+    assert 'loss_ins' in out and 'loss_proto' in out
+    for key in ('hcsc/cluster_time', 'hcsc/train_time', 'hcsc/fn_precision_l0',
+                'hcsc/tn_recall_l2'):
+        assert key in out, out[-3000:]
+    assert (work / 'epoch_1.pth').is_file()
+
+
+def test_too_many_prototypes_is_refused_before_training(tiny_fmnist, tmp_path):
+    r = run_python(args=[
+        TRAIN,
+        osp.join(ROOT, 'configs/pretrain/hcsc_r18-tiny_fmnist.py'), '--smoke',
+        '--work-dir',
+        str(tmp_path / 'w'), '--cfg-options',
+        f'train_dataloader.dataset.data_root={tiny_fmnist}',
+        'train_dataloader.drop_last=False'
+    ])
+    assert r.returncode != 0
+    assert '16 training images for 100 prototypes' in r.stdout
+
+
+KILLER = '''
+import os
+import signal
+
+from mmengine.hooks import Hook
+
+from mmctune.registry import HOOKS
+
+
+@HOOKS.register_module()
+class KillHook(Hook):
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        if (runner.epoch, batch_idx) == (1, 1):  # mid-epoch 2, clustered
+            os.kill(os.getpid(), signal.SIGKILL)
+'''
+
+
+def test_killed_and_resumed_pretraining_is_exact(tiny_fmnist, tmp_path):
+    """Killed in the second epoch (after its clustering, with selection
+    draws made) and resumed: the weights, the queue and its indices end as
+    in the uninterrupted run, bit for bit (the prototypes are recomputed
+    from the checkpoint's key encoder, the draws continue the saved
+    generator states)."""
+    cfg = tmp_path / 'cfg.py'
+    cfg.write_text(f"""
+_base_ = [{osp.join(ROOT, 'configs/pretrain/hcsc_r18-tiny_fmnist.py')!r}]
+model = dict(queue_len=32)
+train_dataloader = dict(batch_size=16, dataset=dict(data_root={tiny_fmnist!r}))
+max_epochs = 2
+param_scheduler = [dict(type='CosineAnnealingLR', T_max=2, by_epoch=True,
+                        begin=0, end=2, eta_min=0.)]
+train_cfg = dict(max_epochs=2)
+auto_scale_lr = dict(base_batch_size=16)
+custom_hooks = [dict(type='HierarchicalKMeansHook', num_clusters=(8, 4, 2),
+                     warmup_epochs=1,
+                     pipeline=[dict(type='mmpretrain.PackInputs')],
+                     batch_size=64, nredo=1)]
+randomness = dict(seed=0, deterministic=True)
+""")
+    (tmp_path / 'killer.py').write_text(KILLER)
+    kill_cfg = tmp_path / 'kill.py'
+    kill_cfg.write_text("""
+_base_ = ['./cfg.py']
+custom_imports = dict(imports=['killer'], allow_failed_imports=False)
+custom_hooks = [dict(type='HierarchicalKMeansHook', num_clusters=(8, 4, 2),
+                     warmup_epochs=1,
+                     pipeline=[dict(type='mmpretrain.PackInputs')],
+                     batch_size=64, nredo=1), dict(type='KillHook')]
+""")
+
+    def train(config, work, *args):
+        return run_python(
+            args=[TRAIN, str(config), '--work-dir',
+                  str(work), *args],
+            env=dict(PYTHONPATH=str(tmp_path)),
+            timeout=600)
+
+    r = train(cfg, tmp_path / 'whole')
+    assert r.returncode == 0, r.stdout[-3000:]
+    r = train(kill_cfg, tmp_path / 'resumed')
+    assert r.returncode != 0  # killed
+    r = train(cfg, tmp_path / 'resumed', '--resume')
+    assert r.returncode == 0, r.stdout[-3000:]
+    assert 'loss_proto' in r.stdout
+
+    def load(work):
+        return torch.load(
+            str(tmp_path / work / 'epoch_2.pth'),
+            map_location='cpu',
+            weights_only=False)['state_dict']
+
+    a, b = load('whole'), load('resumed')
+    assert a.keys() == b.keys() and 'queue_index' in a
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    assert (a['queue_index'] >= 0).all()  # 2 x 64 keys went through 32
