@@ -165,6 +165,37 @@ def contrastive_learner():
     return model.train()
 
 
+def hcsc():
+    """HCSC before its first clustering: MoCo v2's momentum encoder and
+    queue of keys (the hierarchical prototypes come later, from a hook)."""
+    register_all_modules()
+    torch.manual_seed(0)
+    model = MODELS.build(
+        dict(
+            type='HCSC',
+            backbone=BACKBONE,
+            neck=dict(
+                type='mmpretrain.MoCoV2Neck',
+                in_channels=32,
+                hid_channels=32,
+                out_channels=8,
+                with_avg_pool=True),
+            queue_len=24,
+            feat_dim=8,
+            data_preprocessor=dict(type='mmpretrain.SelfSupDataPreprocessor')))
+    model.init_weights()
+    return model.train()
+
+
+def indexed_views(model):
+    """Two views and samples with their dataset index (HCSC's queue keeps
+    it)."""
+    x, samples = batch(views=2)
+    for i, s in enumerate(samples):
+        s.set_metainfo(dict(sample_idx=i))
+    return x, samples
+
+
 def segmentor():
     """The segmentation demo's DeepLabV3 with Core-tuning's contrastive
     regulariser (an auxiliary head)."""
@@ -237,6 +268,7 @@ METHODS = {
             steps=2,
             random_start=False)), views(1)),
     'contrastive_pretraining': (contrastive_learner, views(2)),
+    'hcsc_pretraining': (hcsc, indexed_views),
     'segmentation_core': (segmentor, seg_batch),
 }
 
@@ -446,6 +478,25 @@ def test_bi_tuning_queues_keep_their_dtype_under_autocast():
         assert changed.any()
         # what went in is a bf16 value, upcast
         assert torch.equal(new[changed].to(BF16).float(), new[changed])
+
+
+def test_hcsc_queue_keeps_its_dtype_under_autocast():
+    """HCSC's momentum encoder gives bf16 keys under autocast; its queue
+    stays fp32 and holds the fp32 run's keys to bf16 rounding, with the
+    keys' dataset indices."""
+    model = hcsc()
+    inputs, samples = indexed_views(model)
+    ref = copy.deepcopy(model)
+    ref.loss(inputs, samples)
+    with torch.autocast('cpu', dtype=BF16):
+        model.loss(inputs, samples)
+    assert model.queue.dtype == torch.float32
+    assert model.queue_index.dtype == torch.int64
+    assert torch.equal(model.queue_index, ref.queue_index)
+    new = model.queue[:, :12]
+    torch.testing.assert_close(new, ref.queue[:, :12], rtol=0, atol=2e-2)
+    assert not torch.equal(new, hcsc().queue[:, :12])
+    assert torch.equal(new.to(BF16).float(), new)
 
 
 @pytest.mark.parametrize('method', ['l2sp', 'delta', 'lwf'])

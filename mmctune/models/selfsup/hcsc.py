@@ -240,7 +240,8 @@ class HCSC(BaseSelfSupervisor):
         ptr = int(self.queue_ptr)
         slots = (ptr + torch.arange(keys.size(0),
                                     device=keys.device)) % self.queue_len
-        self.queue[:, slots] = keys.t()
+        # keys computed under autocast (bf16/fp16) into the fp32 queue
+        self.queue[:, slots] = keys.t().to(self.queue.dtype)
         self.queue_index[slots] = index
         self.queue_label[slots] = label
         self.queue_ptr[0] = (ptr + keys.size(0)) % self.queue_len
