@@ -428,7 +428,6 @@ class HierarchicalKMeansHook(Hook):
         model = self._model(runner)
         model.reset_selection_counts()
         self._times = {}
-        self._epoch_start = time.time()
         if runner.epoch >= self.warmup_epochs:
             model.set_cluster_result(self.cluster(runner))
         else:
