@@ -136,6 +136,17 @@ def smoke_cfg(cfg, images: int = 16, batch: int = 4,
                  'no workers')
     if shrunk:
         notes.append(f'{shrunk} image sizes scaled by {size}/{crop}')
+    for hook in cfg.get('custom_hooks') or []:
+        if isinstance(hook, dict) and hook.get('num_clusters'):
+            # HCSC's hierarchical K-means: prototypes that the kept images
+            # can fill, clustered in the one epoch (no warm-up)
+            levels = len(hook['num_clusters'])
+            hook['num_clusters'] = tuple(
+                min(k, max(levels - i, (images // 2) >> i))
+                for i, k in enumerate(hook['num_clusters']))
+            if 'warmup_epochs' in hook:
+                hook['warmup_epochs'] = 0
+            notes.append(f'prototypes {hook["num_clusters"]}')
     if (model.get('num_source_classes') or 0) > images:
         # Co-Tuning's pseudo source classes: k-means of the kept images
         model['num_source_classes'] = images

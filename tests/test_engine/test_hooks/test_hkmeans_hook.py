@@ -311,11 +311,12 @@ def test_hcsc_fmnist_smoke_run(tiny_fmnist, tmp_path):
         '--work-dir',
         str(work), '--cfg-options',
         f'train_dataloader.dataset.data_root={tiny_fmnist}',
-        'train_dataloader.drop_last=False', 'custom_hooks.0.warmup_epochs=0',
-        'custom_hooks.0.num_clusters=(8,4,2)'
+        'train_dataloader.drop_last=False'
     ])
     assert r.returncode == 0, r.stdout[-3000:]
     out = r.stdout
+    # --smoke fits the prototypes to its 16 images and clusters at once
+    assert 'prototypes (8, 4, 2)' in out
     assert 'K-means with torch' in out
     assert 'loss_ins' in out and 'loss_proto' in out
     for key in ('hcsc/cluster_time', 'hcsc/train_time', 'hcsc/fn_precision_l0',
@@ -327,14 +328,16 @@ def test_hcsc_fmnist_smoke_run(tiny_fmnist, tmp_path):
 def test_too_many_prototypes_is_refused_before_training(tiny_fmnist, tmp_path):
     r = run_python(args=[
         TRAIN,
-        osp.join(ROOT, 'configs/pretrain/hcsc_r18-tiny_fmnist.py'), '--smoke',
+        osp.join(ROOT, 'configs/pretrain/hcsc_r18-tiny_fmnist.py'),
         '--work-dir',
         str(tmp_path / 'w'), '--cfg-options',
         f'train_dataloader.dataset.data_root={tiny_fmnist}',
-        'train_dataloader.drop_last=False'
+        'train_dataloader.drop_last=False', 'train_dataloader.batch_size=16',
+        'auto_scale_lr.base_batch_size=16', 'train_dataloader.dataset.indices=16'
     ])
     assert r.returncode != 0
     assert '16 training images for 100 prototypes' in r.stdout
+    assert 'Epoch(train)' not in r.stdout  # refused before training
 
 
 KILLER = '''
