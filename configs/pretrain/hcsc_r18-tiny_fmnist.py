@@ -21,18 +21,9 @@ model = dict(
     feat_dim=64,
     momentum=0.001,  # mmengine's EMA weight: m = 0.999
     temperature=0.2,
-    data_preprocessor=dict(
-        type='mmpretrain.SelfSupDataPreprocessor',
-        mean=[72.94],
-        std=[90.03],
-        to_rgb=False),
-    backbone=dict(
-        type='mmpretrain.ResNet_CIFAR',
-        depth=18,
-        in_channels=1,
-        stem_channels=16,
-        base_channels=16,
-        out_indices=(3, )),
+    # the demo's network and input normalisation (simclr_r18-tiny_fmnist.py)
+    data_preprocessor={{_base_.model.data_preprocessor}},
+    backbone={{_base_.model.backbone}},
     # the official MLP projector: Linear(128, 128), ReLU, Linear(128, 64)
     neck=dict(
         type='mmpretrain.MoCoV2Neck',
