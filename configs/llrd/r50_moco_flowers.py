@@ -1,0 +1,8 @@
+# Layer-wise lr decay for MoCo v2 ResNet-50 on Oxford Flowers: CE-tuning's
+# settings (../baselines/ce_r50_moco_flowers.py) with
+# ../_base_/methods/llrd.py: mmpretrain's
+# LearningRateDecayOptimWrapperConstructor, layer_decay_rate 0.7.
+# batch: 1 GPU x 64 = 64 (auto_scale_lr.base_batch_size)
+_base_ = ['../baselines/ce_r50_moco_flowers.py', '../_base_/methods/llrd.py']
+
+optim_wrapper = _base_.llrd_optim_wrapper
