@@ -211,3 +211,153 @@ def test_rows_come_from_the_method_table():
         'CE-tuning', 'SCL (+L_con)', 'L2-SP', 'BSS', 'Bi-tuning', 'COIN',
         'Core-tuning', '+mix', '+L_con +mix-H'
     ]
+
+
+def _probe_step(config):
+    """The parameters and BN statistics of the MobileNetV2 linear probe
+    ``config`` before and after one optimiser step on two random images:
+    {name: changed?}."""
+    from mmengine.config import Config
+    from mmengine.optim import build_optim_wrapper
+    from mmpretrain.structures import DataSample
+
+    from mmctune.registry import MODELS
+    from mmctune.utils import register_all_modules
+    register_all_modules()
+    cfg = Config.fromfile(osp.join(ROOT, config))
+    cfg.model.backbone.init_cfg = None
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.train()
+    wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    data = dict(
+        inputs=torch.randint(0, 256, (2, 1, 32, 32), dtype=torch.uint8),
+        data_samples=[DataSample().set_gt_label(k) for k in (3, 7)])
+    model.train_step(data, wrapper)
+    after = model.state_dict()
+    return {k: not torch.equal(before[k], after[k]) for k in before}
+
+
+def test_mobilenet_v2_linear_probe_trains_the_classifier_only():
+    """imagenet-mbv2-12k's probe leaves every backbone weight and BN
+    statistic as it was and trains the classifier; imagenet-mbv2's probe
+    (frozen_stages=7, mmpretrain's most) trains the last 1x1 conv too,
+    which is why the linear one exists."""
+    linear = _probe_step(ft.SETTINGS['imagenet-mbv2-12k']['probe'])
+    assert linear['head.fc.weight'] and linear['head.fc.bias']
+    assert not any(v for k, v in linear.items() if k.startswith('backbone.'))
+    old = _probe_step(ft.SETTINGS['imagenet-mbv2']['probe'])
+    changed = {k for k, v in old.items() if v}
+    assert {'backbone.conv2.conv.weight', 'head.fc.weight'} <= changed
+    assert all(k.startswith(('backbone.conv2.', 'head.fc.')) for k in changed)
+    assert ft.PROBE_TRAINS['imagenet-mbv2-12k'] == 'linear classifier'
+    assert 'conv2' in ft.PROBE_TRAINS['imagenet-mbv2']
+
+
+def test_imagenet_mobilenet_v2_12k_setting(tiny_fmnist, tmp_path):
+    """--setting imagenet-mbv2-12k: imagenet-mbv2's rows and configs with
+    twice the image draws, its own linear probe and work dir; a missing
+    checkpoint names the converter."""
+    args = ft.parse_args(['--setting', 'imagenet-mbv2-12k'])
+    old = ft.parse_args(['--setting', 'imagenet-mbv2'])
+    assert args.row_table == old.row_table
+    assert (args.images, old.images) == (12000, 6000)
+    assert args.pretrained == old.pretrained
+    assert args.probe_config == \
+        'configs/linear_probe/mbv2_in1k_fmnist_linear.py'
+    assert args.work_dir == 'work_dirs/benchmarks/finetune_mbv2_12k'
+    assert set(ft.SETTINGS) == set(ft.PROBE_TRAINS)
+    argv = [
+        '--setting', 'imagenet-mbv2-12k', '--pretrained',
+        str(tmp_path / 'mbv2.pth'), '--data-root', tiny_fmnist, '--work-dir',
+        str(tmp_path)
+    ]
+    with pytest.raises(FileNotFoundError, match='mobilenet_v2_imagenet.py'):
+        ft.main(argv)
+
+
+def test_cfg_options_change_fine_tuning_runs_only(pretrained, tiny_fmnist,
+                                                 tmp_path):
+    """--cfg-options reach the fine-tuning runs (after the row's values),
+    not the probe; a top-level key nothing reads is refused before any
+    run."""
+    argv = args_for(pretrained, tiny_fmnist, str(tmp_path), '--cfg-options',
+                    'optim_wrapper.optimizer.lr=0.001',
+                    'model.backbone.norm_eval=True')
+    args = ft.parse_args(argv)
+    assert args.cfg_options == {
+        'optim_wrapper.optimizer.lr': 0.001,
+        'model.backbone.norm_eval': True
+    }
+    cfg = ft.job_config(CE_CONFIG, (('optim_wrapper.optimizer.lr', 0.5), ),
+                        0.5, 0, 'val', args, str(tmp_path),
+                        options=args.cfg_options)
+    assert cfg.optim_wrapper.optimizer.lr == 0.001
+    assert cfg.model.backbone.norm_eval is True
+    plain = ft.job_config(CE_CONFIG, (), 0.5, 0, 'val', args, str(tmp_path))
+    assert plain.optim_wrapper.optimizer.lr == 0.05
+    with pytest.raises(KeyError, match='optim_wraper'):
+        ft.job_config(CE_CONFIG, (), 0.5, 0, 'val', args, str(tmp_path),
+                      options={'optim_wraper.optimizer.lr': 0.1})
+
+
+def test_check_stage_compares_ce_tuning_with_the_probe_on_validation(
+        pretrained, tiny_fmnist, tmp_path):
+    """--stages check: the probe and CE-tuning at the tuning fraction, each
+    seed, on the validation split; --cfg-options change CE-tuning's runs
+    only; a verdict line."""
+    from mmengine.config import Config
+    argv = args_for(pretrained, tiny_fmnist, str(tmp_path), '--stages',
+                    'check', '--tune-fraction', '0.5', '--seeds', '0', '1',
+                    '--probe-epochs', '1', '--cfg-options',
+                    'optim_wrapper.optimizer.lr=0.001')
+    raw = ft.main(argv)
+    from mmctune.registry import DATASETS
+    val_images = len(
+        DATASETS.build(
+            ft.job_config(CE_CONFIG, (), 0.5, 0, 'val', ft.parse_args(argv),
+                          str(tmp_path)).test_dataloader.dataset))
+    assert sorted(raw['check']) == ['CE-tuning', 'linear probe']
+    assert all(sorted(v) == [0, 1] for v in raw['check'].values())
+    check = osp.join(str(tmp_path), 'check')
+    assert sorted(os.listdir(check)) == ['CE-tuning', 'probe']
+    for row in ('CE-tuning', 'probe'):
+        runs = sorted(os.listdir(osp.join(check, row)))
+        assert runs == ['50%_seed0', '50%_seed1']
+        for run in runs:
+            result = json.load(
+                open(osp.join(check, row, run, 'result.json')))
+            # scored on the validation split (the hold-out of 25%)
+            assert result['test_images'] == val_images < 64
+            dumped = [
+                f for f in os.listdir(osp.join(check, row, run))
+                if f.endswith('.py')
+            ]
+            cfg = Config.fromfile(osp.join(check, row, run, dumped[0]))
+            lr = cfg.optim_wrapper.optimizer.lr
+            assert (lr == 0.001) == (row == 'CE-tuning'), (row, lr)
+    tables = open(osp.join(str(tmp_path), 'tables.md')).read()
+    assert '| CE-tuning | every layer (optim_wrapper.optimizer.lr=0.001) |' \
+        in tables
+    assert '| linear probe | linear classifier |' in tables
+    assert 'The check ' in tables
+
+
+def test_check_verdict_needs_a_higher_mean_and_a_small_spread():
+    probe = {0: 80.0, 1: 80.1, 2: 79.9}
+    text = ft.check_verdict({0: 81.0, 1: 81.5, 2: 80.5}, probe)
+    assert text.startswith('The check passes')
+    assert '81.00 ± 0.50' in text and '(+1.00)' in text
+    # above on average, but a collapsed seed: a spread over one point
+    text = ft.check_verdict({0: 84.0, 1: 84.0, 2: 80.5}, probe)
+    assert text.startswith('The check fails')
+    assert 'spread is not under 1 point' in text
+    # steady, but below the probe
+    text = ft.check_verdict({0: 79.0, 1: 79.2, 2: 79.1}, probe)
+    assert text.startswith('The check fails') and 'not above' in text
+    assert 'its spread is under 1 point' in text
+    # one seed has no spread to judge
+    text = ft.check_verdict({0: 85.0}, probe)
+    assert text.startswith('The check fails') and 'one seed' in text
+

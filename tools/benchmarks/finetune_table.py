@@ -4,7 +4,7 @@ paper's Tables 1, 2 and 5 in miniature (docs/benchmarks.md).
 Every method's demo config (``configs/<method>/r18-tiny_simclr_fmnist.py``:
 the small ResNet-18, 28x28 images, SGD, cosine schedule, batch 128) starts
 from the same contrastive pre-training (``--pretrained``) and trains on a
-stratified 1% or 10% of the training labels. Three stages:
+stratified 1% or 10% of the training labels. Three stages, and a check:
 
 ``probe``
     Linear probe (``configs/linear_probe/r18-tiny_fmnist.py``) on the
@@ -18,6 +18,12 @@ stratified 1% or 10% of the training labels. Three stages:
     Every row with its chosen values at each fraction and seed, scored on
     the full test split; mean +- std over seeds, and the gain over
     CE-tuning paired by seed.
+``check``
+    Whether the setting is a fine-tuning test at all: CE-tuning and the
+    linear probe at ``--tune-fraction`` with every seed, scored on the
+    validation split; it passes when CE-tuning's mean is above the probe's
+    and its spread (std over seeds) is under one point. Not in the default
+    stages.
 
 The labelled subsets are the same for every run (subset seed 0, nested:
 the 1% inside the 10%); the seeds vary the training (initialisation of the
@@ -33,11 +39,21 @@ supervised ImageNet MobileNetV2 (``configs/<method>/mbv2_in1k_fmnist.py``,
 images resized to 32x32, 6,000 draws per run) for CE-tuning, SCL, L2-SP,
 BSS, COIN and Core-tuning; its checkpoint comes from
 ``tools/model_converters/mobilenet_v2_imagenet.py``.
+``--setting imagenet-mbv2-12k`` runs the same configs for 12,000 draws
+(2 epochs at 10%, 20 at 1%), against a linear probe that trains the
+classifier only (``configs/linear_probe/mbv2_in1k_fmnist_linear.py``; the
+probe of ``imagenet-mbv2`` also trains MobileNetV2's last 1x1 conv): the
+setting where CE-tuning passes ``--stages check``.
+
+``--cfg-options KEY=VALUE ...`` changes every fine-tuning run's config
+(not the probe's), e.g. a lower learning rate for ``--stages check``.
 
     python tools/benchmarks/finetune_table.py \
         --pretrained work_dirs/benchmarks/pretrain/epoch_4.pth
     python tools/benchmarks/finetune_table.py --pretrained CKPT --quick
     python tools/benchmarks/finetune_table.py --setting imagenet-mbv2
+    python tools/benchmarks/finetune_table.py --setting imagenet-mbv2-12k \
+        --stages check
 
 Prints the tables (markdown) and writes them to ``<work-dir>/tables.md``,
 the raw results to ``<work-dir>/results.json``.
@@ -51,10 +67,13 @@ import statistics
 import time
 from itertools import product
 
+from mmengine.config import DictAction
+
 from mmctune.apis.cfg_edit import set_by_path, set_epochs
 from mmctune.apis.fashion_mnist import class_sizes
 from mmctune.apis.methods import PARAM_NAMES, methods_of
 from mmctune.apis.sweep import SweepJob, run_jobs
+from mmctune.utils.cfg_check import check_cfg_options
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -76,7 +95,25 @@ SETTINGS = {
         work_dir='work_dirs/benchmarks/finetune_mbv2',
         images=6000,
         pretraining='supervised ImageNet (torchvision)'),
+    # imagenet-mbv2's configs for twice the draws (2 epochs at 10%), against
+    # a probe that trains the classifier only (imagenet-mbv2's trains the
+    # backbone's last 1x1 conv too): docs/benchmarks.md section 2c
+    'imagenet-mbv2-12k': dict(
+        methods='fmnist-mbv2',
+        probe='configs/linear_probe/mbv2_in1k_fmnist_linear.py',
+        pretrained='checkpoints/mobilenet_v2_imagenet.pth',
+        work_dir='work_dirs/benchmarks/finetune_mbv2_12k',
+        images=12000,
+        pretraining='supervised ImageNet (torchvision)'),
 }
+# what each setting's linear-probe row trains on the frozen features
+PROBE_TRAINS = {
+    'simclr-r18-tiny': 'linear classifier',
+    'imagenet-mbv2': 'last 1x1 conv (conv2) + linear classifier',
+    'imagenet-mbv2-12k': 'linear classifier',
+}
+# the check stage passes when CE-tuning's spread is under this (points)
+CHECK_SPREAD = 1.0
 # Table 2's rows, in the paper's order
 TABLE2 = ('CE-tuning', '+L_con', '+mix', '+L_con +mix-H', 'Core-tuning')
 
@@ -105,7 +142,9 @@ def parse_args(argv=None):
         'SimCLR pre-training (--pretrained); imagenet-mbv2: MobileNetV2 from '
         'torchvision\'s ImageNet weights (default --pretrained '
         'checkpoints/mobilenet_v2_imagenet.pth, written by '
-        'tools/model_converters/mobilenet_v2_imagenet.py)')
+        'tools/model_converters/mobilenet_v2_imagenet.py); '
+        'imagenet-mbv2-12k: its configs for 12,000 draws, against a probe '
+        'that trains the linear classifier only')
     parser.add_argument(
         '--pretrained',
         help='the pre-trained checkpoint (required for simclr-r18-tiny)')
@@ -113,12 +152,15 @@ def parse_args(argv=None):
     parser.add_argument(
         '--work-dir',
         help='default: work_dirs/benchmarks/finetune (simclr-r18-tiny), '
-        'work_dirs/benchmarks/finetune_mbv2 (imagenet-mbv2)')
+        'work_dirs/benchmarks/finetune_mbv2 (imagenet-mbv2), '
+        'work_dirs/benchmarks/finetune_mbv2_12k (imagenet-mbv2-12k)')
     parser.add_argument(
         '--stages',
         nargs='+',
         default=['probe', 'tune', 'final'],
-        choices=['probe', 'tune', 'final'])
+        choices=['probe', 'tune', 'final', 'check'],
+        help='check (not a default): CE-tuning against the linear probe on '
+        'the validation split, every seed, at --tune-fraction')
     parser.add_argument(
         '--rows',
         nargs='+',
@@ -127,7 +169,7 @@ def parse_args(argv=None):
         f'{", ".join(r[0] for r in setting_rows("simclr-r18-tiny"))} '
         '(simclr-r18-tiny), '
         f'{", ".join(r[0] for r in setting_rows("imagenet-mbv2"))} '
-        '(imagenet-mbv2)')
+        '(imagenet-mbv2, imagenet-mbv2-12k)')
     parser.add_argument(
         '--fractions', type=float, nargs='+', default=[0.01, 0.1])
     parser.add_argument('--tune-fraction', type=float, default=0.1)
@@ -143,7 +185,7 @@ def parse_args(argv=None):
         type=int,
         help='labelled-image draws per run (default 12,000 for '
         'simclr-r18-tiny: 2 epochs at 10%%, 20 at 1%%; 6,000 for '
-        'imagenet-mbv2)')
+        'imagenet-mbv2; 12,000 for imagenet-mbv2-12k)')
     parser.add_argument(
         '--probe-epochs', type=int, default=10, help='linear probe epochs')
     parser.add_argument(
@@ -156,6 +198,14 @@ def parse_args(argv=None):
         default=2,
         help='runs at a time, each in its own process with cpu_count / jobs '
         'threads (1: one after the other in this process)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        metavar='KEY=VALUE',
+        help='set these in the config of every fine-tuning run (not the '
+        'linear probe\'s), after the row\'s values, e.g. '
+        'optim_wrapper.optimizer.lr=0.001 model.backbone.norm_eval=True')
     parser.add_argument(
         '--quick',
         action='store_true',
@@ -214,13 +264,21 @@ def labelled(fraction, holdout, dataset, split='train'):
         dataset=dataset)
 
 
-def job_config(config, point, fraction, seed, evaluate_on, args, work_dir,
-               pretrained=True):
+def job_config(config,
+               point,
+               fraction,
+               seed,
+               evaluate_on,
+               args,
+               work_dir,
+               pretrained=True,
+               options=None):
     """The config of one run: ``config`` with ``point``'s values, trained on
     the labelled ``fraction`` (LabelFraction with the hold-out) for
     ``--images`` draws, tested on the validation split (``evaluate_on=
     'val'``) or the test split (``'test'``); no validation during
-    training."""
+    training. ``options`` (``--cfg-options``) are merged last; a top-level
+    key that the config lacks and the runner does not read is refused."""
     from mmengine.config import Config
     cfg = Config.fromfile(osp.join(ROOT, config))
     for path, value in point:
@@ -262,6 +320,9 @@ def job_config(config, point, fraction, seed, evaluate_on, args, work_dir,
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=50)
     cfg.log_level = 'WARNING'
     cfg.work_dir = work_dir
+    if options:
+        check_cfg_options(cfg, options)
+        cfg.merge_from_dict(options)
     return cfg
 
 
@@ -340,7 +401,8 @@ def tune_stage(args):
                     fraction=args.tune_fraction,
                     seed=0,
                     evaluate_on='val',
-                    args=args))
+                    args=args,
+                    options=args.cfg_options))
             owners.append((name, point))
     results = run_jobs(jobs, args.jobs)
     scores = {}
@@ -379,7 +441,8 @@ def final_stage(args, chosen):
                     fraction=fraction,
                     seed=seed,
                     evaluate_on='test',
-                    args=args))
+                    args=args,
+                    options=args.cfg_options))
             owners.append((name, point, fraction, seed))
     results = run_jobs(jobs, args.jobs)
     top1 = {}
@@ -450,12 +513,87 @@ def verdict(top1, fraction):
             f'of {len(diffs)} seeds).')
 
 
+def check_stage(args):
+    """CE-tuning against the linear probe at ``--tune-fraction``, every
+    seed, on the validation split: is the setting a fine-tuning test?"""
+    name, config, _ = args.row_table[0]
+    assert name == 'CE-tuning', name
+    n_labelled = sum(
+        max(1, round(args.tune_fraction * n))
+        for n in class_sizes(args.data_root))
+    probe_args = copy.copy(args)
+    probe_args.images = args.probe_epochs * n_labelled
+    runs = {}
+    jobs = []
+    # (row, folder, config, args, --cfg-options)
+    rows = (('linear probe', 'probe', args.probe_config, probe_args, None),
+            (name, slug(name), config, args, args.cfg_options))
+    for row, folder, cfg_path, job_args, options in rows:
+        for seed in args.seeds:
+            jobs.append(
+                sweep_job(
+                    f'{row} {pct(args.tune_fraction)} seed {seed} '
+                    '(validation)',
+                    osp.join(args.work_dir, 'check', folder,
+                             f'{pct(args.tune_fraction)}_seed{seed}'),
+                    config=cfg_path,
+                    point=(),
+                    fraction=args.tune_fraction,
+                    seed=seed,
+                    evaluate_on='val',
+                    args=job_args,
+                    options=options))
+            runs.setdefault(row, []).append(seed)
+    results = iter(run_jobs(jobs, args.jobs))
+    top1 = {}
+    for row, seeds in runs.items():
+        top1[row] = {seed: next(results)['top1'] for seed in seeds}
+    head = ' | '.join(f'seed {s}' for s in args.seeds)
+    lines = [
+        f'| run ({pct(args.tune_fraction)} labels, validation top-1 %) | '
+        f'trains | {head} | mean ± std |',
+        '|---|---|' + '---|' * len(args.seeds) + '---|'
+    ]
+    changes = ', '.join(f'{k}={v}'
+                        for k, v in (args.cfg_options or {}).items())
+    trains = {
+        'linear probe': PROBE_TRAINS[args.setting],
+        name: 'every layer' + (f' ({changes})' if changes else '')
+    }
+    for row, runs_of in top1.items():
+        cells = ' | '.join(f'{runs_of[s]:.2f}' for s in args.seeds)
+        lines.append(f'| {row} | {trains[row]} | {cells} | '
+                     f'{fmt(list(runs_of.values()))} |')
+    verdict_line = check_verdict(top1[name], top1['linear probe'])
+    text = '\n'.join(lines) + '\n\n' + verdict_line
+    return text, top1
+
+
+def check_verdict(ce, probe, spread=CHECK_SPREAD):
+    """Whether CE-tuning's runs (seed -> top-1) make a fine-tuning test
+    against the probe's: its mean above the probe's and its std over seeds
+    under ``spread`` points (one seed has no spread: it fails)."""
+    cm, cs = mean_std(list(ce.values()))
+    pm, ps = mean_std(list(probe.values()))
+    above = cm > pm
+    steady = len(ce) > 1 and cs < spread
+    if len(ce) < 2:
+        spread_word = 'one seed has no spread'
+    else:
+        spread_word = (f'its spread is {"" if steady else "not "}under '
+                       f'{spread:g} point')
+    return (f'The check {"passes" if above and steady else "fails"}: '
+            f'CE-tuning {cm:.2f} ± {cs:.2f} against the linear probe\'s '
+            f'{pm:.2f} ± {ps:.2f} ({cm - pm:+.2f}); CE-tuning is '
+            f'{"" if above else "not "}above the probe and {spread_word}.')
+
+
 def main(argv=None):
     args = parse_args(argv)
     if not osp.isfile(args.pretrained):
         hint = (' (write it with python tools/model_converters/'
                 'mobilenet_v2_imagenet.py)'
-                if args.setting == 'imagenet-mbv2' else '')
+                if args.setting.startswith('imagenet-mbv2') else '')
         raise FileNotFoundError(
             f'--pretrained {args.pretrained} not found{hint}')
     os.makedirs(args.work_dir, exist_ok=True)
@@ -474,6 +612,13 @@ def main(argv=None):
             for n, v in scores.items()
         }
         sections.append(('Tuning (validation split)', table))
+    if 'check' in args.stages:
+        print('CE-tuning against the linear probe on the validation split',
+              flush=True)
+        table, top1 = check_stage(args)
+        raw['check'] = top1
+        sections.append(('Check: CE-tuning against the linear probe '
+                         '(validation split)', table))
     if 'final' in args.stages:
         print('final runs on the test split', flush=True)
         table, top1 = final_stage(args, chosen)

