@@ -265,7 +265,7 @@ def test_imagenet_mobilenet_v2_12k_setting(tiny_fmnist, tmp_path):
     assert (args.images, old.images) == (12000, 6000)
     assert args.pretrained == old.pretrained
     assert args.probe_config == \
-        'configs/linear_probe/mbv2_in1k_fmnist_linear.py'
+        'configs/linear_probe/mbv2_in1k_fmnist.py'
     assert args.work_dir == 'work_dirs/benchmarks/finetune_mbv2_12k'
     assert set(ft.SETTINGS) == set(ft.PROBE_TRAINS)
     argv = [

@@ -104,13 +104,41 @@ def test_refuses_a_machine_without_cuda(monkeypatch, capsys, tmp_path):
     assert not out.exists()
 
 
-def test_strong_weights_are_not_available_yet(capsys):
-    with pytest.raises(SystemExit) as e:
-        gpu_check().main(['--strong-weights', '--dry-run'])
-    assert e.value.code == 2
-    err = capsys.readouterr().err
-    assert err.count('\n') == 1
-    assert 'not available yet: needs issue 22 point 1' in err
+def test_strong_weights_fine_tune_ce_and_core(tmp_path, tiny_fmnist):
+    """--strong-weights: finetune_table.py's strong-weights setting, CE vs
+    Core-tuning, images resized by --cfg-options (16 px in the dry run),
+    the result as a table of the report."""
+    from mmpretrain.models import MobileNetV2
+    torch.manual_seed(0)
+    ckpt = tmp_path / 'mbv2.pth'
+    torch.save({'state_dict': MobileNetV2(widen_factor=1.0).state_dict()},
+               ckpt)
+    tool = gpu_check()
+    out = tmp_path / 'report.md'
+    _, args = tool.parse_args([
+        '--dry-run', '--strong-weights', '--mbv2-checkpoint',
+        str(ckpt), '--fmnist-root', tiny_fmnist, '--strong-images', '64'
+    ])
+    cmd = tool.strong_command(args, str(tmp_path / 'w'), 224)
+    assert cmd[cmd.index('--setting') + 1] == 'imagenet-mbv2-12k'
+    assert cmd[cmd.index('--rows') + 1:cmd.index('--rows') + 3] == [
+        'CE-tuning', 'Core-tuning'
+    ]
+    assert 'train_dataloader.dataset.dataset.pipeline.2.scale=(224,224)' \
+        in cmd
+    section = tool.strong_part(args, str(out))
+    assert section['problems'] == [], section
+    assert [r[0] for r in section['rows']] == ['CE-tuning', 'Core-tuning']
+    assert all(0 <= float(r[1]) <= 100 for r in section['rows'])
+    # the runs were given the 16 px resize, and ran
+    import glob
+    import json
+    with open(tmp_path / 'strong_weights' / 'results.json') as f:
+        options = json.load(f)['args']['cfg_options']
+    assert tuple(options['test_dataloader.dataset.pipeline.0.scale']) == (
+        16, 16)
+    assert len(glob.glob(str(tmp_path / 'strong_weights' / 'final' / '**' /
+                             'result.json'), recursive=True)) == 2
 
 
 def test_a_failing_part_is_reported_and_exits_1(monkeypatch, tmp_path, capsys):

@@ -41,7 +41,7 @@ BSS, COIN and Core-tuning; its checkpoint comes from
 ``tools/model_converters/mobilenet_v2_imagenet.py``.
 ``--setting imagenet-mbv2-12k`` runs the same configs for 12,000 draws
 (2 epochs at 10%, 20 at 1%), against a linear probe that trains the
-classifier only (``configs/linear_probe/mbv2_in1k_fmnist_linear.py``; the
+classifier only (``configs/linear_probe/mbv2_in1k_fmnist.py``; the
 probe of ``imagenet-mbv2`` also trains MobileNetV2's last 1x1 conv): the
 setting where CE-tuning passes ``--stages check``.
 
@@ -90,7 +90,7 @@ SETTINGS = {
         pretraining='contrastive pre-training'),
     'imagenet-mbv2': dict(
         methods='fmnist-mbv2',
-        probe='configs/linear_probe/mbv2_in1k_fmnist.py',
+        probe='configs/linear_probe/mbv2_in1k_fmnist_lastconv.py',
         pretrained='checkpoints/mobilenet_v2_imagenet.pth',
         work_dir='work_dirs/benchmarks/finetune_mbv2',
         images=6000,
@@ -100,7 +100,7 @@ SETTINGS = {
     # backbone's last 1x1 conv too): docs/benchmarks.md section 2c
     'imagenet-mbv2-12k': dict(
         methods='fmnist-mbv2',
-        probe='configs/linear_probe/mbv2_in1k_fmnist_linear.py',
+        probe='configs/linear_probe/mbv2_in1k_fmnist.py',
         pretrained='checkpoints/mobilenet_v2_imagenet.pth',
         work_dir='work_dirs/benchmarks/finetune_mbv2_12k',
         images=12000,
