@@ -12,31 +12,11 @@
 # followed (docs/data_preparation.md, "Pipelines").
 # The random-resized-crop recipe (224 + flip) is aircraft_rrc.py, defined
 # here as rrc_train_pipeline.
-_base_ = ['./image_classification.py']
+_base_ = ['./image_classification.py', './rescale_rotate.py']
 
 rrc_train_pipeline = {{_base_.train_pipeline}}
-# the same transforms as cifar10.py's rescale_rotate_transforms
-# (tests/test_configs/test_dataset_pipelines.py checks it), after loading
-rescale_rotate_transforms = [
-    dict(
-        type='mmpretrain.Resize',
-        scale=(272, 272),
-        backend='pillow',
-        interpolation='bicubic'),
-    dict(
-        type='mmpretrain.Rotate',  # angle uniform in [-15, 15], black fill
-        magnitude_range=(0, 15),
-        magnitude_level=10,
-        magnitude_std='inf',
-        random_negative_prob=0.5,
-        interpolation='nearest',
-        pad_val=0,
-        prob=1.0),
-    dict(type='mmpretrain.RandomCrop', crop_size=256),
-    dict(type='mmpretrain.RandomFlip', prob=0.5, direction='horizontal'),
-]
-train_pipeline = [dict(type='LoadImageFromFile')] + \
-    rescale_rotate_transforms + [dict(type='mmpretrain.PackInputs')]
+# CIFAR's transforms (rescale_rotate.py), after loading the file
+train_pipeline = {{_base_.rescale_rotate_file_pipeline}}
 
 data_preprocessor = dict(num_classes=100)
 train_dataloader = dict(

@@ -16,36 +16,16 @@
 # same recipe: the released script trains both with it.
 # The random-resized-crop recipe (224 + flip; test 256x256, centre crop 224)
 # is cifar10_rrc.py, defined here once as rrc_*_pipeline.
-_base_ = ['./image_classification.py']
+_base_ = ['./image_classification.py', './rescale_rotate.py']
 
 # mmctune's CIFAR10: mmpretrain's, offline by default (download=False) and
 # naming missing or corrupt files (docs/data_preparation.md, CIFAR).
 # CIFAR images are held in memory as RGB arrays: no file loading, no BGR->RGB
 data_preprocessor = dict(num_classes=10, to_rgb=False)
 
-# the training transforms, also for configs that build their own views
-# (mmpretrain.MultiView): train_pipeline is these and PackInputs
-rescale_rotate_transforms = [
-    dict(
-        type='mmpretrain.Resize',
-        scale=(272, 272),
-        backend='pillow',
-        interpolation='bicubic'),
-    dict(
-        type='mmpretrain.Rotate',  # angle uniform in [-15, 15], black fill
-        magnitude_range=(0, 15),
-        magnitude_level=10,
-        magnitude_std='inf',
-        random_negative_prob=0.5,
-        interpolation='nearest',
-        pad_val=0,
-        prob=1.0),
-    dict(type='mmpretrain.RandomCrop', crop_size=256),
-    dict(type='mmpretrain.RandomFlip', prob=0.5, direction='horizontal'),
-]
-train_pipeline = rescale_rotate_transforms + [
-    dict(type='mmpretrain.PackInputs')
-]
+# train: the rescaling + rotation recipe (rescale_rotate.py, which also
+# gives rescale_rotate_transforms to configs that build their own views)
+train_pipeline = {{_base_.rescale_rotate_array_pipeline}}
 test_pipeline = [
     dict(
         type='mmpretrain.Resize',
