@@ -40,7 +40,7 @@ def test_dry_run_writes_every_table(tmp_path):
             '--out',
             str(out)
         ],
-        timeout=400)
+        timeout=600)
     assert r.returncode == 0, r.stdout[-3000:]
     report = out.read_text()
     assert report in r.stdout  # printed and written

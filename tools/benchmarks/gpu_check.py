@@ -117,7 +117,7 @@ SIZES = {
         repeats=1,
         dist_steps=1,
         dist_warmup=1,
-        dist_timeout=120),
+        dist_timeout=240),
 }
 PARTS = ('step', 'miner', 'dist')
 
@@ -496,8 +496,10 @@ def launch(world, args, sizes):
             return dict(error=f'torchrun timed out after '
                         f'{sizes["dist_timeout"]} s')
         if r.returncode != 0 or not osp.isfile(result):
+            done = (' (rank 0 had written its result: the hang was at '
+                    'exit)' if osp.isfile(result) else '')
             return dict(error=f'torchrun exit code {r.returncode}: '
-                        f'{worker_error(r.stderr + r.stdout)}')
+                        f'{worker_error(r.stderr + r.stdout)}{done}')
         with open(result) as f:
             return json.load(f)
 
@@ -574,9 +576,9 @@ def dist_part(args, sizes):
 
 def dist_worker(args):
     """One process of :func:`launch` (started by torchrun)."""
-    import torch.distributed as dist
+    import gc
 
-    from mmctune.utils import register_all_modules
+    import torch.distributed as dist
     sizes = sizes_of(args)
     rank = int(os.environ['RANK'])
     world = int(os.environ['WORLD_SIZE'])
@@ -592,56 +594,69 @@ def dist_worker(args):
     faulthandler.dump_traceback_later(wait + 30, exit=True)
     dist.init_process_group(backend, timeout=datetime.timedelta(seconds=wait))
     try:
-        register_all_modules()
-        path = method_config('Core-tuning', sizes['setting'])
-        model, wrapper, cfg = build(path, device, gather=True, ddp=True)
-        module = model.module
-        batch_size = sizes['batch_size'] or cfg.train_dataloader.batch_size
-        seen = []
-        module.head.miner.register_forward_hook(
-            lambda m, a, out: seen.append(a[0].size(0)))
-        batch = make_batch(
-            batch_size,
-            sizes['img_size'],
-            module.head.num_classes,
-            input_channels(module),
-            seed=rank)
-        times, finite = [], True
-        for i in range(sizes['dist_warmup'] + sizes['dist_steps']):
-            dist.barrier()
-            t, log_vars = timed(lambda: model.train_step(batch, wrapper),
-                                device)
-            finite &= bool(torch.isfinite(log_vars['loss']))
-            dist.barrier()
-            if i >= sizes['dist_warmup']:
-                times.append(t)
-        vec = torch.nn.utils.parameters_to_vector(module.parameters()).double()
-        stats = torch.stack([vec.sum(), vec.abs().sum(), vec.pow(2).sum()])
-        gathered = [torch.zeros_like(stats) for _ in range(world)]
-        dist.all_gather(gathered, stats)
-        flags = torch.tensor([float(finite)], device=device)
-        dist.all_reduce(flags, op=dist.ReduceOp.MIN)
-        equal = all(
-            torch.allclose(g, gathered[0], rtol=1e-9, atol=0)
-            for g in gathered)
+        result = dist_measure(args, sizes, rank, world, local, device,
+                              backend)
+        gc.collect()
         if rank == 0:
-            name = (
-                torch.cuda.get_device_name(local)
-                if device.startswith('cuda') else 'CPU')
             with open(args.dist_worker, 'w') as f:
-                json.dump(
-                    dict(
-                        world=world,
-                        backend=backend,
-                        device=name,
-                        batch=batch_size,
-                        global_batch=batch_size * world,
-                        miner_saw=seen[-1],
-                        s_per_step=statistics.median(times),
-                        weights_equal=equal,
-                        loss_finite=bool(flags.item())), f)
+                json.dump(result, f)
+        # every rank is done with the model (freed when dist_measure
+        # returned); a DDP reducer that outlives its process group can
+        # hang the process at exit under gloo
+        dist.barrier()
     finally:
         dist.destroy_process_group()
+
+
+def dist_measure(args, sizes, rank, world, local, device, backend):
+    """The measurement of :func:`dist_worker`: its result dict (the same on
+    every rank). The model and its DDP wrapper live only in this frame."""
+    import torch.distributed as dist
+
+    from mmctune.utils import register_all_modules
+    register_all_modules()
+    path = method_config('Core-tuning', sizes['setting'])
+    model, wrapper, cfg = build(path, device, gather=True, ddp=True)
+    module = model.module
+    batch_size = sizes['batch_size'] or cfg.train_dataloader.batch_size
+    seen = []
+    module.head.miner.register_forward_hook(
+        lambda m, a, out: seen.append(a[0].size(0)))
+    batch = make_batch(
+        batch_size,
+        sizes['img_size'],
+        module.head.num_classes,
+        input_channels(module),
+        seed=rank)
+    times, finite = [], True
+    for i in range(sizes['dist_warmup'] + sizes['dist_steps']):
+        dist.barrier()
+        t, log_vars = timed(lambda: model.train_step(batch, wrapper), device)
+        finite &= bool(torch.isfinite(log_vars['loss']))
+        dist.barrier()
+        if i >= sizes['dist_warmup']:
+            times.append(t)
+    vec = torch.nn.utils.parameters_to_vector(module.parameters()).double()
+    stats = torch.stack([vec.sum(), vec.abs().sum(), vec.pow(2).sum()])
+    gathered = [torch.zeros_like(stats) for _ in range(world)]
+    dist.all_gather(gathered, stats)
+    flags = torch.tensor([float(finite)], device=device)
+    dist.all_reduce(flags, op=dist.ReduceOp.MIN)
+    equal = all(
+        torch.allclose(g, gathered[0], rtol=1e-9, atol=0) for g in gathered)
+    name = (
+        torch.cuda.get_device_name(local)
+        if device.startswith('cuda') else 'CPU')
+    return dict(
+        world=world,
+        backend=backend,
+        device=name,
+        batch=batch_size,
+        global_batch=batch_size * world,
+        miner_saw=seen[-1],
+        s_per_step=statistics.median(times),
+        weights_equal=equal,
+        loss_finite=bool(flags.item()))
 
 
 # --- the report
