@@ -47,6 +47,10 @@ PARAM_NAMES = {
     'model.loss_weight': 'weight',
     # COIN's stage-2 weight (StageSwitchHook's stages: [(at, changes)])
     'custom_hooks.0.stages.0.1.head.con_loss.loss_weight': 'eta',
+    'model.backbone.norm_cfg.p': 'p',
+    'model.regularizers.0.loss_weight': 'weight',
+    'model.backbone.frozen_stages': 'k',
+    'custom_hooks.0.momentum': 'momentum',
 }
 _CORE_GRID = {
     'model.head.con_loss.loss_weight': GRID,
@@ -146,10 +150,22 @@ METHODS = (
         },
         extra={'fmnist-mbv2': 'configs/coin/mbv2_in1k_fmnist.py'}),
     # tllib's other fine-tuning methods (docs/methods/{stochnorm,lwf,
-    # cotuning}.md); not yet in the fine-tuning benchmark
-    _method('StochNorm', 'stochnorm', 'stochnorm'),
-    _method('LwF', 'lwf', 'lwf'),
-    _method('Co-Tuning', 'cotuning', 'cotuning'),
+    # cotuning}.md): their main knob around tllib's default
+    _method('StochNorm', 'stochnorm', 'stochnorm',
+            {'model.backbone.norm_cfg.p': (0.3, 0.5, 0.7)}),
+    _method('LwF', 'lwf', 'lwf',
+            {'model.regularizers.0.loss_weight': (0.4, 4.0, 40.0)}),
+    _method('Co-Tuning', 'cotuning', 'cotuning',
+            {'model.loss_weight': (0.23, 2.3, 23.0)}),
+    # the strong baselines (docs/methods/strong_baselines.md). LLRD's one
+    # knob, the decay, is written out into one lr_mult per stage for the
+    # ResNet-18s (configs/_base_/methods/llrd.py), so it runs at 0.7
+    # (mmpretrain's) untuned
+    _method('LLRD', 'llrd', 'llrd', {}),
+    _method('Freeze k stages', 'freeze', 'freeze',
+            {'model.backbone.frozen_stages': (0, 1, 2)}),
+    _method('EMA', 'ema', 'ema', {'custom_hooks.0.momentum': (0.005, 0.02,
+                                                               0.08)}),
     _method(
         'Core-tuning',
         'core-tuning',

@@ -102,8 +102,12 @@ def step_peak_memory(model, optim_wrapper, batch):
     """Peak bytes during one training step: parameters, buffers, gradients,
     optimizer state and everything the step allocates (torch's
     ``MemTracker``; CPU or GPU). Call after a warm-up step, so the optimizer
-    state exists."""
+    state exists. None for a model with frozen parameters: the tracker
+    registers a gradient hook on every parameter, which torch refuses for
+    one that does not require grad."""
     from torch.distributed._tools.mem_tracker import MemTracker
+    if not all(p.requires_grad for p in model.parameters()):
+        return None
     tracker = MemTracker()
     tracker.track_external(model, optim_wrapper.optimizer)
     with tracker:
@@ -265,7 +269,8 @@ def main(argv=None):
         paired = statistics.median(t / r for t, r in zip(ts, times[0]))
         ratios.append(paired)
         mem = (f' {memory[i] / 2**20:.1f} | {memory[i] / memory[0]:.3f} |'
-               if memory else '')
+               if memory and memory[i] is not None else
+               ' n/a (frozen parameters) | - |' if memory else '')
         print(f'| {osp.relpath(cfg, ROOT) if osp.isabs(cfg) else cfg} | '
               f'{med:.3f} | {min(ts):.3f} | {max(ts):.3f} | {med / ref:.3f} '
               f'| {paired:.3f} |{mem}')
