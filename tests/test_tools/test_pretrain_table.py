@@ -51,6 +51,15 @@ def write_log(work_dir, stamps):
             f.write(f'{s} - mmengine - INFO - Epoch(train) ...\n')
 
 
+def dump_config(work_dir, name, data_root, **dataset):
+    """mmengine's copy of the config that a run in ``work_dir`` trained."""
+    from mmengine.config import Config
+    config = pt.METHODS[name][1]
+    cfg = Config.fromfile(osp.join(ROOT, config))
+    cfg.train_dataloader.dataset.update(data_root=data_root, **dataset)
+    cfg.dump(osp.join(str(work_dir), osp.basename(config)))
+
+
 def test_a_finished_pretraining_is_reused_with_the_time_its_log_shows(
         tmp_path, monkeypatch):
     args = args_of(tmp_path, '--methods', 'SimCLR', 'TCL')
@@ -60,6 +69,8 @@ def test_a_finished_pretraining_is_reused_with_the_time_its_log_shows(
         (work_dir / 'epoch_4.pth').write_bytes(b'x')
         (work_dir / 'last_checkpoint').write_text(
             str(work_dir / 'epoch_4.pth'))
+    dump_config(tmp_path / 'pretrain' / 'simclr', 'SimCLR', args.data_root)
+    dump_config(tmp_path / 'pretrain' / 'tcl', 'TCL', args.data_root)
     write_log(
         str(tmp_path / 'pretrain' / 'simclr'),
         ['2026/11/28 23:59:00', '2026/11/29 00:01:30'])  # over midnight
@@ -148,3 +159,30 @@ def test_report_pairs_gains_by_seed_and_correlates_ranks(tmp_path):
         assert target['logme'] == pytest.approx((1.0, 1.0))
         assert target['hscore'] == pytest.approx((-1.0, -1.0))
     assert '| kNN | 1 min 1 s |' in text
+
+
+def test_a_pretraining_of_another_config_is_refused(tmp_path, monkeypatch):
+    """A --quick run's checkpoint (1,024 images) is not the full run's: the
+    stage refuses it, naming the differing section, rather than reuse it."""
+    key, config = pt.METHODS['SimCLR']
+    work_dir = tmp_path / 'pretrain' / key
+    work_dir.mkdir(parents=True)
+    (work_dir / 'epoch_4.pth').write_bytes(b'x')
+    (work_dir / 'last_checkpoint').write_text(str(work_dir / 'epoch_4.pth'))
+    monkeypatch.setattr(pt, 'run', lambda *a: pytest.fail('ran'))
+    args = args_of(tmp_path, '--methods', 'SimCLR', '--no-random', '--stages',
+                   'pretrain')
+    with pytest.raises(RuntimeError, match='not the config that made it'):
+        pt.pretrain_stage(args)
+    dump_config(work_dir, 'SimCLR', args.data_root,
+                indices=1024)  # what --quick trains on
+    with pytest.raises(RuntimeError,
+                       match=r"differs .* in \['train_dataloader.dataset'\]"):
+        pt.pretrain_stage(args)
+    assert pt.pretrain_stage(
+        pt.parse_args(['--quick'] + [str(a) for a in (
+            '--work-dir', tmp_path, '--data-root', args.data_root,
+            '--methods', 'SimCLR', '--no-random', '--stages', 'pretrain')]
+                      ))['SimCLR']['reused']
+    assert pt.parse_args(['--quick']).work_dir.startswith(
+        osp.join('work_dirs', 'benchmarks-quick'))

@@ -20,9 +20,12 @@ reference) is then compared by
     python tools/benchmarks/pretrain_table.py --quick     # a smoke run
 
 Every step is a command of the repository, run as a subprocess with its log
-under ``--work-dir`` (default ``work_dirs/benchmarks/pretrain_table``). A
-second call reuses what is there: a pre-training whose last checkpoint
-exists, and every fine-tuning run whose config is unchanged. The report,
+under ``--work-dir`` (default ``work_dirs/benchmarks/pretrain_table``;
+``work_dirs/benchmarks-quick/pretrain_table`` with ``--quick``). A second
+call reuses what is there: a pre-training that finished (and resumes one
+that did not) if it ran the same config with the same data, and every
+fine-tuning run whose config is unchanged; a pre-training of another config
+is refused, not reused. The report,
 with each step's time, goes to ``pretrain_table.md`` and its figures to
 ``pretrain_table.json``.
 """
@@ -68,7 +71,9 @@ def parse_args(argv=None):
         '--stages', nargs='+', choices=STAGES, default=list(STAGES))
     parser.add_argument('--data-root', default='data/fashion_mnist')
     parser.add_argument(
-        '--work-dir', default='work_dirs/benchmarks/pretrain_table')
+        '--work-dir',
+        help='default work_dirs/benchmarks/pretrain_table '
+        '(work_dirs/benchmarks-quick/pretrain_table with --quick)')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     parser.add_argument(
         '--fractions', type=float, nargs='+', default=[0.01, 0.1])
@@ -83,6 +88,9 @@ def parse_args(argv=None):
         help='minutes: pre-train on 1,024 images, a 2,000-image kNN bank, '
         'finetune_table.py --quick, 500 images for the scores')
     args = parser.parse_args(argv)
+    args.work_dir = args.work_dir or osp.join(
+        'work_dirs', 'benchmarks-quick' if args.quick else 'benchmarks',
+        'pretrain_table')
     args.candidates = list(args.methods) + ([] if args.no_random else
                                             [RANDOM])
     if len(args.candidates) < 2 and 'rank' in args.stages:
@@ -160,6 +168,44 @@ def max_epochs(config):
     return Config.fromfile(osp.join(ROOT, config)).train_cfg.max_epochs
 
 
+# what a pre-training is, for reusing one: the sections of its config
+PRETRAINING_KEYS = ('model', 'train_dataloader.dataset',
+                    'train_dataloader.batch_size', 'optim_wrapper',
+                    'param_scheduler', 'train_cfg', 'custom_hooks',
+                    'randomness')
+
+
+def check_same_pretraining(work_dir, config, options):
+    """Refuse to reuse (or resume) the pre-training in ``work_dir`` unless
+    the config it ran (mmengine's copy there) is ``config`` with
+    ``options`` (``--cfg-options`` as a dict): a --quick run's, or an older
+    config's, checkpoint is not this one."""
+    from mmengine.config import Config
+    dumped = osp.join(work_dir, osp.basename(config))
+    hint = (f'delete {work_dir} to pre-train again, or give another '
+            '--work-dir')
+    if not osp.isfile(dumped):
+        raise RuntimeError(f'{work_dir} holds a checkpoint but not the '
+                           f'config that made it ({dumped}): {hint}')
+    want = Config.fromfile(osp.join(ROOT, config))
+    want.merge_from_dict(options)
+    have = Config.fromfile(dumped)
+
+    def section(cfg, path):
+        value = cfg.to_dict()
+        for key in path.split('.'):
+            value = value.get(key) if isinstance(value, dict) else None
+        return json.dumps(value, sort_keys=True, default=str)
+
+    differ = [
+        k for k in PRETRAINING_KEYS if section(want, k) != section(have, k)
+    ]
+    if differ:
+        raise RuntimeError(
+            f'{work_dir} holds a pre-training whose config differs from '
+            f'{config} with {options} in {differ}: {hint}')
+
+
 def pretrain_stage(args):
     """name -> dict(checkpoint, seconds, reused, epochs) of each method."""
     out = {}
@@ -168,6 +214,11 @@ def pretrain_stage(args):
         work_dir = osp.join(args.work_dir, 'pretrain', key)
         epochs = max_epochs(config)
         ckpt = last_checkpoint(work_dir)
+        options = {'train_dataloader.dataset.data_root': args.data_root}
+        if args.quick:
+            options['train_dataloader.dataset.indices'] = 1024
+        if ckpt:
+            check_same_pretraining(work_dir, config, options)
         if ckpt and osp.basename(ckpt) == f'epoch_{epochs}.pth':
             out[name] = dict(
                 checkpoint=ckpt,
@@ -176,12 +227,9 @@ def pretrain_stage(args):
                 epochs=epochs)
             print(f'pre-training {name}: reused {ckpt}', flush=True)
             continue
-        options = data_options(args, 'train_dataloader.dataset')
-        if args.quick:
-            options.append('train_dataloader.dataset.indices=1024')
         cmd = tool('train.py') + [
             config, '--work-dir', work_dir, '--cfg-options'
-        ] + options
+        ] + [f'{k}={v}' for k, v in options.items()]
         if ckpt:  # an interrupted run goes on from its last epoch
             cmd.append('--resume')
         seconds = run(cmd, osp.join(args.work_dir, 'logs',

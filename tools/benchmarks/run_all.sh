@@ -18,6 +18,8 @@
 #      (step_time.py --memory);
 #   4. the miner's time and memory from batch 64 to 4096 (miner_scaling.py);
 #   5. 2 gloo processes against 1 (dist_throughput.py).
+# Section 6 (SimCLR, HCSC and TCL pre-training compared) is its own command,
+# python tools/benchmarks/pretrain_table.py, not run from here.
 #
 #   bash tools/benchmarks/run_all.sh            # about 2.2 h on 2 CPU cores before 2c
 #   bash tools/benchmarks/run_all.sh --quick    # a smoke run of every step, minutes
@@ -35,7 +37,7 @@ QUICK=0
 for arg in "$@"; do
     case "$arg" in
         --quick) QUICK=1 ;;
-        -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
         *) echo "run_all.sh: unknown argument $arg (only --quick)" >&2; exit 2 ;;
     esac
 done
