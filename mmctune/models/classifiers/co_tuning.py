@@ -200,9 +200,11 @@ class CoTuningRelationshipHook(Hook):
     them already (a resumed run restores them from the checkpoint).
 
     The images go through ``pipeline``: ``'val'`` (default) takes the
-    validation loader's, so each image is seen once without random
-    augmentation (tllib's ``determin_train_loader``); ``None`` keeps the
-    training pipeline; a list of transforms is used as given. The training
+    evaluation pipeline, the validation loader's or, in a config that has
+    none (e.g. a run that only tests at the end), the test loader's, so
+    each image is seen once without random augmentation (tllib's
+    ``determin_train_loader``); ``None`` keeps the training pipeline; a list
+    of transforms is used as given. The training
     loader's dataset, batch size and workers are kept, without shuffling.
     With several processes each reads its share, the features are gathered
     and rank 0's result is broadcast.
@@ -237,13 +239,18 @@ class CoTuningRelationshipHook(Hook):
             return cfg
         pipeline = self.pipeline
         if pipeline == 'val':
-            val = runner.cfg.get('val_dataloader') or {}
-            pipeline = _find_pipeline(val.get('dataset', {}))
+            pipeline = None
+            for name in ('val_dataloader', 'test_dataloader'):
+                loader = runner.cfg.get(name) or {}
+                pipeline = _find_pipeline(loader.get('dataset', {}))
+                if pipeline is not None:
+                    break
             if pipeline is None:
                 raise ValueError(
                     "CoTuningRelationshipHook: pipeline='val' but the config "
-                    'has no val_dataloader.dataset.pipeline; give the hook '
-                    'a pipeline (a list of transforms), or pipeline=None for '
+                    'has no val_dataloader.dataset.pipeline nor '
+                    'test_dataloader.dataset.pipeline; give the hook a '
+                    'pipeline (a list of transforms), or pipeline=None for '
                     'the training one')
         dataset = cfg['dataset'] = copy.deepcopy(cfg['dataset'])
         holder = dataset

@@ -207,6 +207,15 @@ def test_hook_reads_the_training_images_with_the_test_pipeline():
     kept = CoTuningRelationshipHook(pipeline=None)._loader_cfg(
         _Runner(dict(train_dataloader=train)))
     assert kept['dataset']['dataset']['pipeline'] == ['train']
+    # a config that only tests at the end: the test loader's pipeline
+    test = dict(dataset=dict(type='X', pipeline=['test only']))
+    cfg = CoTuningRelationshipHook()._loader_cfg(
+        _Runner(
+            dict(
+                train_dataloader=train,
+                val_dataloader=None,
+                test_dataloader=test)))
+    assert cfg['dataset']['dataset']['pipeline'] == ['test only']
     with pytest.raises(ValueError, match='no val_dataloader'):
         CoTuningRelationshipHook()._loader_cfg(
             _Runner(dict(train_dataloader=train)))
