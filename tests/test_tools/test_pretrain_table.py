@@ -186,3 +186,22 @@ def test_a_pretraining_of_another_config_is_refused(tmp_path, monkeypatch):
                       ))['SimCLR']['reused']
     assert pt.parse_args(['--quick']).work_dir.startswith(
         osp.join('work_dirs', 'benchmarks-quick'))
+
+
+def test_hcsc_statistics_join_a_resumed_run(tmp_path):
+    """Epochs 1-2 in the interrupted run, 2 (again) and 3 in the resumed
+    one: one record per epoch, the later one for epoch 2."""
+    import json
+    for run, records in (('20261128_100000', [(1, 10.0), (2, 11.0)]),
+                         ('20261128_110000', [(2, 12.0), (3, 13.0)])):
+        vis = tmp_path / run / 'vis_data'
+        vis.mkdir(parents=True)
+        with open(vis / 'scalars.json', 'w') as f:
+            f.write(json.dumps(dict(lr=0.1, step=7)) + '\n')  # not HCSC's
+            for step, t in records:
+                f.write(json.dumps({'hcsc/train_time': t, 'step': step}) +
+                        '\n')
+    rows = pt.hcsc_statistics(str(tmp_path))
+    assert [(r['step'], r['hcsc/train_time']) for r in rows] == [(1, 10.0),
+                                                                (2, 12.0),
+                                                                (3, 13.0)]

@@ -276,18 +276,20 @@ def random_checkpoint(args):
 
 
 def hcsc_statistics(work_dir):
-    """The HCSC hook's per-epoch scalars (``hcsc/...``) from the newest
-    run's ``scalars.json``: a list of dicts, one per epoch."""
+    """The HCSC hook's per-epoch scalars (``hcsc/...``) from the runs'
+    ``scalars.json`` files, oldest first (a resumed run's epochs follow the
+    interrupted run's; a later record of an epoch replaces an earlier one):
+    a list of dicts, one per epoch, in epoch order."""
     files = sorted(
         glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
-    rows = []
-    for path in files[-1:]:
+    epochs = {}
+    for path in files:
         with open(path) as f:
             for line in f:
                 record = json.loads(line)
                 if any(k.startswith('hcsc/') for k in record):
-                    rows.append(record)
-    return rows
+                    epochs[record.get('step', len(epochs) + 1)] = record
+    return [epochs[k] for k in sorted(epochs)]
 
 
 # --- evaluation
