@@ -162,6 +162,10 @@ METHODS = (
     # ResNet-18s (configs/_base_/methods/llrd.py), so it runs at 0.7
     # (mmpretrain's) untuned
     _method('LLRD', 'llrd', 'llrd', {}),
+    # linear probe for the first half of the epochs, then everything
+    # (Kumar et al.'s schedule; the switch point sits in a tuple of
+    # StageSwitchHook's stages, which a grid path cannot set: untuned)
+    _method('LP-FT', 'lp-ft', 'lp_ft', {}),
     _method('Freeze k stages', 'freeze', 'freeze',
             {'model.backbone.frozen_stages': (0, 1, 2)}),
     _method('EMA', 'ema', 'ema', {'custom_hooks.0.momentum': (0.005, 0.02,

@@ -40,12 +40,12 @@ def test_selections():
     assert [m.name for m in methods_of('fmnist', ('fine-tuning', ))] == [
         'CE-tuning', 'SCL (+L_con)', 'L2-SP', 'DELTA', 'BSS', 'RIFLE', 'M&M',
         'Bi-tuning', 'Noisy-Tune', 'COIN', 'StochNorm', 'LwF', 'Co-Tuning',
-        'LLRD', 'Freeze k stages', 'EMA', 'Core-tuning'
+        'LLRD', 'LP-FT', 'Freeze k stages', 'EMA', 'Core-tuning'
     ]
     assert [m.name for m in methods_of('fmnist', benchmark=True)] == [
         'CE-tuning', 'SCL (+L_con)', 'L2-SP', 'BSS', 'Bi-tuning', 'COIN',
-        'StochNorm', 'LwF', 'Co-Tuning', 'LLRD', 'Freeze k stages', 'EMA',
-        'Core-tuning', '+mix', '+L_con +mix-H'
+        'StochNorm', 'LwF', 'Co-Tuning', 'LLRD', 'LP-FT', 'Freeze k stages',
+        'EMA', 'Core-tuning', '+mix', '+L_con +mix-H'
     ]
     assert [m.name for m in methods_of('seg')] == ['CE-tuning', 'Core-tuning']
     assert [m.name for m in methods_of('fmnist-mbv2', benchmark=True)] == [

@@ -50,7 +50,7 @@ def test_step_time_of_every_method(tiny_fmnist, capsys):
     assert [n[0] for n in names] == [
         'baselines', 'baselines', 'l2sp', 'delta', 'bss', 'rifle', 'mm',
         'bituning', 'noisytune', 'coin', 'stochnorm', 'lwf', 'cotuning',
-        'llrd', 'freeze', 'ema', 'coretune'
+        'llrd', 'lp_ft', 'freeze', 'ema', 'coretune'
     ]
     assert names[1][1].startswith('scl_')
     mem = {

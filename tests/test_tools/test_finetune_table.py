@@ -209,8 +209,8 @@ def test_rows_come_from_the_method_table():
                 assert grid in [r[0] for r in rows]
     assert [r[0] for r in ft.setting_rows('simclr-r18-tiny')] == [
         'CE-tuning', 'SCL (+L_con)', 'L2-SP', 'BSS', 'Bi-tuning', 'COIN',
-        'StochNorm', 'LwF', 'Co-Tuning', 'LLRD', 'Freeze k stages', 'EMA',
-        'Core-tuning', '+mix', '+L_con +mix-H'
+        'StochNorm', 'LwF', 'Co-Tuning', 'LLRD', 'LP-FT', 'Freeze k stages',
+        'EMA', 'Core-tuning', '+mix', '+L_con +mix-H'
     ]
 
 
