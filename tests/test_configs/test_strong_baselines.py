@@ -260,6 +260,33 @@ def test_ema_run_keeps_the_formula_and_test_py_evaluates_it(
     torch.testing.assert_close(dumped, scores['ema'], rtol=1e-4, atol=1e-5)
     assert not torch.allclose(dumped, scores['trained'], atol=1e-5)
 
+    # so does the training runner's own test() (the demo's and the sweeps'
+    # path), although test() makes mmengine's EMAHook start a new average
+    # from the current weights; the trained weights are back afterwards
+    tested = RecordTestScores()
+    runner.register_hook(tested)
+    runner.test()
+    torch.testing.assert_close(
+        tested.scores[:len(scores['ema'])], scores['ema'], rtol=1e-4,
+        atol=1e-5)
+    torch.testing.assert_close(runner.model.state_dict()[key],
+                               states[-1][key])
+
+
+class RecordTestScores(Hook):
+    """The predicted scores of every test batch, in order."""
+
+    def __init__(self):
+        self.batches = []
+
+    def after_test_iter(self, runner, batch_idx, data_batch=None,
+                        outputs=None):
+        self.batches.append(torch.stack([s.pred_score for s in outputs]))
+
+    @property
+    def scores(self):
+        return torch.cat(self.batches)
+
 
 def test_ema_switches_on_from_the_command_line(tiny_fmnist, tmp_path):
     """Any config, no file: mmengine's Runner registers extra entries of

@@ -1,5 +1,6 @@
 """mmctune's Runner: mmengine's, with a console that shows what a person
 needs and a log file that keeps everything."""
+import copy
 import logging
 import os.path as osp
 
@@ -66,6 +67,9 @@ class Runner(_MMEngineRunner):
     order: one line says where they are) and gains the data sizes
     (:class:`RunSummaryHook`). ``log_verbose = True`` in a config, or
     ``--verbose`` of the tools, keeps mmengine's full console.
+
+    ``test()`` after ``train()`` in the same runner (the demo, the sweeps)
+    tests an ``EMAHook``'s averaged weights, as ``tools/test.py`` does.
     """
 
     def build_logger(self, log_level='INFO', log_file=None, **kwargs):
@@ -93,3 +97,37 @@ class Runner(_MMEngineRunner):
             self.logger.info(f'{config}{procs}work dir {self.work_dir}; the '
                              'full config, the environment and the hook '
                              f'order are in {log_file}')
+
+    def train(self):
+        model = super().train()
+        self._trained_here = True
+        return model
+
+    def test(self) -> dict:
+        """mmengine's ``test()``; after ``train()`` in this runner, the
+        models of mmengine's ``EMAHook`` are tested with their averaged
+        weights, as ``tools/test.py`` tests the checkpoint (whose
+        ``state_dict`` holds the average).
+
+        ``test()`` calls the hooks' ``before_run`` again, where ``EMAHook``
+        builds a new average from the model's current weights: the test
+        would then see the last trained weights, not their average, and an
+        EMA run would score as the same run without EMA. So the average is
+        loaded into the model first, and the trained weights are put back
+        after the test.
+        """
+        from mmengine.hooks import EMAHook
+        swapped = []
+        if getattr(self, '_trained_here', False):
+            for hook in self.hooks:
+                if isinstance(hook, EMAHook) and getattr(
+                        hook, 'ema_model', None) is not None:
+                    trained = copy.deepcopy(hook.src_model.state_dict())
+                    hook.src_model.load_state_dict(
+                        hook.ema_model.module.state_dict())
+                    swapped.append((hook.src_model, trained))
+        try:
+            return super().test()
+        finally:
+            for model, trained in swapped:
+                model.load_state_dict(trained)
