@@ -184,7 +184,8 @@ def test_a_pretraining_of_another_config_is_refused(tmp_path, monkeypatch):
             '--work-dir', tmp_path, '--data-root', args.data_root,
             '--methods', 'SimCLR', '--no-random', '--stages', 'pretrain')]
                       ))['SimCLR']['reused']
-    assert pt.parse_args(['--quick']).work_dir.startswith(
+    assert pt.parse_args(['--quick', '--data-root', args.data_root
+                          ]).work_dir.startswith(
         osp.join('work_dirs', 'benchmarks-quick'))
 
 
