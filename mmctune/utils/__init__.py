@@ -1,4 +1,7 @@
-from .misc import silence_known_warnings, unwrap_model
+from .misc import init_weights_quietly, silence_known_warnings, unwrap_model
 from .setup_env import register_all_modules
 
-__all__ = ['register_all_modules', 'unwrap_model', 'silence_known_warnings']
+__all__ = [
+    'register_all_modules', 'unwrap_model', 'silence_known_warnings',
+    'init_weights_quietly'
+]

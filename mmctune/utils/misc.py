@@ -25,3 +25,18 @@ def silence_known_warnings() -> None:
         message='The given NumPy array is not writable',
         category=UserWarning,
         module=r'mmpretrain\.datasets\.mnist')
+
+
+def init_weights_quietly(model) -> None:
+    """``model.init_weights()`` without mmengine's per-parameter report on
+    the console (hundreds of lines when no log file is open)."""
+    import logging
+
+    from mmengine.logging import MMLogger
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        model.init_weights()
+    finally:
+        logger.setLevel(level)

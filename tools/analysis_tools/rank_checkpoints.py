@@ -48,25 +48,11 @@ from mmctune import compat
 from mmctune.evaluation.functional import (extract_features, gmm_source_probs,
                                            h_score, leep, logme, nce)
 from mmctune.models.utils import extract_state_dict, load_state_dict_strict
-from mmctune.utils import register_all_modules, silence_known_warnings
+from mmctune.utils import (init_weights_quietly, register_all_modules,
+                           silence_known_warnings)
 from mmctune.utils.cfg_check import check_cfg_options
 
 SCORES = ('logme', 'nleep', 'nce', 'hscore')
-
-
-def init_quietly(model) -> None:
-    """``model.init_weights()`` without mmengine's per-parameter report on
-    the console (hundreds of lines when no log file is open)."""
-    import logging
-
-    from mmengine.logging import MMLogger
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        model.init_weights()
-    finally:
-        logger.setLevel(level)
 
 
 def parse_args(argv=None):
@@ -189,7 +175,7 @@ def build_encoder(cfg, checkpoint, prefix, device):
         raise ValueError('the config names no pre-trained backbone '
                          '(model.backbone.init_cfg): give --checkpoints')
     model = MODELS.build(model_cfg)
-    init_quietly(model)
+    init_weights_quietly(model)
     if checkpoint is not None:
         from mmengine.runner.checkpoint import CheckpointLoader
         ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')

@@ -249,26 +249,17 @@ def random_checkpoint(args):
     path = osp.join(args.work_dir, 'random_init.pth')
     if osp.isfile(path):
         return path
-    import logging
-
     import torch
     from mmengine.config import Config
-    from mmengine.logging import MMLogger
 
     from mmctune.registry import MODELS
-    from mmctune.utils import register_all_modules
+    from mmctune.utils import init_weights_quietly, register_all_modules
     register_all_modules()
     cfg = Config.fromfile(osp.join(ROOT, PROBE_CONFIG))
     cfg.model.backbone.init_cfg = None
     torch.manual_seed(0)
     backbone = MODELS.build(cfg.model.backbone)
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.WARNING)  # not mmengine's per-parameter report
-    try:
-        backbone.init_weights()
-    finally:
-        logger.setLevel(level)
+    init_weights_quietly(backbone)
     state = {f'backbone.{k}': v for k, v in backbone.state_dict().items()}
     os.makedirs(args.work_dir, exist_ok=True)
     torch.save(dict(state_dict=state, meta=dict(seed=0)), path)

@@ -63,26 +63,12 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from mmctune import compat
 from mmctune.models.utils import (extract_state_dict, load_state_dict_strict,
                                   train_only_prefixes)
-from mmctune.utils import register_all_modules, silence_known_warnings
+from mmctune.utils import (init_weights_quietly, register_all_modules,
+                           silence_known_warnings)
 from mmctune.utils.cfg_check import check_cfg_options
 
 StateDict = Dict[str, torch.Tensor]
 DEFAULT_ALPHAS = [round(0.1 * i, 1) for i in range(11)]
-
-
-def init_quietly(model) -> None:
-    """``model.init_weights()`` without mmengine's per-parameter report on
-    the console (hundreds of lines when no log file is open)."""
-    import logging
-
-    from mmengine.logging import MMLogger
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        model.init_weights()
-    finally:
-        logger.setLevel(level)
 
 
 # ----------------------------------------------------------------------
@@ -406,7 +392,7 @@ def pretrained_backbone(cfg, path: Optional[str], prefix: str) -> StateDict:
     if 'data_preprocessor' not in model_cfg and 'data_preprocessor' in cfg:
         model_cfg.data_preprocessor = cfg.data_preprocessor
     model = MODELS.build(model_cfg)
-    init_quietly(model)
+    init_weights_quietly(model)
     return {
         k: v.detach().clone()
         for k, v in model.backbone.state_dict().items()
