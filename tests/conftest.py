@@ -167,3 +167,56 @@ def tiny_classifier(type='mmpretrain.ImageClassifier', head=None, **kwargs):
             **kwargs))
     model.init_weights()
     return model
+
+
+def noisy_state_dict(sd, scale, seed):
+    """``sd`` plus Gaussian noise of std ``scale`` on every float entry."""
+    import torch
+    g = torch.Generator().manual_seed(seed)
+    return {
+        k:
+        v + scale * torch.randn(v.shape, generator=g)
+        if v.is_floating_point() else v.clone()
+        for k, v in sd.items()
+    }
+
+
+@pytest.fixture
+def ensemble_setup(tiny_fmnist, tmp_path):
+    """A tiny config (the demo's CE-tuning on the tiny Fashion-MNIST) whose
+    pre-trained backbone is a checkpoint written here, and three
+    'fine-tuned' checkpoints of its model."""
+    import torch
+    from mmengine.config import Config
+
+    from mmctune.registry import MODELS
+    cfg_path = write_tiny_config(tmp_path / 'base.py', tiny_fmnist)
+    cfg = Config.fromfile(cfg_path)
+    cfg.model.backbone.pop('init_cfg', None)
+    cfg.model.data_preprocessor = cfg.data_preprocessor
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    sd = model.state_dict()
+    pre = str(tmp_path / 'pretrained.pth')
+    torch.save(
+        dict(
+            state_dict={
+                k: v
+                for k, v in noisy_state_dict(sd, 0.05, 9).items()
+                if k.startswith('backbone.')
+            }), pre)
+    runs = []
+    for seed in range(3):
+        path = str(tmp_path / f'run{seed}.pth')
+        torch.save(
+            dict(
+                state_dict=noisy_state_dict(sd, 0.05, seed),
+                meta=dict(dataset_meta=dict(classes=list('abcdefghij')))),
+            path)
+        runs.append(path)
+    config = write_tiny_config(
+        tmp_path / 'cfg.py',
+        tiny_fmnist,
+        extra=f"model = dict(backbone=dict(init_cfg=dict(type='Pretrained', "
+        f"checkpoint={pre!r}, prefix='backbone.')))\n")
+    return config, pre, runs
