@@ -362,3 +362,108 @@ def test_check_verdict_needs_a_higher_mean_and_a_small_spread():
     text = ft.check_verdict({0: 85.0}, probe)
     assert text.startswith('The check fails') and 'one seed' in text
 
+
+
+def _accuracy(cfg, checkpoint):
+    """Top-1 (%) of ``checkpoint`` on ``cfg``'s test split, counted here:
+    the model loaded strictly, each image predicted."""
+    from mmengine.runner import Runner
+
+    from mmctune.apis import load_model_checkpoint
+    from mmctune.registry import MODELS
+    model_cfg = cfg.model
+    model_cfg.backbone.init_cfg = None
+    model_cfg.data_preprocessor = cfg.data_preprocessor
+    model = MODELS.build(model_cfg)
+    load_model_checkpoint(model, checkpoint)
+    model.eval()
+    right = total = 0
+    with torch.no_grad():
+        for data in Runner.build_dataloader(cfg.test_dataloader):
+            for sample in model.test_step(data):
+                right += int(sample.pred_label == sample.gt_label)
+                total += 1
+    return 100 * right / total
+
+
+def test_ensemble_stage_chooses_on_validation_and_tests(
+        pretrained, tiny_fmnist, tmp_path):
+    argv = args_for(pretrained, tiny_fmnist, str(tmp_path), '--rows',
+                    'CE-tuning', 'SCL (+L_con)', '--fractions', '0.5',
+                    '--tune-fraction', '0.5', '--seeds', '1',
+                    '--wise-ft-rows', 'CE-tuning', '--soup-row',
+                    'SCL (+L_con)', '--stages', 'tune', 'ensemble')
+    with pytest.raises(SystemExit):  # the rows' values come from tune
+        ft.parse_args(argv[:-2] + ['ensemble'])
+    with pytest.raises(SystemExit):  # CE-tuning has no grid to soup
+        ft.parse_args(argv + ['--soup-row', 'CE-tuning'])
+    with pytest.raises(SystemExit):  # not tuned: not among --rows
+        ft.parse_args(argv + ['--wise-ft-rows', 'Core-tuning'])
+    raw = ft.main(argv)
+    top1 = {(n, s): v for n, _, s, v in raw['ensemble']['top1']}
+    root = osp.join(str(tmp_path), 'ensemble')
+    args = ft.parse_args(argv)
+    for seed in (1, ):
+        # WiSE-FT: the alpha of the best validation score, tested
+        folder = osp.join(root, 'wise-ft', 'CE-tuning', f'50%_seed{seed}')
+        rec = json.load(open(osp.join(folder, 'ensemble.json')))
+        assert rec['alpha'] == max(
+            (float(a) for a in rec['candidates']),
+            key=lambda a: (rec['candidates'][f'{a:g}'], -a))
+        assert rec['val'] == rec['candidates'][f'{rec["alpha"]:g}']
+        assert top1[('WiSE-FT of CE-tuning', seed)] == rec['top1']
+        job = ft.final_jobs(args, {}, [ft.rows_of(args)[0]])[0][0]
+        cfg = job.config()
+        assert rec['top1'] == pytest.approx(
+            _accuracy(cfg, osp.join(folder, 'wise_ft.pth')))
+        # soups: the three grid runs of this seed; the best single run is
+        # the best on validation, the greedy soup starts from it
+        folder = osp.join(root, 'soup', ft.slug('SCL (+L_con)'),
+                          f'50%_seed{seed}')
+        rec = json.load(open(osp.join(folder, 'ensemble.json')))
+        vals = [i['val'] for i in rec['ingredients']]
+        assert len(vals) == 3
+        assert rec['best']['index'] == vals.index(max(vals))
+        assert rec['greedy']['kept'][0] == rec['best']['point']
+        assert rec['greedy']['val'] >= rec['best']['val']
+        assert top1[('SCL (+L_con), grid best on validation', seed)] == \
+            rec['ingredients'][rec['best']['index']]['top1']
+        assert rec['uniform']['top1'] == pytest.approx(
+            _accuracy(cfg, osp.join(folder, 'soup_uniform.pth')))
+    # the uniform soup's classifier is the mean of the runs'
+    soup = torch.load(
+        osp.join(folder, 'soup_uniform.pth'),
+        weights_only=False)['state_dict']
+    runs = [
+        torch.load(osp.join(d, open(osp.join(d, 'last_checkpoint')).read()
+                            .strip()), weights_only=False)['state_dict']
+        for _, _, j in ft.soup_jobs(args) if j.work_dir.endswith(
+            tuple(f'seed1/{ft.slug(i["point"])}' for i in rec['ingredients']))
+        for d in [j.work_dir]
+    ]
+    assert len(runs) == 3
+    torch.testing.assert_close(soup['head.fc.weight'],
+                               sum(r['head.fc.weight'] for r in runs) / 3)
+    tables = open(osp.join(str(tmp_path), 'tables.md')).read()
+    assert '| WiSE-FT of CE-tuning |' in tables
+    # only the selected rows are references: Core-tuning was not tuned
+    assert '| Core-tuning |' not in tables and 'vs Core' not in tables
+    assert '| greedy soup of SCL (+L_con)\'s grid |' in tables
+    # a second call reuses every ensemble
+    records = [
+        osp.join(r, 'ensemble.json') for r, _, files in os.walk(root)
+        if 'ensemble.json' in files
+    ]
+    assert len(records) == 2
+    stamps = {p: os.stat(p).st_mtime_ns for p in records}
+    ft.main(argv)
+    assert {p: os.stat(p).st_mtime_ns for p in records} == stamps
+    # ... and makes them again, the same, when their records are gone, in a
+    # process where no run has set mmctune's scope (the runs are reused: the
+    # benchmark trains them in worker processes)
+    from mmengine.registry import DefaultScope
+    for path in records:
+        os.remove(path)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        again = ft.main(argv)
+    assert again['ensemble'] == json.loads(json.dumps(raw['ensemble']))

@@ -24,6 +24,18 @@ stratified 1% or 10% of the training labels. Three stages, and a check:
     validation split; it passes when CE-tuning's mean is above the probe's
     and its spread (std over seeds) is under one point. Not in the default
     stages.
+``ensemble``
+    Weight-space ensembles (``mmctune.apis.weight_ensemble``), chosen on
+    the validation split and tested on the test split, for every fraction
+    and seed; not in the default stages, and it needs ``tune``'s choices.
+    WiSE-FT of each ``--wise-ft-rows`` row's final runs: the pre-trained
+    backbone interpolated with the fine-tuned one, alpha in 0, 0.1, ..., 1.
+    Model soups of ``--soup-row``'s grid: every point trained at every
+    fraction and seed, then the best single run, the uniform soup and the
+    greedy soup of those runs. BN statistics of a mixed model are
+    recomputed from the run's labelled training images. The ensembles are
+    written beside ``ensemble.json`` under ``<work-dir>/ensemble`` and
+    reused while their runs are.
 
 The labelled subsets are the same for every run (subset seed 0, nested:
 the 1% inside the 10%); the seeds vary the training (initialisation of the
@@ -54,6 +66,8 @@ setting where CE-tuning passes ``--stages check``.
     python tools/benchmarks/finetune_table.py --setting imagenet-mbv2
     python tools/benchmarks/finetune_table.py --setting imagenet-mbv2-12k \
         --stages check
+    python tools/benchmarks/finetune_table.py --pretrained CKPT \
+        --rows CE-tuning Core-tuning --stages tune final ensemble
 
 Prints the tables (markdown) and writes them to ``<work-dir>/tables.md``,
 the raw results to ``<work-dir>/results.json``.
@@ -158,9 +172,23 @@ def parse_args(argv=None):
         '--stages',
         nargs='+',
         default=['probe', 'tune', 'final'],
-        choices=['probe', 'tune', 'final', 'check'],
+        choices=['probe', 'tune', 'final', 'check', 'ensemble'],
         help='check (not a default): CE-tuning against the linear probe on '
-        'the validation split, every seed, at --tune-fraction')
+        'the validation split, every seed, at --tune-fraction; ensemble '
+        '(not a default): WiSE-FT of the final runs of --wise-ft-rows, and '
+        'soups of --soup-row\'s grid trained at every fraction and seed')
+    parser.add_argument(
+        '--wise-ft-rows',
+        nargs='+',
+        default=['CE-tuning', 'Core-tuning'],
+        metavar='ROW',
+        help='ensemble stage: the rows whose final runs WiSE-FT '
+        'interpolates with the pre-training')
+    parser.add_argument(
+        '--soup-row',
+        default='Core-tuning',
+        metavar='ROW',
+        help='ensemble stage: the row whose grid is the soups\' sweep')
     parser.add_argument(
         '--rows',
         nargs='+',
@@ -231,6 +259,29 @@ def parse_args(argv=None):
     unknown = set(args.rows or ()) - set(names)
     if unknown:
         parser.error(f'unknown rows {sorted(unknown)}; choose from {names}')
+    if 'ensemble' in args.stages:
+        if 'tune' not in args.stages:
+            parser.error('the ensemble stage takes the rows\' values from '
+                         'the tune stage: add tune to --stages (its runs are '
+                         'reused when they exist)')
+        grids = {r[0]: r[2] for r in args.row_table}
+        unknown = set(args.wise_ft_rows + [args.soup_row]) - set(names)
+        if unknown:
+            parser.error(f'unknown rows {sorted(unknown)} for the ensemble '
+                         f'stage; choose from {names}')
+        outside = set(args.wise_ft_rows) - set(args.rows or names)
+        if outside:
+            parser.error(f'--wise-ft-rows {sorted(outside)} are not among '
+                         '--rows: add them, so that the tune stage chooses '
+                         'their values')
+        if not isinstance(grids[args.soup_row], dict) or len(
+                grid_points(grids[args.soup_row], args.quick)) < 2:
+            soupable = [
+                n for n, g in grids.items()
+                if isinstance(g, dict) and len(grid_points(g, args.quick)) > 1
+            ]
+            parser.error(f'--soup-row {args.soup_row} has no grid of two or '
+                         f'more points to soup; choose from {soupable}')
     for frac in args.fractions + [args.tune_fraction]:
         if not 0 < frac <= 1 - args.holdout:
             parser.error(f'fraction {frac} is not in (0, 1 - holdout]')
@@ -422,9 +473,12 @@ def tune_stage(args):
     return '\n'.join(lines), chosen, scores
 
 
-def final_stage(args, chosen):
+def final_jobs(args, chosen, rows):
+    """The final runs of ``rows`` (name, config, grid): every fraction and
+    seed at the row's chosen values, tested on the test split. Returns
+    (jobs, owners: (name, point, fraction, seed) of each)."""
     jobs, owners = [], []
-    for name, config, grid in rows_of(args):
+    for name, config, grid in rows:
         if isinstance(grid, str):  # the values chosen for another row
             point = chosen.get(grid, ())
         else:
@@ -444,6 +498,11 @@ def final_stage(args, chosen):
                     args=args,
                     options=args.cfg_options))
             owners.append((name, point, fraction, seed))
+    return jobs, owners
+
+
+def final_stage(args, chosen):
+    jobs, owners = final_jobs(args, chosen, rows_of(args))
     results = run_jobs(jobs, args.jobs)
     top1 = {}
     for (name, point, fraction, seed), r in zip(owners, results):
@@ -511,6 +570,285 @@ def verdict(top1, fraction):
             f'{cm:.2f} ± {cs:.2f} against {em:.2f} ± {es:.2f} '
             f'(gain {dm:+.2f} ± {ds:.2f} paired by seed; higher in {wins} '
             f'of {len(diffs)} seeds).')
+
+
+def soup_jobs(args):
+    """The soups' ingredients: every point of ``--soup-row``'s grid trained
+    at every fraction and seed (tested on the test split, for reference).
+    Returns [((fraction, seed), point, SweepJob)]."""
+    name, config, grid = next(r for r in args.row_table
+                              if r[0] == args.soup_row)
+    out = []
+    for fraction, seed in product(args.fractions, args.seeds):
+        for point in grid_points(grid, args.quick):
+            out.append(((fraction, seed), point,
+                        sweep_job(
+                            f'{name} {describe(point)} {pct(fraction)} seed '
+                            f'{seed} (soup ingredient)',
+                            osp.join(args.work_dir, 'soup', slug(name),
+                                     f'{pct(fraction)}_seed{seed}',
+                                     slug(describe(point))),
+                            config=config,
+                            point=point,
+                            fraction=fraction,
+                            seed=seed,
+                            evaluate_on='test',
+                            args=args,
+                            options=args.cfg_options)))
+    return out
+
+
+# ----------------------------------------------------------------------
+# ensemble stage: WiSE-FT and model soups, chosen on the validation split
+# ----------------------------------------------------------------------
+# training batches a mixed model's BN statistics are recomputed from (at
+# most: a 1% subset has fewer), as tools/model_converters/weight_ensemble.py
+ENSEMBLE_BN_BATCHES = 100
+ENSEMBLE_FILE = 'ensemble.json'
+
+
+def ensemble_config(job, args):
+    """A finished run's config with ``val_dataloader`` / ``val_evaluator``
+    the tuning's validation split (the hold-out of the training images; the
+    run trained without it) and the test split it was tested on."""
+    cfg = job.config()
+    dataset = copy.deepcopy(cfg.test_dataloader.dataset)
+    dataset.pop('indices', None)
+    # mmpretrain's MNIST datasets read the test files when test_mode
+    dataset = dict(dataset, split='train', test_mode=False)
+    cfg.val_dataloader = dict(
+        copy.deepcopy(cfg.test_dataloader),
+        dataset=labelled(1.0, args.holdout, dataset, split='val'))
+    cfg.val_evaluator = copy.deepcopy(cfg.test_evaluator)
+    return cfg
+
+
+def checkpoint_of(job):
+    """The checkpoint a finished run saved (its ``last_checkpoint``)."""
+    path = osp.join(job.work_dir, 'last_checkpoint')
+    if osp.isfile(path):
+        with open(path) as f:
+            ckpt = f.read().strip()
+        if osp.isfile(ckpt):
+            return ckpt
+    raise FileNotFoundError(
+        f'{job.work_dir} holds no checkpoint (last_checkpoint): delete its '
+        'result.json so that the run trains again')
+
+
+def ensemble_key(kind, results, args, alphas=None):
+    """What an ensemble's result depends on: its runs (their config SHA-1)
+    and its settings."""
+    import hashlib
+    text = json.dumps(
+        dict(
+            kind=kind,
+            runs=[r['config_sha1'] for r in results],
+            alphas=alphas,
+            bn_batches=ENSEMBLE_BN_BATCHES,
+            holdout=args.holdout))
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+def cached_ensemble(folder, key, make):
+    """``folder``'s ensemble.json if it was made with ``key``, else
+    ``make()``'s record, written there."""
+    path = osp.join(folder, ENSEMBLE_FILE)
+    if osp.isfile(path):
+        with open(path) as f:
+            record = json.load(f)
+        if record.get('key') == key:
+            return record
+    record = dict(make(), key=key)
+    os.makedirs(folder, exist_ok=True)
+    with open(path + '.tmp', 'w') as f:
+        json.dump(record, f, indent=1)
+    os.replace(path + '.tmp', path)
+    return record
+
+
+def save_ensemble(state_dict, path, what):
+    import torch
+    torch.save(
+        dict(state_dict=state_dict, meta=dict(weight_ensemble=what)), path)
+
+
+def quiet(_):
+    pass
+
+
+def wise_ft_run(job, result, args, alphas, folder):
+    """WiSE-FT of one finished run: alpha chosen on the validation split,
+    the chosen model tested on the test split (and written to
+    ``folder/wise_ft.pth``)."""
+    from mmctune.apis import weight_ensemble as we
+
+    def make():
+        cfg = ensemble_config(job, args)
+        val = we.Validation(cfg, 'accuracy/top1', ENSEMBLE_BN_BATCHES, 'cpu')
+        theta0 = we.pretrained_backbone(cfg, None, 'backbone.')
+        finetuned, _ = we.load_weights(checkpoint_of(job))
+        chosen = we.wise_ft(val, theta0, finetuned, alphas, log=quiet)
+        test = val.test(chosen['state_dict'], f'alpha={chosen["alpha"]:g}')
+        os.makedirs(folder, exist_ok=True)
+        save_ensemble(chosen['state_dict'], osp.join(folder, 'wise_ft.pth'),
+                      dict(alpha=chosen['alpha'], run=job.work_dir))
+        return dict(
+            alpha=chosen['alpha'],
+            val=chosen['score'],
+            top1=float(test['accuracy/top1']),
+            candidates={
+                f'{c["alpha"]:g}': float(c['metrics']['accuracy/top1'])
+                for c in chosen['candidates']
+            })
+
+    return cached_ensemble(folder,
+                           ensemble_key('wise-ft', [result], args, alphas),
+                           make)
+
+
+def soup_run(items, results, args, folder):
+    """The soups of one fraction and seed's sweep: ``items`` are (point,
+    job); the best single run on the validation split, the uniform soup and
+    the greedy soup, each tested on the test split."""
+    from mmctune.apis import weight_ensemble as we
+
+    def make():
+        cfg = ensemble_config(items[0][1], args)
+        val = we.Validation(cfg, 'accuracy/top1', ENSEMBLE_BN_BATCHES, 'cpu')
+        state_dicts = [we.load_weights(checkpoint_of(j))[0] for _, j in items]
+        names = [describe(p) for p, _ in items]
+        made = we.soups(val, state_dicts, names, log=quiet)
+        scores = [r['score'] for r in made['ingredients']]
+        best = max(range(len(items)), key=lambda i: scores[i])
+        record = dict(
+            ingredients=[
+                dict(point=n, val=v, top1=r['top1'])
+                for n, v, r in zip(names, scores, results)
+            ],
+            best=dict(index=best, point=names[best], val=scores[best],
+                      top1=results[best]['top1']))
+        os.makedirs(folder, exist_ok=True)
+        for recipe in ('uniform', 'greedy'):
+            soup = made[recipe]
+            test = val.test(soup['state_dict'], f'{recipe} soup')
+            record[recipe] = dict(val=soup['score'],
+                                  top1=float(test['accuracy/top1']))
+            save_ensemble(soup['state_dict'],
+                          osp.join(folder, f'soup_{recipe}.pth'),
+                          dict(recipe=recipe, runs=[j.work_dir
+                                                    for _, j in items]))
+        record['greedy'].update(
+            kept=[names[i] for i in made['greedy']['kept']])
+        return record
+
+    return cached_ensemble(folder, ensemble_key('soup', results, args), make)
+
+
+def ensemble_stage(args, chosen):
+    """WiSE-FT of ``--wise-ft-rows``' final runs, and the soups of
+    ``--soup-row``'s grid trained at every fraction and seed, each chosen on
+    the validation split and tested on the test split; beside CE-tuning's
+    and Core-tuning's final runs, paired by seed."""
+    from mmengine.registry import DefaultScope
+
+    from mmctune.utils import register_all_modules
+
+    # the runs train in workers; the ensembles are built here, in this
+    # process's registries (and with the runtime fixes that load them)
+    register_all_modules(init_default_scope=False)
+    with DefaultScope.overwrite_default_scope('mmctune'):
+        return _ensemble_stage(args, chosen)
+
+
+def _ensemble_stage(args, chosen):
+    from mmctune.apis.weight_ensemble import DEFAULT_ALPHAS
+    alphas = [0.0, 0.5, 1.0] if args.quick else DEFAULT_ALPHAS
+    table = {r[0]: r for r in args.row_table}
+    selected = [r[0] for r in rows_of(args)]
+    refs = [n for n in ('CE-tuning', 'Core-tuning') if n in selected]
+    need = list(dict.fromkeys(refs + args.wise_ft_rows))
+    jobs, owners = final_jobs(args, chosen, [table[n] for n in need])
+    print(f'  final runs of {", ".join(need)}', flush=True)
+    results = run_jobs(jobs, args.jobs)
+    top1, rows, notes = {}, {}, {}
+    for (name, _, fraction, seed), r in zip(owners, results):
+        top1.setdefault((name, fraction), {})[seed] = r['top1']
+    for name in refs:
+        rows[name] = name
+    root = osp.join(args.work_dir, 'ensemble')
+    for name in args.wise_ft_rows:
+        row = f'WiSE-FT of {name}'
+        rows[row] = row
+        for job, (owner, _, fraction, seed), r in zip(jobs, owners, results):
+            if owner != name:
+                continue
+            rec = wise_ft_run(job, r, args, alphas,
+                              osp.join(root, 'wise-ft', slug(name),
+                                       f'{pct(fraction)}_seed{seed}'))
+            top1.setdefault((row, fraction), {})[seed] = rec['top1']
+            notes.setdefault((row, fraction), []).append(f'{rec["alpha"]:g}')
+            print(f'  {row} {pct(fraction)} seed {seed}: alpha '
+                  f'{rec["alpha"]:g}, top-1 {rec["top1"]:.2f}', flush=True)
+    ingredients = soup_jobs(args)
+    print(f'  soup ingredients: {args.soup_row}\'s grid', flush=True)
+    results = run_jobs([j for *_, j in ingredients], args.jobs)
+    groups = {}
+    for (key, point, job), r in zip(ingredients, results):
+        groups.setdefault(key, []).append(((point, job), r))
+    n_points = len(next(iter(groups.values())))
+    soup_rows = {
+        'best': f'{args.soup_row}, grid best on validation',
+        'uniform': f'uniform soup of {args.soup_row}\'s grid',
+        'greedy': f'greedy soup of {args.soup_row}\'s grid',
+    }
+    rows.update({v: v for v in soup_rows.values()})
+    for (fraction, seed), members in groups.items():
+        rec = soup_run([m for m, _ in members], [r for _, r in members],
+                       args,
+                       osp.join(root, 'soup', slug(args.soup_row),
+                                f'{pct(fraction)}_seed{seed}'))
+        for part, row in soup_rows.items():
+            top1.setdefault((row, fraction), {})[seed] = rec[part]['top1']
+        notes.setdefault((soup_rows['best'], fraction),
+                         []).append(rec['best']['point'])
+        notes.setdefault((soup_rows['greedy'], fraction),
+                         []).append(str(len(rec['greedy']['kept'])))
+        print(f'  soups {pct(fraction)} seed {seed}: best single '
+              f'{rec["best"]["top1"]:.2f}, uniform {rec["uniform"]["top1"]:.2f}'
+              f', greedy {rec["greedy"]["top1"]:.2f} '
+              f'({len(rec["greedy"]["kept"])} of {n_points})', flush=True)
+    table = ensemble_table(args, rows, top1, notes, refs, n_points)
+    return table, top1, notes
+
+
+def ensemble_table(args, rows, top1, notes, refs, n_points):
+    """Test top-1 of each row at each fraction, its gain over each of
+    ``refs`` paired by seed, and what was chosen on the validation split
+    for each seed."""
+    head = ' | '.join(f'{pct(f)} labels' +
+                      ''.join(f' | vs {ref}' for ref in refs)
+                      for f in args.fractions)
+    lines = [
+        f'| row | {head} | chosen on validation (seeds in order) |',
+        '|---|' + ('---|' * (1 + len(refs))) * len(args.fractions) + '---|'
+    ]
+    for row in rows:
+        cells, chosen = [], []
+        for f in args.fractions:
+            runs = top1.get((row, f), {})
+            cells.append(fmt(list(runs.values())) if runs else 'n/a')
+            cells += [gain(runs, top1.get((ref, f))) for ref in refs]
+            if (row, f) in notes:
+                values = ' / '.join(notes[(row, f)])
+                if row.startswith('WiSE-FT'):
+                    values = f'alpha {values}'
+                elif row.startswith('greedy'):
+                    values = f'{values} of {n_points} runs kept'
+                chosen.append(f'{pct(f)}: {values}')
+        lines.append(f'| {row} | {" | ".join(cells)} | '
+                     f'{"; ".join(chosen) or "-"} |')
+    return '\n'.join(lines)
 
 
 def check_stage(args):
@@ -627,6 +965,15 @@ def main(argv=None):
         notes = [verdict(top1, f) for f in args.fractions]
         sections.append(('Test top-1 (%)', table + '\n\n' + '\n'.join(
             n for n in notes if n)))
+    if 'ensemble' in args.stages:
+        print('weight-space ensembles, chosen on the validation split',
+              flush=True)
+        table, top1, notes = ensemble_stage(args, chosen)
+        raw['ensemble'] = dict(
+            top1=[[n, f, s, v] for (n, f), runs in top1.items()
+                  for s, v in runs.items()],
+            chosen=[[n, f, v] for (n, f), v in notes.items()])
+        sections.append(('Weight-space ensembles: test top-1 (%)', table))
     minutes = (time.time() - start) / 60
     text = '\n\n'.join(f'### {title}\n\n{table}'
                        for title, table in sections)
