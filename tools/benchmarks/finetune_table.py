@@ -4,7 +4,8 @@ paper's Tables 1, 2 and 5 in miniature (docs/benchmarks.md).
 Every method's demo config (``configs/<method>/r18-tiny_simclr_fmnist.py``:
 the small ResNet-18, 28x28 images, SGD, cosine schedule, batch 128) starts
 from the same contrastive pre-training (``--pretrained``) and trains on a
-stratified 1% or 10% of the training labels. Three stages, and a check:
+stratified 1% or 10% of the training labels. Three stages, a check and
+the weight-space ensembles:
 
 ``probe``
     Linear probe (``configs/linear_probe/r18-tiny_fmnist.py``) on the
@@ -637,13 +638,14 @@ def checkpoint_of(job):
 
 
 def ensemble_key(kind, results, args, alphas=None):
-    """What an ensemble's result depends on: its runs (their config SHA-1)
+    """What an ensemble's result depends on: its runs (their config SHA-1,
+    and their time, which tells a run trained again from the same config)
     and its settings."""
     import hashlib
     text = json.dumps(
         dict(
             kind=kind,
-            runs=[r['config_sha1'] for r in results],
+            runs=[(r['config_sha1'], r.get('seconds')) for r in results],
             alphas=alphas,
             bn_batches=ENSEMBLE_BN_BATCHES,
             holdout=args.holdout))
@@ -677,6 +679,11 @@ def quiet(_):
     pass
 
 
+def ensemble_device():
+    import torch
+    return 'cuda' if torch.cuda.is_available() else 'cpu'
+
+
 def wise_ft_run(job, result, args, alphas, folder):
     """WiSE-FT of one finished run: alpha chosen on the validation split,
     the chosen model tested on the test split (and written to
@@ -685,7 +692,8 @@ def wise_ft_run(job, result, args, alphas, folder):
 
     def make():
         cfg = ensemble_config(job, args)
-        val = we.Validation(cfg, 'accuracy/top1', ENSEMBLE_BN_BATCHES, 'cpu')
+        val = we.Validation(cfg, 'accuracy/top1', ENSEMBLE_BN_BATCHES,
+                            ensemble_device())
         theta0 = we.pretrained_backbone(cfg, None, 'backbone.')
         finetuned, _ = we.load_weights(checkpoint_of(job))
         chosen = we.wise_ft(val, theta0, finetuned, alphas, log=quiet)
@@ -715,7 +723,8 @@ def soup_run(items, results, args, folder):
 
     def make():
         cfg = ensemble_config(items[0][1], args)
-        val = we.Validation(cfg, 'accuracy/top1', ENSEMBLE_BN_BATCHES, 'cpu')
+        val = we.Validation(cfg, 'accuracy/top1', ENSEMBLE_BN_BATCHES,
+                            ensemble_device())
         state_dicts = [we.load_weights(checkpoint_of(j))[0] for _, j in items]
         names = [describe(p) for p, _ in items]
         made = we.soups(val, state_dicts, names, log=quiet)
