@@ -239,8 +239,8 @@ def parse_args(argv=None):
         '--quick',
         action='store_true',
         help='minutes instead of an hour: 1 seed, the first two values of '
-        'each grid tuned at 1%% labels, 1,000 image draws per run, 2,000 '
-        'test images, 2 probe epochs')
+        'each grid tuned at 1%% labels (and souped), 1,000 image draws per '
+        'run, 2,000 test images, 2 probe epochs, WiSE-FT alphas 0, 0.5, 1')
     args = parser.parse_args(argv)
     setting = SETTINGS[args.setting]
     args.row_table = setting_rows(args.setting)
