@@ -29,19 +29,10 @@ Environment fixes: the CPU virtual environment of ``tools/setup_env.sh``
         ``point_sample`` of mmcv's own source, which raises a clear
         ``ModuleNotFoundError`` (an ImportError) for every compiled op.
 
-Runtime fix: :func:`apply_runtime_fixes`
-    Called by the entry points: ``tools/train.py``, ``tools/test.py``,
-    :func:`mmctune.utils.register_all_modules` (and so
-    :func:`mmctune.apis.init_model`), the tests' ``conftest.py``.
-
-    ``torch_load_weights_only``
-        torch >= 2.6 loads with ``weights_only=True``; resuming or testing an
-        mmengine 0.10.7 checkpoint then fails with ``UnpicklingError ...
-        Unsupported global: mmengine.logging.history_buffer.HistoryBuffer``.
-        Fix: register, through mmengine's public
-        ``CheckpointLoader.register_scheme``, a loader for local files that
-        passes ``weights_only=False``, as mmengine's own pending fix does.
-        Applied only where mmengine's loader lacks it.
+Checkpoint loading is not a compatibility measure: mmctune loads every
+checkpoint with torch's ``weights_only`` loader and an explicit allow-list
+(:mod:`mmctune.utils.checkpoint`), which the entry points register with
+mmengine's ``CheckpointLoader``.
 
 Distributed runs without CUDA: :func:`setup_cpu_distributed`
     No patch: ``tools/train.py`` and ``tools/test.py`` set mmengine's public
@@ -68,7 +59,6 @@ import sys
 import warnings
 
 ENVIRONMENT_FIXES = ('torchvision_ops', 'mmcv_lite_ops')
-RUNTIME_FIXES = ('torch_load_weights_only', )
 
 #: names of the fixes applied in this process, in order
 APPLIED = []
@@ -78,11 +68,11 @@ def disabled():
     """Fixes named in ``MMCTUNE_COMPAT_DISABLE`` (comma-separated)."""
     names = {n.strip() for n in os.environ.get(
         'MMCTUNE_COMPAT_DISABLE', '').split(',') if n.strip()}
-    unknown = names - set(ENVIRONMENT_FIXES + RUNTIME_FIXES)
+    unknown = names - set(ENVIRONMENT_FIXES)
     if unknown:
         raise ValueError(
             f'MMCTUNE_COMPAT_DISABLE names unknown fixes {sorted(unknown)}; '
-            f'known: {sorted(ENVIRONMENT_FIXES + RUNTIME_FIXES)}')
+            f'known: {sorted(ENVIRONMENT_FIXES)}')
     return names
 
 
@@ -212,56 +202,6 @@ def install_environment_hooks():
         names = [n for n in names if n != 'mmcv_lite_ops']
     if names:
         sys.meta_path.insert(0, _EnvironmentFinder(names))
-
-
-# ---------------------------------------------------------------------------
-# runtime fix: torch.load(weights_only=True) and mmengine checkpoints
-# ---------------------------------------------------------------------------
-def weights_only_needed():
-    """Whether torch loads with ``weights_only=True`` by default and
-    mmengine's local loader does not say otherwise."""
-    import inspect
-
-    import torch
-    if 'weights_only' not in inspect.signature(torch.load).parameters:
-        return False
-    major, minor = (int(x) for x in torch.__version__.split('.')[:2])
-    if (major, minor) < (2, 6):
-        return False
-    from mmengine.runner import checkpoint
-    loader = checkpoint.CheckpointLoader._schemes.get('')
-    if loader is load_from_local:
-        return False
-    return 'weights_only' not in inspect.getsource(
-        checkpoint.load_from_local)
-
-
-def load_from_local(filename, map_location):
-    """mmengine's loader for local checkpoint files, with
-    ``weights_only=False`` as in mmengine's own fix (open-mmlab/mmengine PR
-    1650): a Runner checkpoint pickles its ``MessageHub`` (``HistoryBuffer``
-    objects whose statistic methods pickle through ``builtins.getattr``), so
-    allow-listing its globals would mean allow-listing ``getattr``. As with
-    any mmengine checkpoint, load only files you trust."""
-    import torch
-    filename = osp.expanduser(filename)
-    if not osp.isfile(filename):
-        raise FileNotFoundError(f'{filename} can not be found.')
-    return torch.load(filename, map_location=map_location, weights_only=False)
-
-
-def apply_runtime_fixes():
-    """Apply the runtime fixes whose problem is present; idempotent. Returns
-    the names of all fixes applied in this process."""
-    off = disabled()
-    if ('torch_load_weights_only' not in APPLIED
-            and 'torch_load_weights_only' not in off
-            and weights_only_needed()):
-        from mmengine.runner.checkpoint import CheckpointLoader
-        CheckpointLoader.register_scheme(
-            prefixes='', loader=load_from_local, force=True)
-        APPLIED.append('torch_load_weights_only')
-    return list(APPLIED)
 
 
 # ---------------------------------------------------------------------------

@@ -8,11 +8,11 @@ import sys
 import numpy as np
 import pytest
 
-from mmctune import compat
+from mmctune.utils.checkpoint import register_safe_loaders
 
-# the runtime fixes, applied explicitly as tools/train.py does (the
+# mmengine's CheckpointLoader loads safely, as in tools/train.py (the
 # environment fixes come with the venv's start-up file, tools/setup_env.sh)
-compat.apply_runtime_fixes()
+register_safe_loaders()
 
 # pytest-xdist runs the suite in several worker processes (setup.cfg): each
 # worker, and the interpreters its tests start, gets its share of the cores,
@@ -58,6 +58,16 @@ def mmctune_default_scope():
     register_all_modules(init_default_scope=False)
     with DefaultScope.overwrite_default_scope('mmctune'):
         yield
+
+
+@pytest.fixture(autouse=True)
+def untrusted_checkpoints():
+    """Every test starts with checkpoints untrusted, whatever a tool run
+    in-process with --trust-checkpoint left in this worker."""
+    from mmctune.utils.checkpoint import trust_checkpoints
+    trust_checkpoints(False)
+    yield
+    trust_checkpoints(False)
 
 
 @pytest.fixture(scope='session')

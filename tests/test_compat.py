@@ -22,8 +22,7 @@ def needed_here():
         from mmctune import compat
         print(','.join(n for n, f in (
             ('torchvision_ops', compat.torchvision_ops_needed),
-            ('mmcv_lite_ops', compat.mmcv_lite_ops_needed),
-            ('torch_load_weights_only', compat.weights_only_needed)) if f()))
+            ('mmcv_lite_ops', compat.mmcv_lite_ops_needed)) if f()))
         """))
     assert r.returncode == 0, r.stdout
     return r.stdout.strip().splitlines()[-1].split(',')
@@ -75,7 +74,6 @@ def test_importing_mmctune_changes_nothing_elsewhere():
     assert r.returncode == 0, r.stdout
     last = r.stdout.strip().splitlines()[-1]
     assert last.startswith('changed: []'), last
-    assert 'torch_load_weights_only' not in last
 
 
 def test_torchvision_imports_with_cpu_torch():
@@ -136,64 +134,6 @@ def test_setup_env_writes_the_startup_file():
     text = open(osp.join(ROOT, 'tools', 'setup_env.sh')).read()
     assert 'mmctune.compat.install_environment_hooks()' in text
     assert 'mmctune-cpu-env.pth' in text
-
-
-RESUME_SCRIPT = """
-import sys, torch, torch.nn as nn
-from mmengine.model import BaseModel
-from mmengine.runner import Runner
-if sys.argv[2] == 'fix':
-    from mmctune.utils import register_all_modules
-    register_all_modules()   # applies the runtime fixes
-
-class Tiny(BaseModel):
-    def __init__(self):
-        super().__init__()
-        self.fc = nn.Linear(2, 1)
-    def forward(self, inputs, data_samples=None, mode='tensor'):
-        out = self.fc(inputs)
-        return dict(loss=out.pow(2).mean()) if mode == 'loss' else out
-
-def runner(epochs, **kw):
-    return Runner(
-        model=Tiny(), work_dir=sys.argv[1], experiment_name=f'e{epochs}',
-        train_dataloader=dict(
-            dataset=[dict(inputs=torch.ones(2))] * 4, batch_size=2,
-            sampler=dict(type='DefaultSampler', shuffle=False),
-            collate_fn=dict(type='default_collate')),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
-        train_cfg=dict(by_epoch=True, max_epochs=epochs), **kw)
-
-runner(1).train()
-r = runner(2, resume=True, load_from=sys.argv[1] + '/epoch_1.pth')
-r.train()
-print('resumed to epoch', r.epoch)
-"""
-
-
-def test_resume_with_weights_only_default(tmp_path):
-    needs('torch_load_weights_only')
-    script = tmp_path / 'resume.py'
-    script.write_text(RESUME_SCRIPT)
-    broken = run_python(args=[str(script), str(tmp_path / 'a'), 'plain'])
-    assert broken.returncode != 0
-    assert 'Unsupported global' in broken.stdout
-    assert 'HistoryBuffer' in broken.stdout
-
-    fixed = run_python(args=[str(script), str(tmp_path / 'b'), 'fix'])
-    assert fixed.returncode == 0, fixed.stdout
-    assert 'resumed to epoch 2' in fixed.stdout
-
-
-def test_runtime_fix_stays_off_where_not_needed(monkeypatch):
-    from mmengine.runner import checkpoint
-    monkeypatch.setattr(torch, '__version__', '2.5.1')
-    assert not compat.weights_only_needed()
-    monkeypatch.undo()
-    # an mmengine whose local loader already passes weights_only
-    monkeypatch.setitem(checkpoint.CheckpointLoader._schemes, '',
-                        compat.load_from_local)
-    assert not compat.weights_only_needed()
 
 
 DIST_SCRIPT = """

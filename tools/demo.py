@@ -28,11 +28,11 @@ import time
 
 from mmengine.config import Config
 
-from mmctune import compat
 from mmctune.engine.runner import Runner
 from mmctune.apis.cfg_edit import set_epochs
 from mmctune.apis.fashion_mnist import prepare_fashion_mnist
 from mmctune.apis.methods import methods_of
+from mmctune.utils.checkpoint import register_safe_loaders
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PRETRAIN_CFG = osp.join(ROOT, 'configs/pretrain/simclr_r18-tiny_fmnist.py')
@@ -146,7 +146,7 @@ def finetune(args, pretrained, method):
 
 def main(argv=None):
     args = parse_args(argv)
-    compat.apply_runtime_fixes()  # the Runner loads checkpoints
+    register_safe_loaders()  # the Runner loads checkpoints
     start = time.time()
     print(
         f'[1/3] Fashion-MNIST: {prepare_fashion_mnist(args.data_root)}',

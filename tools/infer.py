@@ -21,6 +21,8 @@ import sys
 import numpy as np
 from mmengine.config import DictAction
 
+from mmctune.utils.checkpoint import add_trust_argument, register_safe_loaders
+
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif',
                     '.tiff', '.webp')
 
@@ -46,6 +48,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings of the config, as key=value pairs')
+    add_trust_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -79,6 +82,7 @@ def main(argv=None):
     if args.topk < 1:
         raise ValueError('--topk must be at least 1')
     images = list_images(args.inputs)
+    register_safe_loaders(trust=args.trust_checkpoint)
 
     from mmctune.apis import ImageClassificationInferencer
     inferencer = ImageClassificationInferencer(

@@ -18,6 +18,7 @@ from mmctune.utils import silence_known_warnings
 from mmctune.utils.cfg_check import (check_cfg_options, check_config_keys,
                                      drop_disabled_hooks,
                                      mirror_val_options_to_test)
+from mmctune.utils.checkpoint import add_trust_argument, register_safe_loaders
 from mmctune.utils.launch import default_work_dir
 
 
@@ -53,6 +54,7 @@ def parse_args(argv=None):
         action='store_true',
         help='print the config, the environment and the hook order (they '
         'always go to the log file)')
+    add_trust_argument(parser)
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -127,7 +129,7 @@ def main(argv=None):
                                                   'checkpoint')):
         if '://' not in path and not osp.isfile(path):
             raise FileNotFoundError(f'{what} file {path} not found')
-    compat.apply_runtime_fixes()
+    register_safe_loaders(trust=args.trust_checkpoint)
     cfg = Config.fromfile(args.config)
     check_config_keys(cfg, args.config)
     cfg = merge_args(cfg, args)

@@ -15,6 +15,7 @@ from mmctune.engine.runner import Runner
 from mmctune.utils import silence_known_warnings
 from mmctune.utils.cfg_check import (check_cfg_options, check_config_keys,
                                      drop_disabled_hooks)
+from mmctune.utils.checkpoint import add_trust_argument, register_safe_loaders
 from mmctune.utils.launch import (check_no_overwrite, default_work_dir,
                                   fit_total_batch, world_size_from_env)
 from mmctune.utils.smoke import smoke_cfg
@@ -72,6 +73,7 @@ def parse_args(argv=None):
         action='store_true',
         help='print the config, the environment and the hook order (they '
         'always go to the log file)')
+    add_trust_argument(parser)
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -166,7 +168,7 @@ def main(argv=None):
     args = parse_args(argv)
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config file {args.config} not found')
-    compat.apply_runtime_fixes()
+    register_safe_loaders(trust=args.trust_checkpoint)
     silence_known_warnings()
     cfg = Config.fromfile(args.config)
     check_config_keys(cfg, args.config)

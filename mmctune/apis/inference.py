@@ -8,22 +8,22 @@ from mmengine.config import Config
 from mmengine.dataset import Compose, default_collate
 from mmengine.model import BaseModel
 from mmengine.logging import print_log
-from mmengine.runner.checkpoint import CheckpointLoader
 from mmpretrain.apis import \
     ImageClassificationInferencer as _MMPretrainInferencer
 
-from mmctune import compat
 from mmctune.models.utils import (extract_state_dict, load_state_dict_strict,
                                   train_only_prefixes)
 from mmctune.registry import DATASETS, MODELS
 from mmctune.utils import register_all_modules, unwrap_model
 from mmctune.utils.cfg_check import check_cfg_options
+from mmctune.utils.checkpoint import load_checkpoint
 
 
 def load_model_checkpoint(model,
                           checkpoint: str,
                           backbone_only: bool = False,
-                          for_prediction: bool = False) -> dict:
+                          for_prediction: bool = False,
+                          trust_checkpoint: bool = False) -> dict:
     """Load a checkpoint into a model, strictly: every key of the model (or
     of its backbone) must be found with its shape, or
     ``CheckpointMismatchError`` names the missing ones; unused checkpoint
@@ -45,14 +45,17 @@ def load_model_checkpoint(model,
             CE-tuned checkpoint tested with a Core-tuning config. A missing
             key of the predicting parts means the checkpoint comes from
             another model: the error says to use that model's config.
+        trust_checkpoint (bool): Load the file in full if it holds Python
+            objects that loading it safely refuses, with a warning:
+            unpickling them runs code from the file
+            (:mod:`mmctune.utils.checkpoint`). Defaults to False.
 
     Returns:
         dict: the checkpoint's ``meta`` (``{}`` when it has none); a
         checkpoint saved by the Runner holds ``dataset_meta`` (the classes).
     """
     model = unwrap_model(model)
-    compat.apply_runtime_fixes()  # Runner checkpoints under torch >= 2.6
-    ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+    ckpt = load_checkpoint(checkpoint, trust_checkpoint=trust_checkpoint)
     if backbone_only:
         neck = getattr(model, 'neck', None)
         if neck is not None and any(True for _ in neck.parameters()):
@@ -83,7 +86,7 @@ def load_model_checkpoint(model,
 
 def init_model(config, checkpoint: Optional[str] = None,
                device: str = 'cpu', cfg_options: Optional[dict] = None,
-               backbone_only: bool = False):
+               backbone_only: bool = False, trust_checkpoint: bool = False):
     """Build the model of a config and load a checkpoint strictly (see
     :func:`load_model_checkpoint`). Returns ``(model, cfg)``; the model is
     in eval mode.
@@ -95,6 +98,8 @@ def init_model(config, checkpoint: Optional[str] = None,
     ``ImageClassificationInferencer(model)`` accepts it. For images, use
     :class:`ImageClassificationInferencer` of this module: it gives the
     model its images in the channel order its data were in.
+
+    ``trust_checkpoint``: see :func:`load_model_checkpoint`.
     """
     register_all_modules()
     cfg = config if isinstance(config, Config) else Config.fromfile(config)
@@ -110,7 +115,11 @@ def init_model(config, checkpoint: Optional[str] = None,
     meta = {}
     if checkpoint is not None:
         meta = load_model_checkpoint(
-            model, checkpoint, backbone_only, for_prediction=True)
+            model,
+            checkpoint,
+            backbone_only,
+            for_prediction=True,
+            trust_checkpoint=trust_checkpoint)
     dataset_meta = dict(meta.get('dataset_meta') or {})
     if not dataset_meta.get('classes'):
         classes = _declared_classes(cfg)
@@ -247,6 +256,8 @@ class ImageClassificationInferencer(_MMPretrainInferencer):
       arrays on unchanged, which swaps the colours of a CIFAR-config model
       and of a file-config model given an RGB array.) ``input_format``
       overrides the detected order.
+
+    ``trust_checkpoint``: see :func:`load_model_checkpoint`.
     """
 
     def __init__(self,
@@ -255,12 +266,21 @@ class ImageClassificationInferencer(_MMPretrainInferencer):
                  device: str = 'cpu',
                  classes=None,
                  input_format: Optional[str] = None,
-                 cfg_options: Optional[dict] = None) -> None:
+                 cfg_options: Optional[dict] = None,
+                 trust_checkpoint: bool = False) -> None:
         if not isinstance(model, BaseModel):
             model, _ = init_model(
-                model, pretrained, device=device, cfg_options=cfg_options)
+                model,
+                pretrained,
+                device=device,
+                cfg_options=cfg_options,
+                trust_checkpoint=trust_checkpoint)
         elif pretrained is not None:
-            load_model_checkpoint(model, pretrained, for_prediction=True)
+            load_model_checkpoint(
+                model,
+                pretrained,
+                for_prediction=True,
+                trust_checkpoint=trust_checkpoint)
         if not hasattr(model, '_config'):
             raise ValueError(
                 'the model has no config (model._config): build it with '

@@ -138,7 +138,6 @@ def run_job(job: SweepJob) -> dict:
     from mmengine.registry import RUNNERS
     from mmengine.utils import import_modules_from_strings
 
-    from mmctune import compat
     from mmctune.engine.runner import Runner
     from mmctune.utils.cfg_check import drop_disabled_hooks
 
@@ -155,7 +154,8 @@ def run_job(job: SweepJob) -> dict:
 
     start = time.time()
     # a runner's entry point, in this process or a worker: as tools/train.py
-    compat.apply_runtime_fixes()
+    from mmctune.utils.checkpoint import register_safe_loaders
+    register_safe_loaders()
     if cfg.get('custom_imports'):
         # Config.fromfile imported them in the process that loaded the
         # config, not in this one when it is a worker

@@ -22,12 +22,12 @@ import itertools
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
-from mmengine.runner.checkpoint import CheckpointLoader
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmctune.models.utils import (extract_state_dict, load_state_dict_strict,
                                   train_only_prefixes)
 from mmctune.utils import init_weights_quietly
+from mmctune.utils.checkpoint import load_checkpoint, trusted
 
 StateDict = Dict[str, torch.Tensor]
 DEFAULT_ALPHAS = [round(0.1 * i, 1) for i in range(11)]
@@ -249,9 +249,11 @@ def holdout_val(cfg, holdout: float, seed: int) -> List[str]:
     return notes
 
 
-def load_weights(path: str) -> Tuple[StateDict, dict]:
-    """(state dict, meta) of a checkpoint file."""
-    ckpt = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+def load_weights(path: str,
+                 trust_checkpoint: bool = False) -> Tuple[StateDict, dict]:
+    """(state dict, meta) of a checkpoint file, loaded safely
+    (:mod:`mmctune.utils.checkpoint`; ``trust_checkpoint``: in full)."""
+    ckpt = load_checkpoint(path, trust_checkpoint=trust_checkpoint)
     meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
     return extract_state_dict(ckpt), meta or {}
 
@@ -372,10 +374,13 @@ class Validation:
         return float(metrics[self.metric]), metrics, state_dict
 
 
-def pretrained_backbone(cfg, path: Optional[str], prefix: str) -> StateDict:
+def pretrained_backbone(cfg,
+                        path: Optional[str],
+                        prefix: str,
+                        trust_checkpoint: bool = False) -> StateDict:
     """The pre-trained backbone weights: the config's ``init_cfg`` (or
     ``path`` under ``prefix``), loaded strictly by building the model and
-    initialising it."""
+    initialising it (safely; ``trust_checkpoint``: in full)."""
     from mmctune.registry import MODELS
     model_cfg = copy.deepcopy(cfg.model)
     backbone = model_cfg.get('backbone', {})
@@ -391,7 +396,8 @@ def pretrained_backbone(cfg, path: Optional[str], prefix: str) -> StateDict:
     if 'data_preprocessor' not in model_cfg and 'data_preprocessor' in cfg:
         model_cfg.data_preprocessor = cfg.data_preprocessor
     model = MODELS.build(model_cfg)
-    init_weights_quietly(model)
+    with trusted(trust_checkpoint):
+        init_weights_quietly(model)
     return {
         k: v.detach().clone()
         for k, v in model.backbone.state_dict().items()

@@ -1,5 +1,6 @@
 """Print the environment (``python -m mmctune.utils.collect_env``), with the
-compatibility fixes active in it (:mod:`mmctune.compat`)."""
+compatibility fixes active in it (:mod:`mmctune.compat`) and how checkpoints
+load (:mod:`mmctune.utils.checkpoint`)."""
 from mmengine.utils.dl_utils import collect_env as collect_base_env
 
 import mmctune
@@ -7,10 +8,11 @@ from mmctune import compat
 
 
 def collect_env():
-    # the modules the environment fixes act on, and the runtime fixes that
-    # the entry points apply
+    # the modules the environment fixes act on, and the safe checkpoint
+    # loaders that the entry points register
     import mmctune.models  # noqa: F401  (imports torchvision, mmseg)
-    compat.apply_runtime_fixes()
+    from mmctune.utils.checkpoint import register_safe_loaders
+    register_safe_loaders()
     env_info = collect_base_env()
     for name in ('mmpretrain', 'mmseg', 'mmcv'):
         try:
@@ -19,6 +21,8 @@ def collect_env():
             env_info[name] = 'not installed'
     env_info['mmctune'] = mmctune.__version__
     env_info['mmctune compat fixes'] = ', '.join(compat.APPLIED) or 'none'
+    env_info['checkpoint loading'] = (
+        'weights_only with mmctune.utils.checkpoint.safe_globals()')
     return env_info
 
 

@@ -13,21 +13,20 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     ``mmpretrain.``/``mmseg.``-prefixed names in theirs), which needs the
     default scope set.
 
-    It also applies the runtime compatibility fixes of
-    :func:`mmctune.compat.apply_runtime_fixes` (mmengine checkpoints under
-    torch's ``weights_only`` default), so that an API user's Runner resumes
-    like ``tools/train.py``'s.
+    It also makes mmengine's ``CheckpointLoader`` load every checkpoint
+    safely (:func:`mmctune.utils.checkpoint.register_safe_loaders`), so that
+    an API user's Runner loads and resumes like ``tools/train.py``'s.
 
     Args:
         init_default_scope (bool): Whether to set the global default scope to
             ``mmctune``. Defaults to True.
     """
-    import mmctune.compat
     import mmctune.datasets  # noqa: F401,F403
     import mmctune.engine  # noqa: F401,F403
     import mmctune.evaluation  # noqa: F401,F403
     import mmctune.models  # noqa: F401,F403
-    mmctune.compat.apply_runtime_fixes()
+    from mmctune.utils.checkpoint import register_safe_loaders
+    register_safe_loaders()
 
     if not init_default_scope:
         return

@@ -24,6 +24,7 @@ from mmengine.config import Config, DictAction
 from mmctune.apis import load_model_checkpoint
 from mmctune.engine.runner import Runner
 from mmctune.utils.cfg_check import check_cfg_options
+from mmctune.utils.checkpoint import add_trust_argument, register_safe_loaders
 from mmctune.utils.launch import default_work_dir
 
 
@@ -38,6 +39,7 @@ def parse_args(argv=None):
         '--no-s-dbw', action='store_true', help='skip S_Dbw (kNN only)')
     parser.add_argument('--work-dir')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_trust_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -68,6 +70,7 @@ def main(argv=None):
     for path in (args.config, args.checkpoint):
         if not osp.isfile(path):
             raise FileNotFoundError(f'{path} not found')
+    register_safe_loaders(trust=args.trust_checkpoint)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         check_cfg_options(cfg, args.cfg_options)

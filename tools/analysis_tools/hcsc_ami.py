@@ -32,6 +32,7 @@ from mmctune.engine.hooks.hkmeans_hook import (HierarchicalKMeansHook,
                                                hierarchical_kmeans)
 from mmctune.registry import MODELS
 from mmctune.utils import register_all_modules
+from mmctune.utils.checkpoint import add_trust_argument, register_safe_loaders
 
 
 def parse_args(argv=None):
@@ -50,6 +51,7 @@ def parse_args(argv=None):
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--out', help='JSON file of the result')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_trust_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -83,6 +85,7 @@ def main(argv=None):
         if not osp.isfile(path):
             raise FileNotFoundError(f'{path} not found')
     register_all_modules(init_default_scope=True)
+    register_safe_loaders(trust=args.trust_checkpoint)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)

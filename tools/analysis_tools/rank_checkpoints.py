@@ -44,13 +44,14 @@ import numpy as np
 import torch
 from mmengine.config import Config, DictAction
 
-from mmctune import compat
 from mmctune.evaluation.functional import (extract_features, gmm_source_probs,
                                            h_score, leep, logme, nce)
 from mmctune.models.utils import extract_state_dict, load_state_dict_strict
 from mmctune.utils import (init_weights_quietly, register_all_modules,
                            silence_known_warnings)
 from mmctune.utils.cfg_check import check_cfg_options
+from mmctune.utils.checkpoint import (add_trust_argument, load_checkpoint,
+                                      register_safe_loaders)
 
 SCORES = ('logme', 'nleep', 'nce', 'hscore')
 
@@ -106,6 +107,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--work-dir', default=osp.join('work_dirs', 'rank_checkpoints'))
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_trust_argument(parser)
     args = parser.parse_args(argv)
     n = len(args.checkpoints) if args.checkpoints else len(args.configs)
     if args.checkpoints and len(args.configs) not in (1, n):
@@ -177,8 +179,7 @@ def build_encoder(cfg, checkpoint, prefix, device):
     model = MODELS.build(model_cfg)
     init_weights_quietly(model)
     if checkpoint is not None:
-        from mmengine.runner.checkpoint import CheckpointLoader
-        ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+        ckpt = load_checkpoint(checkpoint)
         load_state_dict_strict(
             model.backbone,
             extract_state_dict(ckpt, prefix),
@@ -188,11 +189,10 @@ def build_encoder(cfg, checkpoint, prefix, device):
 
 def source_probs(checkpoint, head_prefix, feats):
     """Softmax of a pre-training classifier kept in ``checkpoint``."""
-    from mmengine.runner.checkpoint import CheckpointLoader
     if checkpoint is None:
         raise ValueError('--source-head: this candidate has no checkpoint '
                          'file')
-    ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+    ckpt = load_checkpoint(checkpoint)
     sd = ckpt.get('state_dict', ckpt)
     prefix = head_prefix if head_prefix.endswith('.') else head_prefix + '.'
     if prefix + 'weight' not in sd:
@@ -253,7 +253,7 @@ def main(argv=None):
     for path in args.configs + (args.checkpoints or []):
         if '://' not in path and not osp.isfile(path):
             raise FileNotFoundError(f'{path} not found')
-    compat.apply_runtime_fixes()
+    register_safe_loaders(trust=args.trust_checkpoint)
     register_all_modules()
     from mmctune.engine.runner import Runner
     rows, labels0 = [], None

@@ -19,6 +19,8 @@ from mmengine.runner import Runner  # noqa: E402
 
 from mmctune.apis import init_model  # noqa: E402
 from mmctune.evaluation.functional import extract_features  # noqa: E402
+from mmctune.utils.checkpoint import (add_trust_argument,  # noqa: E402
+                                      register_safe_loaders)
 
 
 def tsne_2d(features, seed=0, perplexity=30.0):
@@ -59,10 +61,12 @@ def main(argv=None):
     parser.add_argument('--max-samples', type=int, default=2000)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_trust_argument(parser)
     args = parser.parse_args(argv)
     for path in (args.config, args.checkpoint):
         if not osp.isfile(path):
             raise FileNotFoundError(f'{path} not found')
+    register_safe_loaders(trust=args.trust_checkpoint)
     model, cfg = init_model(args.config, args.checkpoint,
                             cfg_options=args.cfg_options, backbone_only=True)
     loader_cfg = cfg[f'{args.split}_dataloader']

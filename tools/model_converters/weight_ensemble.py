@@ -57,12 +57,12 @@ from typing import List, Tuple
 import torch
 from mmengine.config import Config, DictAction
 
-from mmctune import compat
 from mmctune.apis.weight_ensemble import (DEFAULT_ALPHAS, Validation,
                                           holdout_val, load_weights,
                                           pretrained_backbone, soups, wise_ft)
 from mmctune.utils import register_all_modules, silence_known_warnings
 from mmctune.utils.cfg_check import check_cfg_options
+from mmctune.utils.checkpoint import add_trust_argument, register_safe_loaders
 
 
 # ----------------------------------------------------------------------
@@ -101,6 +101,7 @@ def parse_args(argv=None):
         p.add_argument(
             '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
         p.add_argument('--cfg-options', nargs='+', action=DictAction)
+        add_trust_argument(p)
 
     wise = sub.add_parser('wise-ft', help='interpolate with the pre-training')
     common(wise)
@@ -180,7 +181,7 @@ def main(argv=None):
     for path in paths:
         if '://' not in path and not osp.isfile(path):
             raise FileNotFoundError(f'{path} not found')
-    compat.apply_runtime_fixes()
+    register_safe_loaders(trust=args.trust_checkpoint)
     register_all_modules()
     cfg, notes = prepare_config(args)
     for note in notes:

@@ -11,6 +11,7 @@ from mmengine.hooks import Hook
 
 from mmctune.registry import HOOKS
 from mmctune.utils import unwrap_model as _unwrap
+from mmctune.utils.checkpoint import torch_load
 from .checkpoint_hook import atomic_write
 
 
@@ -140,8 +141,7 @@ class RandomStateHook(Hook):
         source = 'the checkpoint'
         path = osp.join(runner.work_dir, self.filename)
         if osp.isfile(path):
-            after_val = torch.load(
-                path, map_location='cpu', weights_only=False)
+            after_val = torch_load(path)
             if tuple(after_val['tag']) == self._tag_of(meta):
                 state, source = after_val['state'], path
         set_rng_state(state)

@@ -16,9 +16,9 @@ from typing import List, Optional, Sequence, Tuple
 import torch.nn as nn
 from mmengine.logging import print_log
 from mmengine.model.weight_init import update_init_info
-from mmengine.runner.checkpoint import CheckpointLoader
 
 from mmctune.registry import WEIGHT_INITIALIZERS
+from mmctune.utils.checkpoint import load_checkpoint
 
 # Counters, not weights: checkpoints written by old PyTorch (e.g. the 2017
 # torchvision ResNet-50) have none; the module keeps its own.
@@ -159,7 +159,8 @@ class Pretrained:
     Args:
         checkpoint (str): Path or URL of the checkpoint (anything mmengine's
             ``CheckpointLoader`` reads: a file, ``http(s)://``,
-            ``torchvision://resnet50``, ...).
+            ``torchvision://resnet50``, ...), loaded safely
+            (:func:`mmctune.utils.checkpoint.load_checkpoint`).
         prefix (str, optional): Load only the keys under this prefix, with
             the prefix stripped: ``'module.encoder_q.'`` for a published
             MoCo v1/v2 checkpoint, ``'backbone.'`` for an mmctune or
@@ -188,8 +189,7 @@ class Pretrained:
         print_log(
             f'load {where}{self.checkpoint} into {type(module).__name__}',
             logger='current')
-        ckpt = CheckpointLoader.load_checkpoint(self.checkpoint,
-                                               self.map_location)
+        ckpt = load_checkpoint(self.checkpoint, self.map_location)
         state_dict = extract_state_dict(ckpt, self.prefix, self.revise_keys)
         load_state_dict_strict(module, state_dict, source=self.checkpoint)
         if hasattr(module, '_params_init_info'):

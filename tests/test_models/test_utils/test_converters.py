@@ -1,5 +1,6 @@
-"""Each converter on a checkpoint written in its published format; the
-converted weights must load strictly and compute what the source computes."""
+"""Each converter on a checkpoint written in its published format (the file
+layout of its release, read back with mmctune's safe loader); the converted
+weights must load strictly and compute what the source computes."""
 import argparse
 import os.path as osp
 import subprocess
@@ -13,6 +14,7 @@ from mmctune.models.utils import load_state_dict_strict
 from mmctune.models.utils.converters import FORMATS, convert
 from mmctune.registry import MODELS
 from mmctune.utils import register_all_modules
+from mmctune.utils.checkpoint import load_checkpoint
 
 from ...conftest import ROOT
 
@@ -77,6 +79,8 @@ RESNET_CASES = {
     'torchvision': lambda sd: sd,
     'moco': lambda sd: dict(
         epoch=200,
+        arch='resnet50',
+        optimizer=dict(state={}, param_groups=[dict(lr=0.03, params=[0])]),
         state_dict={
             **with_prefix(sd, 'module.encoder_q.'),
             **with_prefix(sd, 'module.encoder_k.'),
@@ -107,9 +111,21 @@ RESNET_CASES = {
 }
 
 
+#: released with torch < 1.6, in its legacy (not zip) serialization
+LEGACY_FILES = ('moco', 'pycontrast')
+
+
+def published_file(path, ckpt, fmt):
+    """``ckpt`` written as its release wrote it, read back safely."""
+    torch.save(ckpt, path, _use_new_zipfile_serialization=fmt not in
+               LEGACY_FILES)
+    return load_checkpoint(str(path))
+
+
 @pytest.mark.parametrize('fmt', sorted(RESNET_CASES))
-def test_resnet_formats(fmt, tv_resnet):
-    ckpt = RESNET_CASES[fmt](tv_resnet.state_dict())
+def test_resnet_formats(fmt, tv_resnet, tmp_path):
+    ckpt = published_file(tmp_path / 'src.pth',
+                          RESNET_CASES[fmt](tv_resnet.state_dict()), fmt)
     assert_same_resnet(tv_resnet, convert(ckpt, fmt))
 
 
@@ -132,9 +148,32 @@ def test_simclr_v2_selective_kernel_refused():
                 'simclr-v2')
 
 
-@pytest.mark.parametrize('fmt,wrap', [('dino-vit', lambda sd: sd),
-                                      ('mae-vit', lambda sd: {'model': sd})])
-def test_vit_formats_match_timm(fmt, wrap):
+# DINO's and MAE's full training checkpoints (checkpoint.pth,
+# checkpoint-799.pth), with their argparse options; the released weights-only
+# files (dino_deitsmall16_pretrain.pth, mae_pretrain_vit_base.pth) are the
+# bare state dict and {'model': state dict}
+VIT_CASES = [
+    ('dino-vit', lambda sd: sd),
+    ('dino-vit', lambda sd: dict(
+        student={'module.backbone.' + k: v for k, v in sd.items()},
+        teacher={
+            **{'backbone.' + k: v for k, v in sd.items()},
+            'head.last_layer.weight_g': torch.ones(65536, 1)
+        },
+        epoch=100,
+        args=argparse.Namespace(arch='vit_small', patch_size=16),
+        dino_loss={'center': torch.zeros(1, 65536)})),
+    ('mae-vit', lambda sd: {'model': sd}),
+    ('mae-vit', lambda sd: dict(
+        model=sd,
+        epoch=799,
+        scaler={'scale': 65536.0, '_growth_tracker': 0},
+        args=argparse.Namespace(model='mae_vit_base_patch16'))),
+]
+
+
+@pytest.mark.parametrize('fmt,wrap', VIT_CASES)
+def test_vit_formats_match_timm(fmt, wrap, tmp_path):
     """DINO and MAE release timm-named ViTs: a real timm ViT-S/16, converted,
     computes the same class-token feature in mmpretrain's ViT."""
     timm = pytest.importorskip('timm')
@@ -154,7 +193,8 @@ def test_vit_formats_match_timm(fmt, wrap):
             patch_size=16,
             out_type='cls_token'))
     ours.eval()
-    load_state_dict_strict(ours, convert(wrap(sd), fmt))
+    ckpt = published_file(tmp_path / 'src.pth', wrap(sd), fmt)
+    load_state_dict_strict(ours, convert(ckpt, fmt))
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
         torch.testing.assert_close(
