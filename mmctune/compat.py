@@ -261,10 +261,8 @@ def setup_cpu_distributed(cfg, launcher: str) -> list:
         notes.append(f'CUDA is not available: the "gloo" backend instead of '
                      f'"{dist_cfg.get("backend", "nccl")}"')
         dist_cfg['backend'] = 'gloo'
-    wrapper = cfg.get('model_wrapper_cfg') or dict(
-        type='MMDistributedDataParallel',
-        broadcast_buffers=False,
-        find_unused_parameters=cfg.get('find_unused_parameters', False))
+    from mmctune.utils.launch import set_ddp_wrapper
+    wrapper = set_ddp_wrapper(cfg)
     wrapper['device_ids'] = None
     cfg['model_wrapper_cfg'] = wrapper
     replaced = _bn_for_syncbn(cfg.get('model'))

@@ -14,12 +14,12 @@ from mmengine.registry import RUNNERS
 from mmctune import compat
 from mmctune.apis import load_model_checkpoint
 from mmctune.engine.runner import Runner
-from mmctune.utils import silence_known_warnings
+from mmctune.utils import silence_known_warnings, unwrap_model
 from mmctune.utils.cfg_check import (check_cfg_options, check_config_keys,
                                      drop_disabled_hooks,
                                      mirror_val_options_to_test)
 from mmctune.utils.checkpoint import add_trust_argument, register_safe_loaders
-from mmctune.utils.launch import default_work_dir
+from mmctune.utils.launch import default_work_dir, set_ddp_wrapper
 
 
 def parse_args(argv=None):
@@ -133,6 +133,8 @@ def main(argv=None):
     cfg = Config.fromfile(args.config)
     check_config_keys(cfg, args.config)
     cfg = merge_args(cfg, args)
+    if args.launcher != 'none':
+        set_ddp_wrapper(cfg)
     notes = compat.setup_cpu_distributed(cfg, args.launcher)
 
     try:
@@ -140,8 +142,10 @@ def main(argv=None):
             else RUNNERS.build(cfg)
         for note in notes:
             runner.logger.warning(note)
-        load_model_checkpoint(
-            runner.model, args.checkpoint, for_prediction=True)
+        model = unwrap_model(runner.model)
+        if args.tta:  # the checkpoint is the model inside the TTA wrapper
+            model = model.module
+        load_model_checkpoint(model, args.checkpoint, for_prediction=True)
         if args.out and args.out_item in ['pred', None]:
             runner.test_evaluator.metrics.append(
                 DumpResults(out_file_path=args.out))

@@ -17,7 +17,8 @@ from mmctune.utils.cfg_check import (check_cfg_options, check_config_keys,
                                      drop_disabled_hooks)
 from mmctune.utils.checkpoint import add_trust_argument, register_safe_loaders
 from mmctune.utils.launch import (check_no_overwrite, default_work_dir,
-                                  fit_total_batch, world_size_from_env)
+                                  fit_total_batch, set_ddp_wrapper,
+                                  world_size_from_env)
 from mmctune.utils.smoke import smoke_cfg
 
 
@@ -113,20 +114,6 @@ def merge_args(cfg, args):
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
 
-    if args.resume == 'auto':
-        # the checkpoint last_checkpoint names, checked whole; an error if
-        # the work dir has none (mmengine would silently start afresh)
-        cfg.resume = True
-        cfg.load_from = find_resume_checkpoint(cfg.work_dir)
-    elif args.resume is not None:
-        if not osp.exists(args.resume):
-            raise FileNotFoundError(f'--resume: no checkpoint {args.resume}')
-        if not is_whole_checkpoint(args.resume):
-            raise RuntimeError(f'--resume: the checkpoint {args.resume} is '
-                               f'truncated or corrupt')
-        cfg.resume = True
-        cfg.load_from = args.resume
-
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg:
             raise KeyError(f'--auto-scale-lr needs `auto_scale_lr = dict('
@@ -164,6 +151,24 @@ def merge_args(cfg, args):
     return cfg
 
 
+def merge_resume(cfg, args):
+    """``--resume``: how this run starts, not part of the experiment (the
+    work dir's config copy leaves it out)."""
+    if args.resume == 'auto':
+        # the checkpoint last_checkpoint names, checked whole; an error if
+        # the work dir has none (mmengine would silently start afresh)
+        cfg.resume = True
+        cfg.load_from = find_resume_checkpoint(cfg.work_dir)
+    elif args.resume is not None:
+        if not osp.exists(args.resume):
+            raise FileNotFoundError(f'--resume: no checkpoint {args.resume}')
+        if not is_whole_checkpoint(args.resume):
+            raise RuntimeError(f'--resume: the checkpoint {args.resume} is '
+                               f'truncated or corrupt')
+        cfg.resume = True
+        cfg.load_from = args.resume
+
+
 def main(argv=None):
     args = parse_args(argv)
     if not osp.isfile(args.config):
@@ -173,11 +178,17 @@ def main(argv=None):
     cfg = Config.fromfile(args.config)
     check_config_keys(cfg, args.config)
     cfg = merge_args(cfg, args)
+    # the experiment, as a config that trains it again: what follows adapts
+    # the run to this machine and launch (Runner.experiment_cfg)
+    experiment = deepcopy(cfg)
+    merge_resume(cfg, args)
     check_no_overwrite(cfg)
     # the recipe's total batch under any number of processes (see
     # mmctune.utils.launch.fit_total_batch and docs/get_started.md)
     batch_from_cli = 'train_dataloader.batch_size' in (args.cfg_options
                                                        or {})
+    if args.launcher != 'none':
+        set_ddp_wrapper(cfg)
     notes = cfg.pop('smoke_notes', []) + [
         fit_total_batch(cfg, world_size_from_env(args.launcher),
                         batch_from_cli)
@@ -190,6 +201,7 @@ def main(argv=None):
             runner = RUNNERS.build(cfg)
         for note in filter(None, notes):
             runner.logger.warning(note)
+        runner.experiment_cfg = experiment
         runner.train()
     finally:
         compat.destroy_process_group()

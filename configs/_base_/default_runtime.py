@@ -13,6 +13,9 @@ default_hooks = dict(
         save_best='auto'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='mmpretrain.VisualizationHook', enable=False),
+    # distributed runs: the processes' BN statistics averaged before every
+    # validation and checkpoint, so the model validated is the model saved
+    sync_norm=dict(type='SyncNormStatsHook'),
     # random generator states in the checkpoints: --resume continues the
     # interrupted run's random stream
     random_state=dict(type='RandomStateHook'),

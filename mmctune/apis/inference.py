@@ -29,9 +29,9 @@ def load_model_checkpoint(model,
     ``CheckpointMismatchError`` names the missing ones; unused checkpoint
     keys are listed in the log.
 
-    mmengine's Runner loads ``load_from`` non-strictly, so a checkpoint that
-    does not fit would be tested as random weights; the tools call this
-    instead.
+    mmengine's Runner loads ``load_from`` non-strictly (mmctune's Runner
+    does not), so a checkpoint that does not fit would be tested as random
+    weights; the tools call this instead.
 
     Args:
         backbone_only (bool): Load the checkpoint's ``backbone.`` weights

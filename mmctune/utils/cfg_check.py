@@ -7,7 +7,8 @@ import warnings
 EXTRA_RUNNER_KEYS = ('runner_type', 'model_wrapper_cfg',
                      'find_unused_parameters', 'sync_bn', 'compile',
                      'strategy', 'tta_model', 'tta_pipeline',
-                     'log_verbose')  # mmctune's Runner
+                     # mmctune's Runner
+                     'log_verbose', 'load_from_strict')
 
 
 def runner_keys():

@@ -99,6 +99,32 @@ def fit_total_batch(cfg,
             f'{lr}{restore}')
 
 
+def set_ddp_wrapper(cfg) -> dict:
+    """The DDP wrapper of a distributed run, set in ``cfg.model_wrapper_cfg``
+    unless the config gives its own: mmengine's default (DDP without
+    syncing the buffers in every forward pass, ``find_unused_parameters``
+    from the config), asked for with torch's current argument
+    (``forward_sync_buffers=False``; ``broadcast_buffers=False``, which
+    mmengine passes, is deprecated and warns in every process). The BN
+    statistics are averaged before each validation and checkpoint instead
+    (``SyncNormStatsHook``). Returns the wrapper config."""
+    wrapper = cfg.get('model_wrapper_cfg')
+    if wrapper:
+        return wrapper
+    import inspect
+
+    from torch.nn.parallel import DistributedDataParallel
+    no_sync = ('forward_sync_buffers'
+               if 'forward_sync_buffers' in inspect.signature(
+                   DistributedDataParallel.__init__).parameters else
+               'broadcast_buffers')
+    cfg['model_wrapper_cfg'] = dict(
+        type='MMDistributedDataParallel',
+        find_unused_parameters=cfg.get('find_unused_parameters', False),
+        **{no_sync: False})
+    return cfg['model_wrapper_cfg']
+
+
 def _checkpoints_read(cfg_node, found):
     if isinstance(cfg_node, dict):
         for key, value in cfg_node.items():

@@ -170,16 +170,37 @@ def test_test_script_missing_checkpoint(tiny_config):
     assert 'checkpoint file /no/such/ckpt.pth not found' in r.stdout
 
 
-def test_dist_train_two_cpu_processes(tiny_config, tmp_path):
-    work = str(tmp_path / 'dist')
+def dist_run(script, *args):
     env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()))
     env.pop('MMCTUNE_COMPAT_DISABLE', None)
     r = subprocess.run(
-        ['bash', osp.join(ROOT, 'tools', 'dist_train.sh'), tiny_config, '2',
-         '--work-dir', work],
+        ['bash', osp.join(ROOT, 'tools', script), *args],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True, timeout=600)
     assert r.returncode == 0, r.stdout[-3000:]
+    return r
+
+
+def scores(path):
+    import mmengine
+    return torch.stack([torch.as_tensor(p['pred_score'])
+                        for p in mmengine.load(path)])
+
+
+def test_dist_train_two_cpu_processes(tiny_config, tmp_path):
+    """2 CPU processes: the run works and says how; the model validated is
+    the model saved (its per-image scores equal a one-process test of the
+    checkpoint); tools/dist_test.sh (with --tta too) gives the one-process
+    test's scores."""
+    work = str(tmp_path / 'dist')
+    val_dump = str(tmp_path / 'val.pkl')
+    config = tmp_path / 'dump_val.py'
+    config.write_text(f"""_base_ = [{tiny_config!r}]
+val_evaluator = [dict(type='mmpretrain.Accuracy', topk=(1, )),
+                 dict(type='DumpResults', out_file_path={val_dump!r})]
+""")
+    r = dist_run('dist_train.sh', str(config), '2', '--work-dir', work)
+    assert 'FutureWarning' not in r.stdout
     # the console names the processes and the backend; mmengine's
     # environment dump ("GPU number") is in the log file only
     assert '2 processes (gloo)' in r.stdout
@@ -194,6 +215,25 @@ def test_dist_train_two_cpu_processes(tiny_config, tmp_path):
     assert 'total 16 kept on 2 processes: 8 per process' in r.stdout
     train_logs = [s for s in scalars(work) if 'loss' in s]
     assert max(s['step'] for s in train_logs) == 8
+
+    # the last validation is of the saved model (the processes' BN
+    # statistics averaged first: SyncNormStatsHook)
+    ckpt = osp.join(work, 'epoch_2.pth')
+    out = str(tmp_path / 'test.pkl')
+    r = run_python(args=[TEST, str(config), ckpt, '--work-dir', work,
+                         '--out', out])
+    assert r.returncode == 0, r.stdout[-3000:]
+    torch.testing.assert_close(scores(val_dump), scores(out))
+
+    # --tta, in one process and in two
+    tta, tta2 = str(tmp_path / 'tta.pkl'), str(tmp_path / 'tta2.pkl')
+    r = run_python(args=[TEST, str(config), ckpt, '--work-dir', work,
+                         '--tta', '--out', tta])
+    assert r.returncode == 0, r.stdout[-3000:]
+    dist_run('dist_test.sh', str(config), ckpt, '2', '--work-dir', work,
+             '--tta', '--out', tta2)
+    torch.testing.assert_close(scores(tta2), scores(tta))
+    assert not torch.allclose(scores(tta), scores(out))
 
 
 def test_test_script_refuses_a_checkpoint_that_does_not_fit(
@@ -283,3 +323,79 @@ def test_smoke_run_of_a_config(tiny_fmnist, tmp_path):
     train_logs = [s for s in scalars(str(tmp_path / 'run_smoke'))
                   if 'loss' in s]
     assert max(s['step'] for s in train_logs) == 2
+
+
+def first_loss(work_dir):
+    return next(s['loss'] for s in scalars(work_dir) if s['step'] == 1)
+
+
+def test_a_test_run_leaves_the_training_copy_which_retrains_the_run(
+        tiny_trained, tmp_path):
+    """tools/test.py in the training run's work dir writes its config beside
+    its own log, not over the training copy (it drops the pre-training and
+    adds its own options, e.g. --tta's wrapper); the training copy trains
+    the same run again, pre-trained weights included."""
+    from .tool_loader import load_tool
+    train_tool, test_tool = load_tool('train.py'), load_tool('test.py')
+    _, _, pretrained = tiny_trained
+    config = tmp_path / 'pre.py'
+    config.write_text(f"""_base_ = [{tiny_trained[0]!r}]
+model = dict(backbone=dict(init_cfg=dict(
+    _delete_=True, type='Pretrained', checkpoint={pretrained!r},
+    prefix='backbone.')))
+train_cfg = dict(max_epochs=1)
+param_scheduler = dict(T_max=1)
+""")
+    work = tmp_path / 'run'
+    train_tool.main([str(config), '--work-dir', str(work)])
+    copy = work / 'pre.py'
+    written = copy.read_text()
+    assert 'Pretrained' in written
+    test_tool.main([
+        str(config),
+        str(work / 'epoch_1.pth'), '--work-dir',
+        str(work), '--tta', '--cfg-options', 'test_dataloader.batch_size=8'
+    ])
+    assert copy.read_text() == written
+    test_copy, = [
+        p for p in glob.glob(str(work / '*' / 'pre.py'))
+        if 'TTA' in open(p).read()
+    ]
+    assert 'init_cfg' not in open(test_copy).read().split('backbone')[1][:200]
+
+    again = tmp_path / 'again'
+    retrain = tmp_path / 'retrain.py'  # the copy, under a name of its own
+    retrain.write_text(written)
+    train_tool.main([str(retrain), '--work-dir', str(again)])
+    assert first_loss(str(again)) == first_loss(str(work))
+
+
+def test_load_from_is_strict_unless_told(tiny_trained, tmp_path):
+    """load_from of another network stops before training (mmengine loads
+    it non-strictly: the run would train from the initial weights without
+    a word); load_from_strict=False loads what fits and lists the rest."""
+    from mmctune.models.utils import CheckpointMismatchError
+
+    from .tool_loader import load_tool
+    train_tool = load_tool('train.py')
+    config, _, ckpt = tiny_trained
+    wider = ['model.backbone.base_channels=8', 'model.head.in_channels=64']
+    args = [
+        config, '--work-dir',
+        str(tmp_path / 'w'), '--cfg-options', f'load_from={ckpt}',
+        'train_cfg.max_epochs=1', 'param_scheduler.T_max=1', *wider
+    ]
+    with pytest.raises(CheckpointMismatchError) as err:
+        train_tool.main(args)
+    assert 'another architecture' in str(err.value)
+    assert 'load_from_strict=False' in str(err.value)
+    assert not glob.glob(str(tmp_path / 'w' / '*.pth'))
+
+    runner = train_tool.main(args + ['load_from_strict=False'])
+    log = sorted(glob.glob(str(tmp_path / 'w' / '*' / '*.log')))[-1]
+    text = open(log).read()
+    line = next(t for t in text.splitlines() if 'load_from_strict=False:' in t)
+    kept = line.split('keep their initial values: ')[1].split(';')[0]
+    assert 'backbone.layer1.0.conv1.weight' in kept.split(', ')
+    assert 'head.fc.weight' in kept.split(', ')
+    assert runner.epoch == 1

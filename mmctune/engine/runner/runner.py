@@ -5,8 +5,12 @@ import logging
 import os.path as osp
 
 from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner as _MMEngineRunner
+from mmengine.runner.checkpoint import _load_checkpoint
 
+from mmctune.models.utils import (extract_state_dict, load_state_dict_strict,
+                                  train_only_prefixes)
 from mmctune.registry import RUNNERS
 
 #: Messages that go to the log file but not to the console: mmengine's
@@ -70,7 +74,28 @@ class Runner(_MMEngineRunner):
 
     ``test()`` after ``train()`` in the same runner (the demo, the sweeps)
     tests an ``EMAHook``'s averaged weights, as ``tools/test.py`` does.
+
+    Config copies: every run writes the config it ran (all options applied)
+    beside its log, ``<work_dir>/<timestamp>/<config>.py``; only training
+    writes ``<work_dir>/<config>.py``, the copy that trains the same run
+    again: :attr:`experiment_cfg` if the caller set it (``tools/train.py``:
+    the config with the user's options, before what it adapts to the
+    machine: the batch per process, distributed settings, ``--resume``),
+    else the run's config. A test of the run (``tools/test.py`` in the same
+    work dir) leaves that copy alone.
+
+    Checkpoints load strictly (``load_from``, ``resume``, a hook's
+    ``load_checkpoint``): every key of the model must be in the checkpoint
+    with its shape, except the parts not used to predict (``TRAIN_ONLY``:
+    a projector, a reference model), which keep their initial values and
+    are named in the log; otherwise ``CheckpointMismatchError`` before
+    training. ``load_from_strict = False`` in the config loads the matching
+    keys only and logs every key left out.
     """
+
+    #: what ``train()`` writes as ``<work_dir>/<config>.py`` (None: the
+    #: run's own config)
+    experiment_cfg = None
 
     def build_logger(self, log_level='INFO', log_file=None, **kwargs):
         logger = super().build_logger(log_level, log_file, **kwargs)
@@ -98,10 +123,68 @@ class Runner(_MMEngineRunner):
                              'full config, the environment and the hook '
                              f'order are in {log_file}')
 
+    def _config_name(self) -> str:
+        return (osp.basename(self.cfg.filename)
+                if self.cfg.filename is not None else f'{self.timestamp}.py')
+
+    def dump_config(self) -> None:
+        """The config this run ran, beside its log (mmengine writes it to
+        the work dir, where a test run would replace the training copy)."""
+        self.cfg.dump(osp.join(self.log_dir, self._config_name()))
+
     def train(self):
+        cfg = self.experiment_cfg if self.experiment_cfg is not None \
+            else self.cfg
+        cfg.dump(osp.join(self.work_dir, self._config_name()))
         model = super().train()
         self._trained_here = True
         return model
+
+    def load_checkpoint(self,
+                        filename: str,
+                        map_location='cpu',
+                        strict: bool = True,
+                        revise_keys: list = [(r'^module.', '')]):
+        """mmengine's ``load_checkpoint``, strict by default (see the class
+        docstring); ``strict=False`` (or ``load_from_strict = False`` in the
+        config) loads the matching keys and logs the others."""
+        strict = strict and self.cfg.get('load_from_strict', True)
+        checkpoint = _load_checkpoint(filename, map_location=map_location)
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        model = self.model.module if is_model_wrapper(
+            self.model) else self.model
+        state_dict = extract_state_dict(checkpoint, revise_keys=revise_keys)
+        if strict:
+            load_state_dict_strict(
+                model,
+                state_dict,
+                source=filename,
+                may_miss=train_only_prefixes(model),
+                hint='To load the keys that match and keep the others as '
+                'initialised, set `load_from_strict = False` in the config '
+                '(--cfg-options load_from_strict=False); the keys left out '
+                'are then listed.')
+        else:
+            self._load_partly(model, state_dict, filename)
+        self._has_loaded = True
+        self.logger.info(f'Load checkpoint from {filename}')
+        return checkpoint
+
+    def _load_partly(self, model, state_dict, filename):
+        own = model.state_dict()
+        fits = {
+            k: v
+            for k, v in state_dict.items()
+            if k in own and v.shape == own[k].shape
+        }
+        left = sorted(k for k in own if k not in fits)
+        unused = sorted(k for k in state_dict if k not in fits)
+        model.load_state_dict({**own, **fits}, strict=True)
+        self.logger.warning(
+            f'load_from_strict=False: {len(fits)} of the model\'s {len(own)} '
+            f'keys loaded from {filename}; {len(left)} keep their initial '
+            f'values: {", ".join(left) or "none"}; {len(unused)} keys of the '
+            f'checkpoint unused: {", ".join(unused) or "none"}')
 
     def test(self) -> dict:
         """mmengine's ``test()``; after ``train()`` in this runner, the

@@ -89,16 +89,112 @@ def train_only_prefixes(model: nn.Module) -> List[str]:
     return prefixes
 
 
+def _prefix_shift(own: Sequence[str], given: Sequence[str]):
+    """How the checkpoint's keys relate to the module's by a prefix:
+    ``('strip', p)`` if most module keys appear in the checkpoint as ``p +
+    key``, ``('add', p)`` if most checkpoint keys appear in the module as
+    ``p + key`` (a backbone's weights given to a whole classifier), else
+    None. BN counters do not count (old checkpoints lack them)."""
+    own = [k for k in own if not k.endswith(IGNORED_MISSING)]
+    given = [k for k in given if not k.endswith(IGNORED_MISSING)]
+
+    def best_prefix(keys, others):
+        others, counts = set(others), {}
+        for key in keys:
+            parts = key.split('.')
+            for i in range(1, len(parts)):
+                if '.'.join(parts[i:]) in others:
+                    prefix = '.'.join(parts[:i]) + '.'
+                    counts[prefix] = counts.get(prefix, 0) + 1
+        return max(counts.items(), key=lambda kv: kv[1], default=(None, 0))
+
+    prefix, n = best_prefix(given, own)
+    if prefix and n >= 0.8 * len(own):
+        return 'strip', prefix
+    prefix, n = best_prefix(own, given)
+    if prefix and n >= 0.8 * len(given):
+        return 'add', prefix
+    return None
+
+
+_RESNET_DEPTHS = {
+    ('basic', (2, 2, 2, 2)): 18,
+    ('basic', (3, 4, 6, 3)): 34,
+    ('bottleneck', (3, 4, 6, 3)): 50,
+    ('bottleneck', (3, 4, 23, 3)): 101,
+    ('bottleneck', (3, 8, 36, 3)): 152,
+}
+
+
+def _resnet_name(keys: Sequence[str]) -> Optional[str]:
+    """'ResNet-50' and the like, read off ResNet keys (blocks per stage and
+    block type), where the keys are a ResNet's."""
+    blocks, bottleneck = {}, False
+    for key in keys:
+        m = re.search(r'(?:^|\.)layer([1-4])\.(\d+)\.conv(\d)\.', key)
+        if m:
+            stage, block, conv = map(int, m.groups())
+            blocks[stage] = max(blocks.get(stage, 0), block + 1)
+            bottleneck |= conv == 3
+    if len(blocks) != 4:
+        return None
+    shape = tuple(blocks[i] for i in range(1, 5))
+    depth = _RESNET_DEPTHS.get(('bottleneck' if bottleneck else 'basic',
+                                shape))
+    return (f'ResNet-{depth}' if depth else
+            f'a ResNet with {"-".join(map(str, shape))} '
+            f'{"bottleneck" if bottleneck else "basic"} blocks')
+
+
+def _diagnose(own: dict, given: dict, missing: list, mismatched: list,
+              prefix: Optional[str] = None):
+    """One line on why ``given`` (the checkpoint's keys under ``prefix``)
+    does not fit: a prefix to set, or another architecture (with the two
+    ResNets named where they are)."""
+    shift = _prefix_shift(list(own), list(given))
+    if shift and shift[0] == 'strip':
+        full = (prefix or '') + shift[1]
+        return (f'The checkpoint\'s keys carry the prefix "{full}" that '
+                f'the model\'s lack: set `prefix="{full}"` (MoCo: '
+                '"module.encoder_q.", an mmctune/mmpretrain classifier: '
+                '"backbone."), or convert the checkpoint with '
+                'tools/model_converters/.')
+    if shift and shift[0] == 'add':
+        return (f'The checkpoint holds only the part under "{shift[1]}" of '
+                'this model (e.g. a backbone): load it into that part, '
+                f'e.g. model.backbone.init_cfg=dict(type=\'Pretrained\', '
+                'checkpoint=...) for a backbone.')
+    theirs, ours = _resnet_name(list(given)), _resnet_name(list(own))
+    if theirs and ours and theirs != ours:
+        return (f'The checkpoint is of another architecture: {theirs}, and '
+                f'the model is {ours}. Use a config of the checkpoint\'s '
+                'network, or a checkpoint of this one.')
+    found = len(own) - len(missing)
+    if found >= len(own) // 2 or mismatched:
+        return (f'The checkpoint is of another architecture: its key names '
+                f'match ({found} of the model\'s {len(own)} keys are in it) '
+                f'but {len(missing)} keys are missing and {len(mismatched)} '
+                'shapes differ (another depth, width or number of classes). '
+                'Use a config of the checkpoint\'s network, or a checkpoint '
+                'of this one.')
+    return ('Set `prefix` (e.g. "module.encoder_q." for MoCo, "backbone." '
+            'for an mmctune/mmpretrain classifier) or convert the checkpoint '
+            'with tools/model_converters/.')
+
+
 def load_state_dict_strict(module: nn.Module,
                            state_dict: dict,
                            source: str = 'checkpoint',
                            ignored_missing: Sequence[str] = IGNORED_MISSING,
                            may_miss: Sequence[str] = (),
-                           hint: Optional[str] = None):
+                           hint: Optional[str] = None,
+                           prefix: Optional[str] = None):
     """Load ``state_dict`` into ``module``; every key of the module must be
     found with the right shape, except keys under the ``may_miss`` names
     (``'head.projector'``: that module's keys; reported in the log and left
-    as they are). ``hint`` replaces the advice that ends the error.
+    as they are). ``hint`` is added to the advice that ends the error;
+    ``prefix`` is the prefix ``state_dict`` was taken under, for that
+    advice.
 
     Keys of the checkpoint that the module lacks (a MoCo projection head
     ``fc.*``, a classifier) are reported in the log and skipped.
@@ -131,10 +227,10 @@ def load_state_dict_strict(module: nn.Module,
                          f'{_summarise(list(state_dict))}')
         if mismatched:
             lines.append(f'shape mismatch: {_summarise(mismatched)}')
-        lines.append(hint or (
-            'Set `prefix` (e.g. "module.encoder_q." for MoCo, "backbone." '
-            'for an mmctune/mmpretrain classifier) or convert the checkpoint '
-            'with tools/model_converters/.'))
+        lines.append(
+            _diagnose(own, state_dict, missing, mismatched, prefix))
+        if hint:
+            lines.append(hint)
         raise CheckpointMismatchError('\n'.join(lines))
     if may:
         print_log(
@@ -191,7 +287,8 @@ class Pretrained:
             logger='current')
         ckpt = load_checkpoint(self.checkpoint, self.map_location)
         state_dict = extract_state_dict(ckpt, self.prefix, self.revise_keys)
-        load_state_dict_strict(module, state_dict, source=self.checkpoint)
+        load_state_dict_strict(
+            module, state_dict, source=self.checkpoint, prefix=self.prefix)
         if hasattr(module, '_params_init_info'):
             update_init_info(module, init_info=self._get_init_info())
 

@@ -86,6 +86,9 @@ def test_wrong_prefix_names_the_missing_keys(moco_checkpoint, prefix):
     msg = str(err.value)
     assert 'missing keys' in msg and 'conv1.weight' in msg
     assert 'module.encoder_q.' in msg  # what the checkpoint does have
+    # the advice: the prefix to set, not another architecture
+    assert 'set `prefix="module.encoder_q."`' in msg
+    assert 'another architecture' not in msg
     assert torch.equal(model.conv1.weight, before)  # nothing half-loaded
 
 
@@ -109,6 +112,37 @@ def test_wrong_architecture_names_shape_mismatch(tmp_path):
     assert 'shape mismatch' in str(err.value) or 'missing keys' in str(
         err.value)
     assert 'layer1.0.conv3.weight' in str(err.value)  # r50 has it, r18 not
+    # an architecture mismatch is told apart from a prefix mismatch
+    assert ('another architecture: ResNet-18, and the model is ResNet-50'
+            in str(err.value))
+    assert 'Set `prefix`' not in str(err.value)
+
+
+def test_other_width_is_another_architecture(tmp_path):
+    narrow = MODELS.build(
+        dict(type='mmpretrain.ResNet', depth=18,
+             base_channels=32)).state_dict()
+    path = tmp_path / 'narrow.pth'
+    torch.save(narrow, path)
+    model = resnet(
+        depth=18, init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    with pytest.raises(CheckpointMismatchError) as err:
+        model.init_weights()
+    assert 'another architecture: its key names match' in str(err.value)
+
+
+def test_a_backbone_given_to_a_whole_model_is_named(tmp_path):
+    from mmctune.models.utils import load_state_dict_strict
+    from ...conftest import tiny_classifier
+    model = tiny_classifier(
+        data_preprocessor=dict(type='mmpretrain.ClsDataPreprocessor'))
+    backbone = {
+        k[len('backbone.'):]: v
+        for k, v in model.state_dict().items() if k.startswith('backbone.')
+    }
+    with pytest.raises(CheckpointMismatchError,
+                       match='holds only the part under "backbone."'):
+        load_state_dict_strict(model, backbone)
 
 
 def test_torchvision_checkpoint_without_bn_counters(tmp_path):
