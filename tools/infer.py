@@ -19,9 +19,9 @@ import os.path as osp
 import sys
 
 import numpy as np
-from mmengine.config import DictAction
 
 from mmctune.utils.checkpoint import add_trust_argument, register_safe_loaders
+from mmctune.utils.dict_action import DictAction
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif',
                     '.tiff', '.webp')

@@ -6,7 +6,7 @@ from copy import deepcopy
 
 import mmengine
 import torch
-from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.config import Config, ConfigDict
 from mmengine.evaluator import DumpResults
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
@@ -16,10 +16,12 @@ from mmctune.apis import load_model_checkpoint
 from mmctune.engine.runner import Runner
 from mmctune.utils import silence_known_warnings, unwrap_model
 from mmctune.utils.cfg_check import (check_cfg_options, check_config_keys,
+                                     check_hook_args, check_topk,
                                      drop_disabled_hooks,
                                      mirror_val_options_to_test)
 from mmctune.utils.checkpoint import add_trust_argument, register_safe_loaders
 from mmctune.utils.launch import default_work_dir, set_ddp_wrapper
+from mmctune.utils.dict_action import DictAction
 
 
 def parse_args(argv=None):
@@ -133,6 +135,8 @@ def main(argv=None):
     cfg = Config.fromfile(args.config)
     check_config_keys(cfg, args.config)
     cfg = merge_args(cfg, args)
+    check_hook_args(cfg)
+    check_topk(cfg)
     if args.launcher != 'none':
         set_ddp_wrapper(cfg)
     notes = compat.setup_cpu_distributed(cfg, args.launcher)

@@ -5,7 +5,7 @@ import os.path as osp
 from copy import deepcopy
 
 import torch
-from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.config import Config, ConfigDict
 from mmengine.registry import RUNNERS
 
 from mmctune import compat
@@ -14,12 +14,16 @@ from mmctune.engine.hooks.checkpoint_hook import (find_resume_checkpoint,
 from mmctune.engine.runner import Runner
 from mmctune.utils import silence_known_warnings
 from mmctune.utils.cfg_check import (check_cfg_options, check_config_keys,
+                                     check_hook_args, check_topk,
                                      drop_disabled_hooks)
 from mmctune.utils.checkpoint import add_trust_argument, register_safe_loaders
-from mmctune.utils.launch import (check_no_overwrite, default_work_dir,
-                                  fit_total_batch, set_ddp_wrapper,
-                                  world_size_from_env)
+from mmctune.utils.launch import (cap_workers, check_new_run,
+                                  check_no_overwrite, default_work_dir,
+                                  fit_schedule, fit_total_batch,
+                                  set_ddp_wrapper, world_size_from_env)
+from mmctune.utils.smoke import describe as describe_smoke
 from mmctune.utils.smoke import smoke_cfg
+from mmctune.utils.dict_action import DictAction
 
 
 def parse_args(argv=None):
@@ -90,7 +94,8 @@ def parse_args(argv=None):
 
 
 def merge_args(cfg, args):
-    """Merge CLI arguments into the config."""
+    """Merge CLI arguments into the config; returns ``(cfg, notes)``, the
+    lines to log about what was adapted."""
     if args.no_validate:
         cfg.val_cfg = None
         cfg.val_dataloader = None
@@ -106,7 +111,7 @@ def merge_args(cfg, args):
     if args.smoke:
         if args.work_dir is None:  # never into a real run's folder
             cfg.work_dir = cfg.work_dir.rstrip('/') + '_smoke'
-        cfg.smoke_notes = smoke_cfg(cfg)
+    smoke = smoke_cfg(cfg) if args.smoke else None
 
     if args.verbose:
         cfg.log_verbose = True
@@ -148,7 +153,10 @@ def merge_args(cfg, args):
     set_default_dataloader_cfg(cfg, 'train_dataloader')
     set_default_dataloader_cfg(cfg, 'val_dataloader')
     set_default_dataloader_cfg(cfg, 'test_dataloader')
-    return cfg
+    notes = describe_smoke(cfg, smoke) if smoke is not None else []
+    # the learning-rate schedule ends with the run, however long it is
+    notes.append(fit_schedule(cfg, args.cfg_options))
+    return cfg, notes
 
 
 def merge_resume(cfg, args):
@@ -177,19 +185,23 @@ def main(argv=None):
     silence_known_warnings()
     cfg = Config.fromfile(args.config)
     check_config_keys(cfg, args.config)
-    cfg = merge_args(cfg, args)
+    cfg, notes = merge_args(cfg, args)
+    check_hook_args(cfg)
+    check_topk(cfg)
     # the experiment, as a config that trains it again: what follows adapts
     # the run to this machine and launch (Runner.experiment_cfg)
     experiment = deepcopy(cfg)
     merge_resume(cfg, args)
     check_no_overwrite(cfg)
+    notes.append(check_new_run(cfg, smoke=args.smoke))
+    notes.append(cap_workers(cfg))
     # the recipe's total batch under any number of processes (see
     # mmctune.utils.launch.fit_total_batch and docs/get_started.md)
     batch_from_cli = 'train_dataloader.batch_size' in (args.cfg_options
                                                        or {})
     if args.launcher != 'none':
         set_ddp_wrapper(cfg)
-    notes = cfg.pop('smoke_notes', []) + [
+    notes += [
         fit_total_batch(cfg, world_size_from_env(args.launcher),
                         batch_from_cli)
     ] + compat.setup_cpu_distributed(cfg, args.launcher)

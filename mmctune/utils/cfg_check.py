@@ -11,6 +11,63 @@ EXTRA_RUNNER_KEYS = ('runner_type', 'model_wrapper_cfg',
                      'log_verbose', 'load_from_strict')
 
 
+#: mmcv-1.x / mmcls-0.x config keys that mmengine's Runner does not read,
+#: and what replaced them (mmengine's migration guide)
+LEGACY_KEYS = {
+    'runner': 'train_cfg = dict(by_epoch=True, max_epochs=N) (or '
+    "dict(type='IterBasedTrainLoop', max_iters=N))",
+    'total_epochs': 'train_cfg = dict(max_epochs=N)',
+    'workflow': 'train_cfg = dict(val_interval=N) (validation every N '
+    'epochs) and val_cfg = dict()',
+    'lr_config': "param_scheduler = dict(type='CosineAnnealingLR', ...) "
+    '(a list for warm-up then decay)',
+    'momentum_config': 'param_scheduler (momentum schedulers such as '
+    "dict(type='CosineAnnealingMomentum', ...))",
+    'optimizer': 'optim_wrapper = dict(optimizer=dict(type=..., lr=...))',
+    'optimizer_config': 'optim_wrapper = dict(clip_grad=dict(max_norm=...), '
+    "accumulative_counts=...) (type='AmpOptimWrapper' or --amp for fp16)",
+    'fp16': "optim_wrapper = dict(type='AmpOptimWrapper') (or --amp)",
+    'evaluation': 'train_cfg = dict(val_interval=N), val_evaluator = '
+    "dict(type=...), default_hooks = dict(checkpoint=dict(save_best='auto'))",
+    'checkpoint_config': 'default_hooks = dict(checkpoint=dict(interval=N, '
+    'max_keep_ckpts=K))',
+    'log_config': 'default_hooks = dict(logger=dict(interval=N)) and '
+    'vis_backends = [...]',
+    'data': 'train_dataloader / val_dataloader / test_dataloader = '
+    'dict(batch_size=... (was samples_per_gpu), num_workers=... (was '
+    'workers_per_gpu), dataset=dict(...))',
+    'resume_from': '--resume CHECKPOINT (or resume = True, load_from = '
+    'CHECKPOINT)',
+    'dist_params': 'env_cfg = dict(dist_cfg=dict(backend=...))',
+    'gpu_ids': 'tools/dist_train.sh CONFIG N (the number of GPUs)',
+}
+
+
+def _is_legacy(cfg, key: str) -> bool:
+    """Whether the top-level ``key`` of ``cfg`` is an mmcv 1.x key. An
+    ``optimizer`` that ``optim_wrapper`` uses, or a ``data`` without the old
+    loader keys, is a config variable (mmengine configs use such helper
+    names), not an old key."""
+    if key not in LEGACY_KEYS:
+        return False
+    value = cfg.get(key)
+    if key == 'optimizer':
+        return (cfg.get('optim_wrapper') or {}).get('optimizer') != value
+    if key == 'data':
+        return isinstance(value, dict) and bool(
+            {'samples_per_gpu', 'workers_per_gpu', 'train', 'val', 'test'}
+            & set(value))
+    return True
+
+
+def _legacy(key: str, where: str) -> KeyError:
+    return KeyError(
+        f'{where}: "{key}" is an mmcv 1.x / mmcls 0.x config key that '
+        f'mmengine does not read, so it would change nothing; write '
+        f'{LEGACY_KEYS[key]} instead '
+        '(https://mmengine.readthedocs.io/en/latest/migration/runner.html)')
+
+
 def runner_keys():
     from mmengine.runner import Runner
     params = inspect.signature(Runner.__init__).parameters
@@ -32,6 +89,8 @@ def check_cfg_options(cfg, options):
     known = set(cfg.keys()) | runner_keys()
     for key in options or {}:
         top = key.split('.')[0]
+        if top in LEGACY_KEYS and top not in cfg:
+            raise _legacy(top, f'--cfg-options {key}')
         if top == 'custom_imports':
             raise KeyError(f'--cfg-options {key}: custom_imports is read when '
                            f'the config file is loaded, before options '
@@ -83,9 +142,10 @@ def _warn_kept_arguments(cfg, key: str, options) -> None:
             f'--cfg-options {key}={options[key]}: the config\'s other '
             f'arguments of {parent} are kept for the new type: '
             f'{", ".join(_short(k, v) for k, v in kept.items())}. Give them '
-            f'too to change them, or set the whole dict: '
-            f'{parent}="dict(type={options[key]}, ...)" (mmengine merges '
-            f'an option into the config\'s dict)')
+            f'too to change them, or replace the whole dict: '
+            f'{parent}="dict(_delete_=True, type={options[key]}, ...)" '
+            f'(without _delete_=True, a dict given as an option is merged '
+            f'into the config\'s)')
 
 
 # the default hooks of mmengine's Runner: `name=None` removes one of these
@@ -171,6 +231,8 @@ def check_config_keys(cfg, config_path: str = 'the config') -> None:
     known = runner_keys() | {'default_scope', 'custom_imports',
                              'auto_scale_lr', 'launcher'}
     for key in cfg.keys():
+        if _is_legacy(cfg, key):
+            raise _legacy(key, config_path)
         if key in known:
             continue
         limit = 1 if len(key) < 8 else 2
@@ -179,3 +241,120 @@ def check_config_keys(cfg, config_path: str = 'the config') -> None:
             raise KeyError(
                 f'{config_path}: the key "{key}" is read by nothing; did you '
                 f'mean {" or ".join(close)}?')
+
+
+def _hook_class(hook_type):
+    from mmengine.registry import DefaultScope
+
+    from mmctune.registry import HOOKS
+    if not isinstance(hook_type, str):
+        return hook_type
+    with DefaultScope.overwrite_default_scope('mmctune'):
+        try:
+            return HOOKS.get(hook_type)
+        except Exception:  # an unknown type: the Runner names it
+            return None
+
+
+def _save_checkpoint_args() -> set:
+    from mmengine.runner import Runner
+    return set(inspect.signature(Runner.save_checkpoint).parameters) - {
+        'self', 'out_dir', 'filename'
+    }
+
+
+def _init_args(cls):
+    """(argument names, takes other keywords) of ``cls(...)``, following
+    ``**kwargs`` up the classes it is passed to (a subclass's ``__init__``
+    that hands them to its parent's)."""
+    named, takes_any = [], True
+    for klass in getattr(cls, '__mro__', [cls]):
+        if '__init__' not in vars(klass) or klass is object:
+            continue
+        params = inspect.signature(klass.__init__).parameters
+        named += [
+            n for n, p in params.items() if n != 'self' and n not in named
+            and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+        ]
+        takes_any = any(p.kind == p.VAR_KEYWORD for p in params.values())
+        if not takes_any:
+            break
+    return named, takes_any
+
+
+def check_hook_args(cfg) -> None:
+    """Refuse a misspelt argument of a hook before the Runner is built.
+
+    Most hooks fail at construction on an unknown argument, but some take
+    ``**kwargs`` and use them late: mmengine's ``CheckpointHook`` (and
+    mmctune's ``AtomicCheckpointHook``) pass them to
+    ``Runner.save_checkpoint``, so ``default_hooks.checkpoint.intervall=2``
+    trains a whole epoch, then crashes at the first save. An argument a
+    hook's signature lacks is refused if it is close to one it has (a
+    typo); for the checkpoint hooks, also if ``save_checkpoint`` does not
+    take it.
+
+    Raises:
+        TypeError: naming the hook, the argument and the closest ones.
+    """
+    hooks = [(f'default_hooks.{name}', h)
+             for name, h in (cfg.get('default_hooks') or {}).items()]
+    hooks += [(f'custom_hooks[{i}]', h)
+              for i, h in enumerate(cfg.get('custom_hooks') or [])]
+    for where, hook in hooks:
+        if not isinstance(hook, dict) or 'type' not in hook:
+            continue
+        cls = _hook_class(hook['type'])
+        if cls is None:
+            continue
+        named, takes_any = _init_args(cls)
+        from mmengine.hooks import CheckpointHook
+        extra = _save_checkpoint_args() if isinstance(
+            cls, type) and issubclass(cls, CheckpointHook) else None
+        for arg in hook:
+            if arg in ('type', '_scope_') or arg in named:
+                continue
+            close = difflib.get_close_matches(arg, named, n=3, cutoff=0.75)
+            unknown = not takes_any or close or (
+                extra is not None and arg not in extra)
+            if unknown:
+                hint = (f'; did you mean {", ".join(close)}?' if close else
+                        f'; it takes {", ".join(named)}')
+                raise TypeError(
+                    f'{where}: {cls.__name__} has no argument "{arg}"{hint}')
+
+
+def check_topk(cfg) -> None:
+    """Refuse a top-k accuracy with k above the model's number of classes
+    (the configs' ``topk=(1, 5)`` on a dataset of 3 classes): mmpretrain's
+    ``Accuracy`` raises only at the first validation, after an epoch of
+    training.
+
+    Raises:
+        ValueError: naming the evaluator, k, the classes and the override.
+    """
+    head = (cfg.get('model') or {}).get('head') or {}
+    classes = head.get('num_classes') if isinstance(head, dict) else None
+    if not isinstance(classes, int):
+        return
+    for split in ('val', 'test'):
+        evaluators = cfg.get(f'{split}_evaluator')
+        if isinstance(evaluators, dict):
+            evaluators = [evaluators]
+        for i, ev in enumerate(evaluators or []):
+            if not (isinstance(ev, dict) and str(ev.get('type', '')).split(
+                    '.')[-1] == 'Accuracy'):
+                continue
+            topk = ev.get('topk', (1, ))
+            topk = (topk, ) if isinstance(topk, int) else tuple(topk)
+            if max(topk) > classes:
+                keep = tuple(k for k in topk if k <= classes) or (1, )
+                key = f'{split}_evaluator' + (
+                    f'.{i}' if isinstance(cfg.get(f'{split}_evaluator'),
+                                          (list, tuple)) else '')
+                raise ValueError(
+                    f'{key}: Accuracy topk={topk} but the model has '
+                    f'{classes} classes (model.head.num_classes): top-'
+                    f'{max(topk)} is undefined and mmpretrain would fail '
+                    f'at the first validation. Give --cfg-options '
+                    f'{key}.topk="{keep}"')

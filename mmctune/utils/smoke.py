@@ -67,6 +67,54 @@ def _subset(dataset: dict, images: int) -> None:
         dataset['indices'] = images
 
 
+#: transforms whose size argument is the crop the model trains on
+CROP_KEYS = {'RandomResizedCrop': 'scale', 'RandomCrop': 'crop_size',
+             'CenterCrop': 'crop_size'}
+
+
+def _largest(value) -> int:
+    if isinstance(value, (list, tuple)):
+        return max((_largest(v) for v in value), default=0)
+    return value if isinstance(value, int) and not isinstance(
+        value, bool) else 0
+
+
+def train_crop(cfg, default: int = 224) -> int:
+    """The largest crop the training pipeline makes (``RandomCrop`` 256 of
+    the CIFAR recipe, ``RandomResizedCrop`` 224, ...), else ``default``."""
+    loader = cfg.get('train_dataloader') or {}
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            name = str(node.get('type', '')).split('.')[-1]
+            if name in CROP_KEYS and node.get(CROP_KEYS[name]) is not None:
+                found.append(_largest(node[CROP_KEYS[name]]))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                walk(value)
+
+    walk(loader.get('dataset', {}))
+    return max(found, default=0) or default
+
+
+def describe(cfg, notes: List[str]) -> List[str]:
+    """``smoke_cfg``'s log line, with the run's length and batch read from
+    the config after ``--cfg-options`` (which apply on top of ``--smoke``)."""
+    loop = cfg.get('train_cfg') or {}
+    if 'max_iters' in loop:
+        n = loop['max_iters']
+        length = f'{n} iteration{"s" if n != 1 else ""}'
+    else:
+        n = loop.get('max_epochs')
+        length = f'{n} epoch{"s" if n != 1 else ""}'
+    batch = (cfg.get('train_dataloader') or {}).get('batch_size')
+    rest = [n.replace('{batch}', str(batch)) for n in notes]
+    return ['--smoke: ' + ', '.join([length] + rest)]
+
+
 def smoke_cfg(cfg, images: int = 16, batch: int = 4,
               size: int = 64) -> List[str]:
     """Shrink ``cfg`` in place for a quick end-to-end check of a config:
@@ -80,29 +128,31 @@ def smoke_cfg(cfg, images: int = 16, batch: int = 4,
     - images shrunk so that the largest crop is ``size`` pixels: every
       pixel size of the pipelines (``scale``, ``crop_size``, ``size``), of
       a segmentor's padding and of its sliding-window test is scaled by
-      ``size / 224`` (``size`` / the padded crop for segmentation), sizes
-      at or below ``size`` untouched.
+      ``size`` / the training crop (:func:`train_crop`; the padded crop for
+      segmentation), sizes at or below ``size`` untouched.
 
     Everything else (model, losses, pre-trained weights, hooks, schedule
-    shape) is the config's. Returns one line per change for the log.
+    shape) is the config's; the learning-rate schedule is then fitted to
+    the shorter run by ``tools/train.py`` (``fit_schedule``). Returns the
+    notes for :func:`describe`, which writes the log line once
+    ``--cfg-options`` apply.
     """
     notes = []
     train_cfg = cfg.get('train_cfg') or {}
     if 'max_iters' in train_cfg:
         train_cfg['max_iters'] = 2
         train_cfg['val_interval'] = 2
-        notes.append('2 iterations')
     else:
         train_cfg['max_epochs'] = 1
         train_cfg['val_interval'] = 1
-        notes.append('1 epoch')
     cfg['train_cfg'] = train_cfg
 
-    # the crop the recipe trains on: a segmentor's padded size, else 224
+    # the crop the recipe trains on: a segmentor's padded size, else the
+    # training pipeline's largest crop
     model = cfg.get('model') or {}
     preprocessor = model.get('data_preprocessor') or {}
     model_test = model.get('test_cfg') or {}
-    crop = 224
+    crop = train_crop(cfg)
     if preprocessor.get('size'):
         crop = max(preprocessor['size'])
     factor = size / crop
@@ -132,7 +182,7 @@ def smoke_cfg(cfg, images: int = 16, batch: int = 4,
             if k in model_test:
                 model_test[k] = _shrink(model_test[k], factor, 1)
                 shrunk += 1
-    notes.append(f'the first {images} images of each split, batch {batch}, '
+    notes.append(f'the first {images} images of each split, batch {{batch}}, '
                  'no workers')
     if shrunk:
         notes.append(f'{shrunk} image sizes scaled by {size}/{crop}')
@@ -156,4 +206,4 @@ def smoke_cfg(cfg, images: int = 16, batch: int = 4,
     hooks = cfg.get('default_hooks') or {}
     if hooks.get('logger'):
         hooks['logger']['interval'] = 1
-    return ['--smoke: ' + ', '.join(notes)]
+    return notes

@@ -399,3 +399,32 @@ def test_load_from_is_strict_unless_told(tiny_trained, tmp_path):
     assert 'backbone.layer1.0.conv1.weight' in kept.split(', ')
     assert 'head.fc.weight' in kept.split(', ')
     assert runner.epoch == 1
+
+
+def test_the_documented_dict_options_train(tiny_fmnist, tmp_path):
+    """The two dict options docs/get_started.md shows, as written there, on
+    the demo's Core-tuning config (tiny data): the loss replaced whole, the
+    hook added."""
+    import re
+
+    from mmengine.hooks import EMAHook
+
+    from mmctune.models.losses import TCLLoss
+
+    from ..conftest import write_tiny_config
+    from .tool_loader import load_tool
+    with open(osp.join(ROOT, 'docs', 'get_started.md')) as f:
+        doc = f.read().split('### Options that are dicts', 1)[1]
+    options = re.findall(r'--cfg-options \\\n\s+(\S+="[^"]+")', doc)
+    assert len(options) == 2
+    config = write_tiny_config(
+        tmp_path / 'core.py', tiny_fmnist,
+        base='configs/coretune/r18-tiny_simclr_fmnist.py')
+    runner = load_tool('train.py').main([
+        config, '--work-dir', str(tmp_path / 'w'), '--cfg-options',
+        *[o.replace('"', '') for o in options]
+    ])
+    loss = runner.model.head.con_loss
+    assert type(loss) is TCLLoss and loss.temperature == 0.1
+    assert loss.loss_weight == 0.1
+    assert any(isinstance(h, EMAHook) for h in runner.hooks)

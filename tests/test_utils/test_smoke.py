@@ -4,7 +4,7 @@ import os.path as osp
 
 from mmengine.config import Config
 
-from mmctune.utils.smoke import smoke_cfg
+from mmctune.utils.smoke import describe, smoke_cfg
 
 from ..conftest import ROOT
 
@@ -22,8 +22,9 @@ def test_a_classification_config_shrinks_consistently():
     # val_dataloader (one object): shrunk once, not twice
     cfg = load('coretune/r50_moco_cifar10_rrc.py')
     full = load('coretune/r50_moco_cifar10_rrc.py')
-    notes = smoke_cfg(cfg)
-    assert notes[0].startswith('--smoke: 1 epoch, the first 16 images')
+    line, = describe(cfg, smoke_cfg(cfg))
+    assert line.startswith('--smoke: 1 epoch, the first 16 images of each '
+                           'split, batch 4, no workers')
     assert cfg.train_cfg.max_epochs == 1 and cfg.train_cfg.val_interval == 1
     for split in ('train', 'val', 'test'):
         loader = cfg[f'{split}_dataloader']
@@ -41,14 +42,28 @@ def test_a_classification_config_shrinks_consistently():
 
 
 def test_the_rotation_recipe_shrinks_each_size_once():
+    """The CIFAR recipe trains on 256 px crops: they become the stated 64
+    px (every size scaled by 64 / 256), not 73 (64 / 224)."""
     cfg = load('coretune/r50_moco_cifar10.py')
     smoke_cfg(cfg)
     train = transforms(cfg.train_dataloader.dataset.pipeline)
-    assert train['Resize']['scale'] in (78, (78, 78))  # 272 * 64 / 224
-    assert train['RandomCrop']['crop_size'] in (73, (73, 73))  # 256
+    assert train['Resize']['scale'] in (68, (68, 68))  # 272 * 64 / 256
+    assert train['RandomCrop']['crop_size'] in (64, (64, 64))  # 256
     for split in ('val', 'test'):
         test = transforms(cfg[f'{split}_dataloader'].dataset.pipeline)
-        assert test['Resize']['scale'] in (73, (73, 73))
+        assert test['Resize']['scale'] in (64, (64, 64))  # 256
+
+
+def test_the_log_line_says_what_the_options_made_of_it():
+    """--cfg-options apply on top of --smoke: the line says the run's
+    length and batch after them."""
+    cfg = load('coretune/r50_moco_cifar10.py')
+    notes = smoke_cfg(cfg)
+    cfg.merge_from_dict({'train_cfg.max_epochs': 3,
+                         'train_dataloader.batch_size': 8})
+    line, = describe(cfg, notes)
+    assert line.startswith('--smoke: 3 epochs, the first 16 images of each '
+                           'split, batch 8')
 
 
 def test_a_segmentation_config_shrinks_its_crop_and_padding():

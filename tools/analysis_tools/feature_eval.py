@@ -19,13 +19,14 @@ import json
 import os
 import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 from mmctune.apis import load_model_checkpoint
 from mmctune.engine.runner import Runner
 from mmctune.utils.cfg_check import check_cfg_options
 from mmctune.utils.checkpoint import add_trust_argument, register_safe_loaders
 from mmctune.utils.launch import default_work_dir
+from mmctune.utils.dict_action import DictAction
 
 
 def parse_args(argv=None):

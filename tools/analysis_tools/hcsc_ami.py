@@ -23,7 +23,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.runner import Runner, load_checkpoint
 from sklearn.metrics import adjusted_mutual_info_score
 
@@ -33,6 +33,7 @@ from mmctune.engine.hooks.hkmeans_hook import (HierarchicalKMeansHook,
 from mmctune.registry import MODELS
 from mmctune.utils import register_all_modules
 from mmctune.utils.checkpoint import add_trust_argument, register_safe_loaders
+from mmctune.utils.dict_action import DictAction
 
 
 def parse_args(argv=None):

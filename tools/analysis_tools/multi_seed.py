@@ -30,10 +30,11 @@ import statistics
 import sys
 from collections import defaultdict
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 from mmctune.apis.methods import METHODS, method_of_config
 from mmctune.apis.sweep import load_result, run_jobs, seed_jobs
+from mmctune.utils.dict_action import DictAction
 
 # method key -> the name the table shows
 NAMES = {m.key: m.name for m in METHODS}

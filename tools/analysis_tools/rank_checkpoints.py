@@ -42,7 +42,7 @@ import time
 
 import numpy as np
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 from mmctune.evaluation.functional import (extract_features, gmm_source_probs,
                                            h_score, leep, logme, nce)
@@ -52,6 +52,7 @@ from mmctune.utils import (init_weights_quietly, register_all_modules,
 from mmctune.utils.cfg_check import check_cfg_options
 from mmctune.utils.checkpoint import (add_trust_argument, load_checkpoint,
                                       register_safe_loaders)
+from mmctune.utils.dict_action import DictAction
 
 SCORES = ('logme', 'nleep', 'nce', 'hscore')
 

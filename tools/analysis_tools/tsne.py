@@ -14,11 +14,11 @@ import matplotlib
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
-from mmengine.config import DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from mmctune.apis import init_model  # noqa: E402
 from mmctune.evaluation.functional import extract_features  # noqa: E402
+from mmctune.utils.dict_action import DictAction  # noqa: E402
 from mmctune.utils.checkpoint import (add_trust_argument,  # noqa: E402
                                       register_safe_loaders)
 

@@ -82,13 +82,13 @@ import statistics
 import time
 from itertools import product
 
-from mmengine.config import DictAction
 
 from mmctune.apis.cfg_edit import set_by_path, set_epochs
 from mmctune.apis.fashion_mnist import class_sizes
 from mmctune.apis.methods import PARAM_NAMES, methods_of
 from mmctune.apis.sweep import SweepJob, run_jobs
 from mmctune.utils.cfg_check import check_cfg_options
+from mmctune.utils.dict_action import DictAction
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

@@ -55,7 +55,7 @@ import warnings
 from typing import List, Tuple
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 from mmctune.apis.weight_ensemble import (DEFAULT_ALPHAS, Validation,
                                           holdout_val, load_weights,
@@ -63,6 +63,7 @@ from mmctune.apis.weight_ensemble import (DEFAULT_ALPHAS, Validation,
 from mmctune.utils import register_all_modules, silence_known_warnings
 from mmctune.utils.cfg_check import check_cfg_options
 from mmctune.utils.checkpoint import add_trust_argument, register_safe_loaders
+from mmctune.utils.dict_action import DictAction
 
 
 # ----------------------------------------------------------------------
