@@ -12,7 +12,7 @@ _base_ = [
 
 # written by `python tools/train.py configs/pretrain/simclr_r18-tiny_fmnist.py`
 # (tools/demo.py passes its cached pre-training instead)
-pretrained = 'work_dirs/simclr_r18-tiny_fmnist/epoch_1.pth'
+pretrained = 'work_dirs/pretrain/simclr_r18-tiny_fmnist/epoch_1.pth'
 
 model = dict(
     backbone=dict(
