@@ -1,3 +1,5 @@
+import contextlib
+
 from mmengine.model import is_model_wrapper
 
 
@@ -40,3 +42,30 @@ def init_weights_quietly(model) -> None:
         model.init_weights()
     finally:
         logger.setLevel(level)
+
+
+@contextlib.contextmanager
+def seeded_rng(seed: int):
+    """torch's generators (CPU and CUDA) seeded with ``seed`` inside the
+    block and put back as they were after it."""
+    import torch
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        yield
+
+
+def init_weights_seeded(model, seed: int) -> None:
+    """``model.init_weights()`` drawing from torch's generators seeded with
+    ``seed``, then put back as they were.
+
+    A model is built before it is initialised, and building draws random
+    numbers (every ``nn.Linear`` and convolution initialises itself): a
+    method that builds one more part (Core-tuning's projector, a reference
+    copy) would move the generator, and at the same seed its backbone (if
+    not pre-trained) and classifier would start elsewhere than CE-tuning's.
+    Seeded here, every method's shared parts, initialised first (the
+    backbone, then the head's classifier), start the same at a seed;
+    comparisons paired by seed are paired at initialisation.
+    """
+    with seeded_rng(seed):
+        model.init_weights()

@@ -12,6 +12,7 @@ from mmengine.runner.checkpoint import _load_checkpoint
 from mmctune.models.utils import (extract_state_dict, load_state_dict_strict,
                                   train_only_prefixes)
 from mmctune.registry import RUNNERS
+from mmctune.utils.misc import seeded_rng
 
 #: Messages that go to the log file but not to the console: mmengine's
 #: environment, config and hook-order dumps (about 300 lines before the
@@ -122,6 +123,13 @@ class Runner(_MMEngineRunner):
             self.logger.info(f'{config}{procs}work dir {self.work_dir}; the '
                              'full config, the environment and the hook '
                              f'order are in {log_file}')
+
+    def _init_model_weights(self) -> None:
+        """mmengine's, with torch's generators seeded with the run's seed
+        (:func:`mmctune.utils.init_weights_seeded`): every method's backbone
+        and classifier start the same at a given seed."""
+        with seeded_rng(self.seed):
+            super()._init_model_weights()
 
     def _config_name(self) -> str:
         return (osp.basename(self.cfg.filename)
