@@ -77,3 +77,46 @@ def test_whole_files_load(tmp_path):
     test = MatchingCIFAR10(data_root=str(tmp_path), split='test')
     assert (len(train), len(test)) == (15, 3)
     assert test.get_data_info(0)['img'].shape == (32, 32, 3)
+    # the same images and labels as mmpretrain reads them
+    from mmpretrain.datasets import CIFAR10 as Upstream
+
+    class UpstreamMatching(MatchingCIFAR10, Upstream):
+        pass
+
+    ours = MatchingCIFAR10(data_root=str(tmp_path), split='train')
+    theirs = Upstream.__new__(UpstreamMatching)
+    Upstream.__init__(theirs, data_root=str(tmp_path), split='train',
+                      download=False)
+    for i in range(15):
+        a, b = ours.get_data_info(i), theirs.get_data_info(i)
+        assert np.array_equal(a['img'], b['img'])
+        assert a['gt_label'] == b['gt_label']
+
+
+def test_a_repacked_copy_reads_only_when_asked(tmp_path):
+    """Files that fail their MD5 (a re-packed copy): the error names the
+    opt-in, which reads them with a warning."""
+    write_cifar10(tmp_path, n=2)
+    with pytest.raises(RuntimeError, match='check_md5=False'):
+        CIFAR10(data_root=str(tmp_path), split='test')
+    data = CIFAR10(data_root=str(tmp_path), split='test', check_md5=False)
+    assert len(data) == 2 and data.metainfo['classes'][0] == 'airplane'
+
+
+class RunsCode:
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return os.system, (f'touch {self.marker}', )
+
+
+def test_a_batch_file_that_would_run_code_is_not_read(tmp_path):
+    write_cifar10(tmp_path, n=2)
+    marker = tmp_path / 'ran'
+    batch = tmp_path / 'cifar-10-batches-py' / 'test_batch'
+    batch.write_bytes(pickle.dumps({'data': RunsCode(marker), 'labels': []}))
+    with pytest.raises(pickle.UnpicklingError, match='posix.system'):
+        CIFAR10(data_root=str(tmp_path), split='test', check_md5=False)
+    assert not marker.exists()
