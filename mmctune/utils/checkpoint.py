@@ -50,6 +50,16 @@ class UnsafeCheckpointError(pickle.UnpicklingError):
     allow; nothing in it has run."""
 
 
+class CheckpointUnavailableError(FileNotFoundError):
+    """A checkpoint named by URL is neither in ``checkpoints/`` nor in
+    torch's cache, and cannot be downloaded."""
+
+
+#: where a checkpoint named by URL is looked for first, relative to the
+#: directory the run starts from (docs/pretrained_weights.md)
+LOCAL_DIR = 'checkpoints'
+
+
 def _history_buffer_getattr(owner, name):
     """What ``builtins.getattr`` may return while a checkpoint is loaded.
 
@@ -206,18 +216,36 @@ def load_from_local(filename, map_location=None):
 
 
 def _download(url: str) -> str:
-    """The local copy of ``url`` in torch's hub cache (downloaded by the
-    first process of each node first, as mmengine does)."""
+    """The local copy of ``url``: ``checkpoints/<file name>`` if it is
+    there, else torch's hub cache, downloaded by the first process of each
+    node first (as mmengine does). Offline, an error that names the file
+    and where to put it."""
     from mmengine.dist import barrier, get_dist_info
     from torch.hub import download_url_to_file, get_dir
     from urllib.parse import urlparse
+    name = osp.basename(urlparse(url).path)
+    local = osp.join(LOCAL_DIR, name)
+    if osp.isfile(local):
+        print_log(f'{url}: using {local}', logger='current')
+        return local
     folder = osp.join(get_dir(), 'checkpoints')
-    path = osp.join(folder, osp.basename(urlparse(url).path))
+    path = osp.join(folder, name)
 
     def fetch():
-        if not osp.isfile(path):
-            os.makedirs(folder, exist_ok=True)
+        if osp.isfile(path):
+            return
+        os.makedirs(folder, exist_ok=True)
+        try:
             download_url_to_file(url, path, progress=os.isatty(0))
+        except OSError as err:  # URLError, HTTPError, socket errors
+            reason = getattr(err, 'reason', None) or err
+            raise CheckpointUnavailableError(
+                f'{url} could not be downloaded ({reason}). Get {name} '
+                f'where there is internet access and put it in '
+                f'{osp.abspath(LOCAL_DIR)}/ (checkpoints/ of the directory '
+                f'you run from, where URLs are looked for first), or give '
+                f'its path instead of the URL, e.g. --cfg-options '
+                f'model.backbone.init_cfg.checkpoint=PATH') from None
 
     rank, world_size = get_dist_info()
     if rank == 0:

@@ -221,3 +221,30 @@ def test_trusted_restores_the_process_setting():
             assert ckpt_utils.checkpoints_trusted()
     finally:
         ckpt_utils.trust_checkpoints(False)
+
+
+def test_a_url_checkpoint_offline(tmp_path, monkeypatch):
+    """Offline, a checkpoint named by URL is an error that names the file
+    and where to put it; put in checkpoints/ (where the docs say the configs
+    look), it is used without a download."""
+    import socket
+
+    from mmctune.utils.checkpoint import CheckpointUnavailableError
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    url = f'http://127.0.0.1:{port}/moco/moco_v2_800ep_pretrain.pth.tar'
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'hub'))
+    with pytest.raises(CheckpointUnavailableError) as err:
+        load_checkpoint(url)
+    message = str(err.value)
+    assert 'Get moco_v2_800ep_pretrain.pth.tar' in message
+    assert f'put it in {tmp_path}/checkpoints/' in message
+    assert 'model.backbone.init_cfg.checkpoint=PATH' in message
+    assert err.value.__cause__ is None and err.value.__suppress_context__
+
+    (tmp_path / 'checkpoints').mkdir()
+    torch.save({'state_dict': {'w': torch.ones(1)}},
+               tmp_path / 'checkpoints' / 'moco_v2_800ep_pretrain.pth.tar')
+    assert torch.equal(load_checkpoint(url)['state_dict']['w'], torch.ones(1))

@@ -5,7 +5,8 @@
 # con_loss, defaults to 2048 -> 2048 -> 256 (the paper's).
 # The checkpoint keeps the query encoder under `module.encoder_q.`; loading
 # is strict: every backbone key must be found (see docs/pretrained_weights.md).
-# Offline: download the file and pass its path instead of the URL.
+# Offline: put the file in checkpoints/ of the directory you run from (a URL
+# is looked for there first), or pass its path instead of the URL.
 moco_v2_checkpoint = ('https://dl.fbaipublicfiles.com/moco/moco_checkpoints/'
                       'moco_v2_800ep/moco_v2_800ep_pretrain.pth.tar')
 
