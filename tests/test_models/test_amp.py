@@ -28,6 +28,7 @@ a machine without CUDA; its path (autocast around the forward, loss scaler,
 step) runs here with that check waived.
 """
 import copy
+import functools
 import os.path as osp
 
 import pytest
@@ -327,8 +328,45 @@ def test_bf16_autocast_close_to_fp32(method):
     assert_close_to_fp32(losses, grads, ref_losses, ref_grads)
 
 
+CHANNELS_LAST_PROBE = """
+import torch, torch.nn as nn
+worst = 0.0
+for seed, (n, c, o, hw) in enumerate([(2, 4, 8, 8), (8, 16, 32, 16)] * 3):
+    torch.manual_seed(seed)
+    conv = nn.Conv2d(c, o, 1, stride=2, bias=False)
+    x = torch.randn(n, c, hw, hw)
+    conv(x).pow(2).sum().backward()
+    ref = conv.weight.grad.clone()
+    conv.weight.grad = None
+    conv = conv.to(memory_format=torch.channels_last)
+    conv(x.contiguous(memory_format=torch.channels_last)).pow(2).sum(
+    ).backward()
+    worst = max(worst, ((conv.weight.grad - ref).norm() / ref.norm()).item())
+print(worst)
+"""
+
+
+@functools.lru_cache()
+def channels_last_broken() -> bool:
+    """Whether this CPU's oneDNN (mkldnn) gets the backward of a strided
+    1x1 convolution in channels-last wrong: another weight gradient than
+    the contiguous layout's, or a corrupted heap that aborts the process
+    (both seen with torch 2.13.0+cpu on an AMD EPYC machine, not on the
+    Intel one of earlier runs). A torch bug that no model code can fix;
+    probed in a separate process, as it can abort."""
+    from ..conftest import run_python
+    r = run_python(CHANNELS_LAST_PROBE, timeout=120)
+    if r.returncode != 0:
+        return True
+    return float(r.stdout.strip().splitlines()[-1]) > 1e-4
+
+
 @pytest.mark.parametrize('method', sorted(METHODS))
 def test_channels_last_gives_the_contiguous_result(method):
+    if channels_last_broken():
+        pytest.skip('this CPU\'s oneDNN computes the weight gradient of a '
+                     'strided 1x1 convolution in channels-last wrongly (a '
+                     'torch bug, docs/reliability.md#reproducibility)')
     build, make_batch = METHODS[method]
     model = build()
     inputs, samples = make_batch(model)
