@@ -14,6 +14,9 @@ value; the learning rate is the logged iteration's. The panels' titles and
 the printed lines say so. For every iteration's own loss, train with
 ``--cfg-options log_processor.window_size=1 default_hooks.logger.interval=1``.
 
+The scalars are the local backend's (``LocalVisBackend``); a run that
+logged to TensorBoard only has none, and is refused with what to do.
+
 A resumed run writes each part into its own ``<timestamp>`` folder: given
 the work dir, the parts are joined in time order, and a later part replaces
 what an earlier one logged from its first iteration on (a run resumed from
@@ -106,6 +109,13 @@ def find_scalars(path):
         return [path]
     found = sorted(glob.glob(osp.join(path, '*', 'vis_data', 'scalars.json')))
     if not found:
+        if glob.glob(osp.join(path, '*', 'vis_data', 'events.out.tfevents.*')):
+            raise FileNotFoundError(
+                f'{path}: the run logged to TensorBoard only (its '
+                'vis_backends have no LocalVisBackend), so there is no '
+                'vis_data/scalars.json to plot: view it with `tensorboard '
+                f'--logdir {path}`, or train with LocalVisBackend beside '
+                'TensorboardVisBackend (docs/get_started.md, TensorBoard)')
         raise FileNotFoundError(f'no */vis_data/scalars.json under {path}')
     return found
 
