@@ -47,12 +47,16 @@ def read_logging(scalars_path):
     config mmengine saved beside it (``vis_data/config.py``): a dict of
     ``interval``, ``window``, ``mean_pattern``, ``custom`` (the
     ``log_processor.custom_cfg`` entries by logged name) and
-    ``val_by_epoch``; None if there is no config there."""
+    ``val_by_epoch``; None if there is no config there (or it cannot be
+    read)."""
     path = osp.join(osp.dirname(scalars_path), 'config.py')
     if not osp.isfile(path):
         return None
     from mmengine.config import Config
-    cfg = Config.fromfile(path, import_custom_modules=False)
+    try:
+        cfg = Config.fromfile(path, import_custom_modules=False)
+    except Exception:  # the labels then say that they cannot tell
+        return None
     logger = (cfg.get('default_hooks') or {}).get('logger') or {}
     processor = cfg.get('log_processor') or {}
     custom = {}
@@ -88,7 +92,8 @@ def describe(key, logging):
     """What one logged point of the training scalar ``key`` is, in words:
     e.g. 'mean of the last 10 iterations, logged every 50 iterations'."""
     if logging is None:
-        return 'as logged (no config.py beside the scalars to say what)'
+        return 'as logged (no readable config.py beside the scalars to ' \
+            'say what)'
     if key in logging['custom']:
         item = logging['custom'][key]
         what = _window(item.get('method_name', 'mean'),
