@@ -28,11 +28,13 @@ def parse_requirements(fname):
 def add_mim_extension():
     """Put ``configs/`` and ``tools/`` into ``mmctune/.mim``, where
     ``mim train mmctune CONFIG`` / ``mim test`` look for them, as
-    mmpretrain's setup.py does: copies for a wheel or an sdist, links for a
-    legacy ``setup.py develop``. (mim looks for the package's files next to
-    its metadata, so it does not find an editable install's: see
-    docs/get_started.md, mim.)"""
-    if 'develop' in sys.argv:
+    mmpretrain's setup.py does: copies for a wheel or an sdist, links for an
+    editable install (``editable_wheel``: ``pip install -e .`` since
+    setuptools 64; ``develop`` before). mim looks for them beside the
+    package's metadata, in site-packages: ``tools/misc/mim_editable.py``
+    (run by tools/setup_env.sh) links the package there for an editable
+    install."""
+    if 'develop' in sys.argv or 'editable_wheel' in sys.argv:
         mode = 'symlink'
     elif any(cmd in sys.argv for cmd in ('sdist', 'bdist_wheel', 'install')):
         mode = 'copy'

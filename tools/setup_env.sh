@@ -24,6 +24,9 @@ pip_install() {
 echo "[setup] installing the pinned CPU stack (requirements/lock-cpu.txt)"
 pip_install -r requirements/lock-cpu.txt
 pip_install --no-deps --no-build-isolation -e .
+# mim (`mim train mmctune CONFIG`) looks for configs/ and tools/ beside the
+# package's metadata, where an editable install has no package: link it
+.venv/bin/python tools/misc/mim_editable.py
 # openmim (`mim train mmctune CONFIG`), with what it imports pinned to the
 # stack; --no-deps: its opendatalab dependency pins setuptools 60, requests,
 # rich and tqdm (requirements/mim-cpu.txt says more)
@@ -44,7 +47,7 @@ SITE=$(.venv/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purel
 echo "import mmctune.compat; mmctune.compat.install_environment_hooks()" \
     > "$SITE/mmctune-cpu-env.pth"
 (cd /tmp && "$OLDPWD/.venv/bin/python" -c \
-    "import mmctune, torchvision, mmseg.models; print('[setup] mmctune', mmctune.__version__, 'from', mmctune.__path__[0])")
+    "import os, mmctune, torchvision, mmseg.models; print('[setup] mmctune', mmctune.__version__, 'from', os.path.realpath(mmctune.__path__[0]))")
 
 FMNIST=/usr/share/datasets/fashion-mnist
 if [ -f "$FMNIST/train-images-idx3-ubyte.gz" ]; then

@@ -34,6 +34,12 @@ def test_plot_curves(trained, tmp_path):
                          out])
     assert r.returncode == 0, r.stdout[-3000:]
     assert 'loss, lr, val' in r.stdout
+    # mmengine logs a loss as the mean of a window of iterations (10 by
+    # default), here at every iteration (the tiny config's interval=1)
+    assert 'training losses: mean of the last 10 iterations (fewer at the ' \
+        'start), logged every iteration (x: iteration)' in r.stdout
+    assert 'learning rate: per iteration' in r.stdout
+    assert 'validation (x: epoch)' in r.stdout
     width, height = png_size(out)
     assert width > 3 * height  # three panels side by side
 
@@ -128,12 +134,51 @@ def test_multi_seed_names_methods_from_the_table():
         multi_seed.train_options(['--amp'])
 
 
-def _write_part(work, stamp, records):
+def _write_part(work, stamp, records, config=None):
     folder = work / stamp / 'vis_data'
     folder.mkdir(parents=True)
     import json
     (folder / 'scalars.json').write_text(
         ''.join(json.dumps(r) + '\n' for r in records))
+    if config is not None:  # what mmengine saves beside the scalars
+        (folder / 'config.py').write_text(config)
+
+
+def test_plot_curves_says_what_a_point_is(tmp_path, capsys):
+    """A logged loss is mmengine's mean over ``log_processor.window_size``
+    iterations, every ``default_hooks.logger.interval``: the panels say so,
+    from the run's saved config, and per term where terms differ."""
+    plot_curves = load_tool('analysis_tools/plot_curves.py')
+    records = [dict(step=i, epoch=1, lr=0.1, loss=1. / i, loss_ce=1. / i,
+                    loss_max=2. / i) for i in range(50, 201, 50)]
+    _write_part(
+        tmp_path / 'w', '20260101_000000', records,
+        "default_hooks = dict(logger=dict(type='LoggerHook', interval=50))\n"
+        "log_processor = dict(window_size=20, custom_cfg=[dict(\n"
+        "    data_src='loss', log_name='loss_max', method_name='max',\n"
+        "    window_size='epoch')])\n")
+    out = str(tmp_path / 'c.png')
+    drawn = plot_curves.main([str(tmp_path / 'w'), '--out', out])
+    printed = capsys.readouterr().out
+    assert 'loss_ce: mean of the last 20 iterations (fewer at the start), '\
+        'logged every 50 iterations' in printed
+    assert "loss_max: max of the epoch's iterations so far, logged every " \
+        '50 iterations' in printed
+    assert 'learning rate: the iteration\'s value, logged every 50 ' \
+        'iterations' in printed
+    assert [p for p, _, _ in drawn] == ['loss', 'lr']
+    # every iteration's own value: window 1, interval 1; iteration-based
+    # validation scalars
+    _write_part(
+        tmp_path / 'raw', '20260101_000000',
+        [dict(step=i, lr=0.1, loss=1. / i) for i in (1, 2)] +
+        [dict(step=2, acc=50.)],
+        "default_hooks = dict(logger=dict(interval=1, "
+        "log_metric_by_epoch=False))\nlog_processor = dict(window_size=1)\n")
+    drawn = plot_curves.main([str(tmp_path / 'raw'), '--out', out])
+    assert drawn == [('loss', 'training losses: per iteration', 'iteration'),
+                     ('lr', 'learning rate: per iteration', 'iteration'),
+                     ('val', 'validation', 'iteration')]
 
 
 def test_plot_curves_joins_a_resumed_run(tmp_path):

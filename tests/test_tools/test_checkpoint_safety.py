@@ -140,6 +140,8 @@ def test_analysis_tools(case, tiny_trained):
         str(evil.dir / 'rank'), '--device', 'cpu'
     ]
     evil.refused(rank.main, args)
+    confusion = load_tool('analysis_tools/confusion_matrix.py')
+    evil.refused(confusion.main, [config, evil.path])
     result = evil.trusted(rank.main, args + [TRUST])
     assert len(result['candidates']) == 1
 
