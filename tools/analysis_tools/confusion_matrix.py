@@ -38,7 +38,7 @@ import matplotlib
 matplotlib.use('Agg')
 import mmengine  # noqa: E402
 import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 from mmpretrain.evaluation import ConfusionMatrix  # noqa: E402
 
@@ -47,6 +47,7 @@ from mmctune.utils.cfg_check import (check_cfg_options,  # noqa: E402
                                      mirror_val_options_to_test)
 from mmctune.utils.checkpoint import (add_trust_argument,  # noqa: E402
                                       register_safe_loaders)
+from mmctune.utils.dict_action import DictAction  # noqa: E402
 
 PREDICTION_EXTENSIONS = ('.pkl', '.pickle')
 

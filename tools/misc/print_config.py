@@ -14,9 +14,10 @@ import argparse
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 from mmctune.utils.cfg_check import check_cfg_options, check_config_keys
+from mmctune.utils.dict_action import DictAction
 
 
 def main(argv=None):

@@ -32,12 +32,13 @@ import numpy as np
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.dataset import Compose  # noqa: E402
 
 from mmctune.registry import DATASETS  # noqa: E402
 from mmctune.utils import register_all_modules  # noqa: E402
 from mmctune.utils.cfg_check import check_cfg_options  # noqa: E402
+from mmctune.utils.dict_action import DictAction  # noqa: E402
 
 
 def parse_args(argv=None):
