@@ -79,7 +79,9 @@ custom_hooks = [
 train_cfg = dict(max_epochs=3, val_interval=3)
 randomness = dict(seed=0)
 # as tests/test_tools/test_train.py: no random augmentation, the scheduler's
-# `end` pinned, so a 2-epoch run stands in for an interrupted 3-epoch one
+# `end` pinned, so a 2-epoch run (given the span on the command line too:
+# tools/train.py would fit the schedule to it) stands in for an interrupted
+# 3-epoch one
 train_dataloader = dict(
     batch_size=16,
     dataset=dict(data_root={tiny_fmnist!r}, indices=None,
@@ -93,7 +95,7 @@ param_scheduler = dict(T_max=3, end=3)
     r = run_python(
         args=[
             TRAIN, cfg, '--work-dir', parts, '--cfg-options',
-            'train_cfg.max_epochs=2'
+            'train_cfg.max_epochs=2', 'param_scheduler.end=3'
         ],
         timeout=600)
     assert r.returncode == 0, r.stdout[-3000:]

