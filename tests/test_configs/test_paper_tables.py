@@ -128,7 +128,7 @@ def test_imagenet20_ablations_change_only_the_head(name, rel):
     assert head == core_head
 
 
-# -- appendix E.1, E.2, E.3 on ImageNet20 -----------------------------------
+# -- appendix E.1, E.2 (eta, alpha), E.3 (tau) on ImageNet20 -------------
 
 
 def linear_dims(projector_cfg):
@@ -160,7 +160,7 @@ def test_e1_projector_dims_and_depths_are_their_names():
             if isinstance(m, nn.Linear)] == [(2048, 2048), (2048, 256)]
 
 
-def test_e2_temperatures_include_0_01():
+def test_e3_temperatures_include_0_01():
     taus = {}
     for name, rel in ablations('r50_moco_imagenet20_tau*.py'):
         con = load(rel).model.head.con_loss
@@ -172,7 +172,7 @@ def test_e2_temperatures_include_0_01():
     assert sorted([*taus.values(), core]) == [0.01, 0.05, 0.07, 0.1, 0.2, 0.5]
 
 
-def test_e3_eta_alpha_grid():
+def test_e2_eta_alpha_grid():
     points = set()
     for name, rel in ablations('r50_moco_imagenet20_eta*-alpha*.py'):
         eta, alpha = map(
