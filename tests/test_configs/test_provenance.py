@@ -292,8 +292,8 @@ def test_every_setting_has_a_source():
     for where, src in sources():
         if 'not_stated' in src:
             ns = src['not_stated']
-            assert ns['searched'] and all(t.strip() for t in ns['searched']),\
-                where
+            assert ns['searched'], where
+            assert all(str(t).strip() for t in ns['searched']), where
             assert ns['chosen'].strip(), where
             assert all(p in prov['papers'] for p in ns['in']), where
         else:
@@ -304,8 +304,10 @@ def test_every_setting_has_a_source():
                 q.strip() for q in quotes), where
 
 
-GREEK = {'τ': 'tau', 'λ': 'lambda', 'η': 'eta', 'α': 'alpha', 'ε': 'epsilon',
-         'σ': 'sigma', 'φ': 'phi', '−': '-', '×': 'x'}
+GREEK = {
+    'τ': 'tau', 'λ': 'lambda', 'η': 'eta', 'α': 'alpha', 'ε': 'epsilon',
+    'σ': 'sigma', 'φ': 'phi', '−': '-', '×': 'x'
+}
 
 
 def normalise(text):

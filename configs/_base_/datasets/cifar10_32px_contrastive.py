@@ -67,7 +67,8 @@ linear_train_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         split='train',
-        pipeline=autoaugment_transforms + [dict(type='mmpretrain.PackInputs')]),
+        pipeline=autoaugment_transforms +
+        [dict(type='mmpretrain.PackInputs')]),
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
 )
