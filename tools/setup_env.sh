@@ -22,6 +22,7 @@ pip_install() {
         2> >(grep -v "^WARNING: Location" >&2)
 }
 echo "[setup] installing the pinned CPU stack (requirements/lock-cpu.txt)"
+# (faiss-cpu among them: HCSC's clustering uses it where it imports)
 pip_install -r requirements/lock-cpu.txt
 pip_install --no-deps --no-build-isolation -e .
 # mim (`mim train mmctune CONFIG`) looks for configs/ and tools/ beside the
@@ -47,7 +48,7 @@ SITE=$(.venv/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purel
 echo "import mmctune.compat; mmctune.compat.install_environment_hooks()" \
     > "$SITE/mmctune-cpu-env.pth"
 (cd /tmp && "$OLDPWD/.venv/bin/python" -c \
-    "import os, mmctune, torchvision, mmseg.models; print('[setup] mmctune', mmctune.__version__, 'from', os.path.realpath(mmctune.__path__[0]))")
+    "import os, mmctune, torchvision, mmseg.models, faiss; print('[setup] mmctune', mmctune.__version__, 'from', os.path.realpath(mmctune.__path__[0]), '; faiss', faiss.__version__)")
 
 FMNIST=/usr/share/datasets/fashion-mnist
 if [ -f "$FMNIST/train-images-idx3-ubyte.gz" ]; then

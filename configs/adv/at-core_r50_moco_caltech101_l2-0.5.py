@@ -1,7 +1,8 @@
-# AT-Core (the Core-tuning paper's §5.4, Table 9): Core-tuning of MoCo v2
-# ResNet-50 on caltech101 (../coretune/r50_moco_caltech101.py), each step on
-# the clean batch plus its PGD-10 adversarial images (l2 eps=0.5); tested clean
-# and under PGD-10 at every budget of ../_base_/adv/pgd10.py.
+# AT-Core (the Core-tuning supplement's Table 5, appendix D.2; §5.4's method):
+# Core-tuning of MoCo v2 ResNet-50 on caltech101
+# (../coretune/r50_moco_caltech101.py), each step on the clean batch plus its
+# PGD-10 adversarial images (l2 eps=0.5); tested clean and under PGD-10 at
+# every budget of ../_base_/adv/pgd10.py.
 # batch: 1 GPU x 256 = 256 (auto_scale_lr.base_batch_size)
 _base_ = ['../coretune/r50_moco_caltech101.py', '../_base_/adv/pgd10.py']
 

@@ -2,6 +2,9 @@
 # the Core-tuning paper's baseline, with its settings (appendix C.2):
 # batch 128, lr 0.1, cosine decay, SGD + Nesterov, wd 1e-4.
 # batch: 1 GPU x 128 = 128 (auto_scale_lr.base_batch_size)
+# (the paper: 4 GPUs for iNaturalist18, total batch 128: appendix C.2, "The
+# experiments are conducted on 4 TITAN RTX 2080 GPUs for iNaturalist18";
+# `bash tools/dist_train.sh CONFIG 4` runs 4 x 32)
 _base_ = [
     '../_base_/models/resnet50_moco_v2.py',
     '../_base_/datasets/inat18.py',

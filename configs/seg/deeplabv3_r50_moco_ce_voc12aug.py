@@ -5,7 +5,10 @@
 # CONFIG 2
 # The paper's setting (§5.2): the ASPP head alone (no FCN auxiliary head);
 # training on random 513x513 crops of rescaled images with flips, evaluation
-# on the 513x513 centre crop (../_base_/datasets/voc12aug.py). Every other
+# on the 513x513 centre crop (../_base_/datasets/voc12aug.py); "30k steps via
+# SGD", lr 0.1, poly decay, "Other parameters are the same as image
+# classification": momentum 0.9, weight decay 1e-4, no Nesterov
+# (../_base_/schedules/seg_poly_30k.py). Every other
 # VOC config inherits this one. mmseg's recipe (FCN auxiliary head,
 # photometric distortion, whole-image evaluation):
 # ./deeplabv3_r50_moco_ce_voc12aug_mmseg-recipe.py

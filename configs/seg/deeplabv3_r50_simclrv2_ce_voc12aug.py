@@ -1,7 +1,8 @@
 # DeepLabV3 (ResNet-50, output stride 16) fine-tuned with cross-entropy on
 # PASCAL VOC 2012 + SBD (train_aug), from SimCLR v2: the CE row of the Core-
-# tuning paper's Table 7. 2 GPUs x 8 images, 30k iterations: bash
-# tools/dist_train.sh CONFIG 2
+# tuning supplement's Table 12 (Table 7 with standard errors and this
+# pre-training, which Table 7 does not have). 2 GPUs x 8 images, 30k
+# iterations: bash tools/dist_train.sh CONFIG 2
 # Convert the published checkpoint first:
 #   python tools/model_converters/convert_ssl_checkpoint.py \
 #       --format simclr-v2 r50_1x_sk0.pth checkpoints/r50_simclrv2.pth

@@ -1,5 +1,6 @@
 # DeepLabV3 with Core-tuning's contrastive regulariser on PASCAL VOC 2012 +
-# SBD, from SimCLR v2: the Core-tuning row of the paper's Table 7. The CE
+# SBD, from SimCLR v2: the "ours" row of the Core-tuning supplement's Table
+# 12 (Table 7 has no SimCLR v2 row). The CE
 # config (./deeplabv3_r50_simclrv2_ce_voc12aug.py) plus the regulariser on the
 # average-pooled last backbone stage (ContrastiveSegHead): focal SupCon on hard
 # pairs from hardness-directed mixup, image labels from the masks (the dominant

@@ -1,6 +1,7 @@
 # DeepLabV3 with Core-tuning's contrastive regulariser on PASCAL VOC 2012 +
-# SBD, from supervised ImageNet (torchvision): the Core-tuning row of the
-# paper's Table 7. The CE config (./deeplabv3_r50_supervised_ce_voc12aug.py)
+# SBD, from supervised ImageNet (torchvision): beyond the paper, whose Table 7
+# (and the supplement's Table 12) has the supervised pre-training's CE row
+# only. The CE config (./deeplabv3_r50_supervised_ce_voc12aug.py)
 # plus the regulariser on the average-pooled last backbone stage
 # (ContrastiveSegHead): focal SupCon on hard pairs from hardness-directed
 # mixup, image labels from the masks (the dominant non-background, non-ignore

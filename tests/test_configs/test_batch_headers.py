@@ -57,5 +57,26 @@ def test_batch_header_agrees_with_the_config(path):
     assert gpus * per_gpu == total
     # every shipped config is a one-GPU recipe (batch_size == the total), so
     # tools/train.py's rule keeps the total on any number of GPUs
-    # (mmctune.utils.launch.fit_total_batch)
-    assert (gpus, per_gpu) == (1, total)
+    # (mmctune.utils.launch.fit_total_batch), but for those that ship a
+    # paper's multi-GPU layout, which name it as mmpretrain does
+    # (hcsc_r50_8xb32-200e_in1k.py: 8 GPUs x 32, where the per-GPU batch
+    # matters: shuffle-BN)
+    layout = re.search(r'_(\d+)xb(\d+)', osp.basename(path))
+    if gpus > 1:
+        assert layout and (int(layout[1]), int(layout[2])) == \
+            (gpus, per_gpu), f'a {gpus}-GPU config names its layout'
+    else:
+        assert (gpus, per_gpu) == (1, total)
+        if layout:
+            assert (int(layout[1]), int(layout[2])) == (1, total)
+
+
+def test_multi_gpu_layouts_are_the_papers():
+    """The configs that ship a multi-GPU layout: HCSC's official 8 x 32."""
+    multi = []
+    for path in LEAVES:
+        with open(path) as f:
+            gpus, per_gpu, total = parse_header(f.read())
+        if gpus > 1:
+            multi.append((osp.relpath(path, ROOT), gpus, per_gpu))
+    assert multi == [('configs/pretrain/hcsc_r50_8xb32-200e_in1k.py', 8, 32)]

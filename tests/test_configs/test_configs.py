@@ -64,9 +64,10 @@ def test_paper_settings(path):
     """Appendix C.2 of the Core-tuning paper."""
     cfg = Config.fromfile(path)
     opt = cfg.optim_wrapper.optimizer
-    assert (opt.type, opt.momentum, opt.weight_decay, opt.nesterov) == \
-        ('SGD', 0.9, 1e-4, True)
     name = osp.basename(path)
+    # Nesterov "for most datasets"; ImageNet20: "stochastic gradient descent"
+    assert (opt.type, opt.momentum, opt.weight_decay, opt.nesterov) == \
+        ('SGD', 0.9, 1e-4, 'imagenet20' not in name)
     big = any(d in name for d in ('imagenet20', 'inat18'))
     assert opt.lr == (0.1 if big else 0.01)
     batch = 64 if any(d in name for d in ('aircraft', 'cars', 'pets',
@@ -168,7 +169,8 @@ def test_dg_paper_settings(path):
     assert splits == ['train', 'val', 'test']
     assert cfg.train_dataloader.dataset.val_fraction == 0.2
     opt = cfg.optim_wrapper.optimizer
-    assert (opt.type, opt.lr) == ('Adam', 5e-5)
+    # C.3: "All other hyper-parameters ... the same as image classification"
+    assert (opt.type, opt.lr, opt.weight_decay) == ('Adam', 5e-5, 1e-4)
     assert cfg.param_scheduler.type == 'ExponentialLR'
     assert cfg.train_cfg.max_iters == 20000
     # DomainBed: 32 images per source domain, three sources a step

@@ -27,8 +27,10 @@ TABLE1 = ('imagenet20', 'cifar10', 'cifar100', 'caltech101', 'dtd', 'aircraft',
           'cars', 'pets', 'flowers')
 # Tables 3 and 4: the datasets they report, and the networks
 TABLE34_DATASETS = ('caltech101', 'dtd', 'pets')
-TABLE3 = ('r50_insdis', 'r50_pirl', 'r50_mocov1', 'r50_simclrv2',
-          'r50_infomin')
+TABLE3 = ('r50_insdis', 'r50_pirl', 'r50_mocov1', 'r50_infomin',
+          'r50_deepclusterv2', 'r50_swav', 'r50_byol', 'r50_supervised')
+# the supplement's Table 9: SimCLR v1 and v2 on Table 3's datasets
+TABLE9 = ('r50_simclrv1', 'r50_simclrv2')
 TABLE4 = ('r101_infomin', 'r152_infomin', 'x101-32x4d_infomin',
           'x152-32x4d_infomin', 'deit-s16_dino')
 # appendix C.2: eta, alpha
@@ -126,7 +128,7 @@ def test_imagenet20_ablations_change_only_the_head(name, rel):
     assert head == core_head
 
 
-# -- appendix E.1, E.2, E.3 on ImageNet20 -----------------------------------
+# -- appendix E.1, E.2 (eta, alpha), E.3 (tau) on ImageNet20 -------------
 
 
 def linear_dims(projector_cfg):
@@ -158,7 +160,7 @@ def test_e1_projector_dims_and_depths_are_their_names():
             if isinstance(m, nn.Linear)] == [(2048, 2048), (2048, 256)]
 
 
-def test_e2_temperatures_include_0_01():
+def test_e3_temperatures_include_0_01():
     taus = {}
     for name, rel in ablations('r50_moco_imagenet20_tau*.py'):
         con = load(rel).model.head.con_loss
@@ -170,7 +172,7 @@ def test_e2_temperatures_include_0_01():
     assert sorted([*taus.values(), core]) == [0.01, 0.05, 0.07, 0.1, 0.2, 0.5]
 
 
-def test_e3_eta_alpha_grid():
+def test_e2_eta_alpha_grid():
     points = set()
     for name, rel in ablations('r50_moco_imagenet20_eta*-alpha*.py'):
         eta, alpha = map(
@@ -234,20 +236,22 @@ def fragment(name):
 
 @pytest.mark.parametrize(
     'net,dataset',
-    list(itertools.product(TABLE3 + TABLE4, TABLE34_DATASETS)),
+    list(itertools.product(TABLE3 + TABLE4 + TABLE9, TABLE34_DATASETS)),
     ids=lambda x: x)
-def test_tables_3_4_pairs(net, dataset):
+def test_tables_3_4_9_pairs(net, dataset):
     """Core-tuning and its CE-tuning counterpart of each network on each
-    dataset the tables report: the dataset's MoCo v2 configs with only the
-    network (backbone; for the ViT also neck and feature width) and its
-    checkpoint replaced; the header cites the table."""
-    table = 'Table 3' if net in TABLE3 else 'Table 4'
+    dataset the tables report (Tables 3-4 of the paper, Table 9 of the
+    supplement): the dataset's MoCo v2 configs with only the network
+    (backbone; for the ViT also neck and feature width) and its checkpoint
+    replaced; the header cites the table."""
+    table = ("paper's Table 3" if net in TABLE3 else
+             "paper's Table 4" if net in TABLE4 else "supplement's Table 9")
     core_rel = f'coretune/backbones/{net}_{dataset}.py'
     ce_rel = f'baselines/ce_{net}_{dataset}.py'
     core, ce = load(core_rel), load(ce_rel)
     for rel in (core_rel, ce_rel):
         with open(osp.join(CONFIGS, rel)) as f:
-            assert f"paper's {table}" in f.readline(), rel
+            assert table in f.readline(), rel
     core_moco = load(f'coretune/r50_moco_{dataset}.py')
     ce_moco = load(f'baselines/ce_r50_moco_{dataset}.py')
     vit = net.startswith('deit')
@@ -290,13 +294,20 @@ def test_table1_supervised_ce_row(dataset):
 
 @pytest.mark.parametrize('dataset', TABLE1)
 def test_coin_noisytune_with_scl(dataset):
-    """COIN section 4.3: Noisy-Tune runs with SCL, i.e. the dataset's SCL
-    config plus the Noisy-Tune hook, nothing else."""
+    """COIN section 4.3: Noisy-Tune runs with SCL "in like manner of COIN",
+    i.e. the dataset's CE-tuning config plus the Noisy-Tune hook and SCL as
+    COIN constructs it (section 4.2: tau = 0.3, lambda = 0.1 on every
+    dataset), nothing else."""
     cfg = load(f'noisytune/scl_r50_moco_{dataset}.py')
-    scl = load(f'baselines/scl_r50_moco_{dataset}.py')
+    ce = load(f'baselines/ce_r50_moco_{dataset}.py')
     assert [h.type for h in cfg.custom_hooks] == ['NoisyTuneHook']
-    assert cfg.model == scl.model
-    assert without(cfg, 'custom_hooks') == without(scl, 'custom_hooks')
+    con = cfg.model.head.con_loss
+    assert (con.type, con.temperature, con.loss_weight) == \
+        ('SupConLoss', 0.3, 0.1)
+    assert 'miner' not in cfg.model.head
+    assert without(cfg, 'custom_hooks', 'model.head.con_loss',
+                   'model.head.gather_distributed', 'coin_scl_head') == \
+        without(ce, 'custom_hooks')
 
 
 @pytest.mark.parametrize(
@@ -355,22 +366,56 @@ def test_expand():
 
 def test_every_config_the_paper_table_map_names_exists():
     section = paper_table_section()
-    tokens = re.findall(r'`([^`\s]+\.py)`', section)
+    tokens = [
+        t for t in re.findall(r'`([^`\s]+\.py)`', section) if '*' not in t
+    ]
     assert len(tokens) > 40
     paths = [
         p for t in tokens
         for p in expand(t.replace('<dataset>', '{' + ','.join(TABLE1) + '}'))
     ]
-    # tools/... from the repository root, configs from configs/
+    # tools/... and tests/... from the repository root, configs from configs/
     missing = [
         p for p in paths if not osp.isfile(
-            osp.join(ROOT if p.startswith('tools/') else CONFIGS, p))
+            osp.join(ROOT if p.startswith(('tools/', 'tests/')) else CONFIGS,
+                     p))
     ]
     assert not missing, missing
     # and every config made for a paper table here is in the map
     named = set(paths)
-    for pattern in (f'{ABL}/r50_moco_*.py', 'coretune/backbones/*.py',
+    for pattern in (f'{ABL}/r50_moco_*.py', 'coretune/backbones/*[!0].py',
+                    'baselines/ce_r50_*_{caltech101,dtd,pets}.py',
                     'baselines/ce_r50_supervised_*.py',
-                    'noisytune/scl_r50_moco_*.py'):
-        for p in glob.glob(osp.join(CONFIGS, pattern)):
-            assert osp.relpath(p, CONFIGS) in named, p
+                    'noisytune/scl_r50_moco_*.py', 'coin/ablations/*.py',
+                    'adv/*_r50_moco_*.py', 'seg/*_voc12aug.py',
+                    'pretrain/hcsc_r50_*.py', 'linear_probe/r50_hcsc_*.py',
+                    'pretrain/*_cifar10.py', 'linear_probe/r50_*_cifar10.py'):
+        for pat in expand(pattern):
+            for p in glob.glob(osp.join(CONFIGS, pat)):
+                assert osp.relpath(p, CONFIGS) in named, p
+
+
+@pytest.mark.parametrize('dataset', TABLE34_DATASETS)
+def test_supplement_table5_rows(dataset):
+    """The supplement's Table 5 (adversarial training on Caltech101, DTD,
+    Pets): the CE row is the dataset's CE-tuning config tested under PGD-10,
+    and AT-CE / AT-CE-Con / AT-Core train against the table's two budgets
+    from the dataset's CE / SCL / Core-tuning configs."""
+    ce = load(f'adv/ce_r50_moco_{dataset}.py')
+    base = load(f'baselines/ce_r50_moco_{dataset}.py')
+    assert ce.test_cfg.type == 'RobustTestLoop'
+    budgets = {(a.norm, a.eps) for a in ce.test_cfg.attacks}
+    assert {('l2', 0.5), ('linf', 4 / 255)} <= budgets
+    assert all(a.steps == 10 for a in ce.test_cfg.attacks)
+    assert without(ce, 'test_cfg', *[
+        k for k in ce.to_dict() if k.startswith('pgd10_')
+    ], 'robust_attacks') == without(base, 'test_cfg')
+    for row, parent in (('at-ce', 'baselines/ce_r50_moco_{}.py'),
+                        ('at-ce-con', 'baselines/scl_r50_moco_{}.py'),
+                        ('at-core', 'coretune/r50_moco_{}.py')):
+        for budget, (norm, eps) in (('l2-0.5', ('l2', 0.5)),
+                                    ('linf-4', ('linf', 4 / 255))):
+            cfg = load(f'adv/{row}_r50_moco_{dataset}_{budget}.py')
+            attack = cfg.model.attack
+            assert (attack.norm, attack.eps, attack.steps) == (norm, eps, 10)
+            assert cfg.model.head == load(parent.format(dataset)).model.head

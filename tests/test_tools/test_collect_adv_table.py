@@ -180,7 +180,10 @@ def test_collector_prints_table9_from_work_dirs(tmp_path, capsys):
     # a dataset with two budgets' configs only: the others have none
     text = collect_adv_table.main(
         ['--root', str(tmp_path), '--dataset', 'dtd'])
-    assert text.count('(no such config)') == 3 * 4 + 1  # and no CE config
+    # (the CE row has its config: the supplement's Table 5,
+    # configs/adv/ce_r50_moco_dtd.py)
+    assert text.count('(no such config)') == 3 * 4
+    assert 'configs/adv/ce_r50_moco_dtd.py' in text
 
 
 def test_collector_reads_what_a_test_run_writes(tmp_path, tiny_fmnist):

@@ -1,4 +1,4 @@
-# Appendix E.3 on ImageNet20: eta = 10 (the focal contrastive
+# Appendix E.2 (Figure 3) on ImageNet20: eta = 10 (the focal contrastive
 # loss's weight) and alpha = 0.1 (Beta(alpha, alpha) of the
 # mixup), a point of the grid eta in {0.1, 1, 10} x alpha in
 # {0.1, 1}; ImageNet20's own (0.1, 1, appendix C.2) is

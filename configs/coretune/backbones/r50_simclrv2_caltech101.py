@@ -1,9 +1,9 @@
-# The Core-tuning paper's Table 3 (other pre-trainings): Core-tuning of the
-# ResNet-50 from SimCLR v2 on Caltech101: the dataset's MoCo v2 config
-# (../r50_moco_caltech101.py: its settings, eta and alpha of appendix C.2) with
-# this backbone and checkpoint (../../_base_/pretrained/r50_simclrv2.py: where
-# it comes from). CE-tuning counterpart:
-# ../../baselines/ce_r50_simclrv2_caltech101.py.
+# The Core-tuning supplement's Table 9 (SimCLR pre-trainings, appendix D.3):
+# Core-tuning of the ResNet-50 from SimCLR v2 on Caltech101: the dataset's MoCo
+# v2 config (../r50_moco_caltech101.py: its settings, eta and alpha of appendix
+# C.2) with this backbone and checkpoint
+# (../../_base_/pretrained/r50_simclrv2.py: where it comes from). CE-tuning
+# counterpart: ../../baselines/ce_r50_simclrv2_caltech101.py.
 # batch: 1 GPU x 256 = 256 (auto_scale_lr.base_batch_size)
 _base_ = [
     '../r50_moco_caltech101.py',

@@ -5,17 +5,20 @@ Reimplemented after the authors' code (github.com/gyfastas/HCSC,
 ``sample_neg_protos``; ``pretrain.py``: the loss assembly in ``train``); the
 differences are listed in :class:`HCSC` and in docs/methods/pretraining.md.
 """
+import logging
 from typing import Dict, List, Optional, Sequence
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.dist import all_gather
+from mmengine.dist import all_gather, get_world_size
+from mmengine.logging import print_log
 from mmengine.model import ExponentialMovingAverage
 from mmpretrain.models.selfsup.base import BaseSelfSupervisor
 from mmpretrain.models.utils import batch_shuffle_ddp, batch_unshuffle_ddp
 
 from mmctune.registry import MODELS
+from ..layers import SplitBatchNorm2d
 
 #: Bernoulli draws (a name of this module, so that a test can fix them)
 _bernoulli = torch.bernoulli
@@ -140,7 +143,9 @@ class HCSC(BaseSelfSupervisor):
     index -1 (official: ``arange``), which only the selection statistics
     read; the key encoder is mmengine's ``ExponentialMovingAverage`` as in
     mmpretrain's ``MoCo`` (its BN buffers follow the query encoder's). No
-    multi-crop.
+    multi-crop. Shuffle-BN (:meth:`key_features`) needs several processes,
+    as the official 8-GPU run has, or ``SplitBatchNorm2d`` in the backbone
+    on one.
 
     Args:
         backbone (dict): The encoder.
@@ -230,6 +235,37 @@ class HCSC(BaseSelfSupervisor):
         """L2-normalised embeddings of the key encoder (what the official
         ``compute_features`` clusters)."""
         return F.normalize(self.encoder_k(inputs)[0], dim=1)
+
+    @torch.no_grad()
+    def key_features(self, im_k: torch.Tensor) -> torch.Tensor:
+        """L2-normalised keys of the key views, in the batch's order, with
+        MoCo's shuffle-BN: the key batch is shuffled across all processes
+        (mmpretrain's ``batch_shuffle_ddp``) before the key encoder and put
+        back in order after it, so that BN normalises each key with other
+        images than its query.
+
+        With one process the shuffle stays inside one BN batch and does
+        nothing for BN, unless the backbone's BN computes its statistics per
+        group (``norm_cfg=dict(type='SplitBatchNorm2d', num_splits=8)``: the
+        one-GPU emulation of 8 GPUs, as MoCo's one-GPU demo)."""
+        if not getattr(self, '_split_bn_checked', False):
+            self._split_bn_checked = True
+            splits = [
+                m.num_splits for m in self.backbone.modules()
+                if isinstance(m, SplitBatchNorm2d) and m.num_splits > 1
+            ]
+            if splits and get_world_size() > 1:
+                print_log(
+                    f'HCSC: SplitBatchNorm2d (num_splits={splits[0]}) '
+                    f'emulates several GPUs on one, but this run has '
+                    f'{get_world_size()} processes: each splits its own '
+                    'share again. On several GPUs use plain BN: the '
+                    'processes themselves split the batch',
+                    logger='current',
+                    level=logging.WARNING)
+        im_k, idx_unshuffle = batch_shuffle_ddp(im_k)
+        k = F.normalize(self.encoder_k(im_k)[0], dim=1)
+        return batch_unshuffle_ddp(k, idx_unshuffle)
 
     @torch.no_grad()
     def _dequeue_and_enqueue(self, keys: torch.Tensor, index: torch.Tensor,
@@ -383,9 +419,7 @@ class HCSC(BaseSelfSupervisor):
         with torch.no_grad():
             self.encoder_k.update_parameters(
                 nn.Sequential(self.backbone, self.neck))
-            im_k, idx_unshuffle = batch_shuffle_ddp(im_k)
-            k = F.normalize(self.encoder_k(im_k)[0], dim=1)
-            k = batch_unshuffle_ddp(k, idx_unshuffle)
+            k = self.key_features(im_k)
 
         losses = self.selective_losses(q, k, index, label)
         self._dequeue_and_enqueue(k, index, label)

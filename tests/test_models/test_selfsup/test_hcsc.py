@@ -340,3 +340,58 @@ def test_checkpoint_backbone_loads_strictly_into_finetuning(tmp_path):
     ft2.init_weights()
     for k, v in ft2.backbone.state_dict().items():
         torch.testing.assert_close(v, hcsc.backbone.state_dict()[k])
+
+
+def test_one_gpu_shuffle_bn_with_split_batch_norm():
+    """The one-GPU emulation of the official 8-GPU shuffle-BN
+    (configs/pretrain/hcsc_r50_1xb256-splitbn8-200e_in1k.py): with
+    SplitBatchNorm2d in the backbone, key_features shuffles the key batch,
+    the key encoder normalises it in groups of the *shuffled* batch, and the
+    keys come back in the batch's order. Checked against a loop: the same
+    encoder with plain BN run on each group of the shuffled batch on its
+    own, its keys written back to their images."""
+    splits = 4
+    split_bb = dict(BACKBONE,
+                    norm_cfg=dict(type='SplitBatchNorm2d', num_splits=splits))
+    model = build(backbone=split_bb, queue_len=8)
+    plain = build(queue_len=8)
+    plain.load_state_dict(model.state_dict())  # the same keys: BN's
+    model.train()
+    plain.train()
+    n = 8
+    g = torch.Generator().manual_seed(3)
+    # images far apart, so that a group's statistics show in every key
+    im_k = torch.randn(n, 1, 8, 8, generator=g) * 3 + \
+        torch.arange(n, dtype=torch.float)[:, None, None, None]
+    torch.manual_seed(7)
+    k = model.key_features(im_k)
+    torch.manual_seed(7)
+    perm = torch.randperm(n)  # batch_shuffle_ddp's draw
+    assert not torch.equal(perm, torch.arange(n))
+    expected = torch.empty_like(k)
+    with torch.no_grad():
+        for grp in range(splits):
+            images = perm[grp::splits]  # group grp of the shuffled batch
+            expected[images] = F.normalize(
+                plain.encoder_k(im_k[images])[0], dim=1)
+    torch.testing.assert_close(k, expected)
+    # the keys' groups are not the queries' (samples grp, grp + 4, ...):
+    # without the shuffle each key would be normalised with its query's
+    # group, which is what shuffle-BN avoids
+    query_groups = {frozenset(range(grp, n, splits)) for grp in range(splits)}
+    key_groups = {
+        frozenset(perm[grp::splits].tolist())
+        for grp in range(splits)
+    }
+    assert key_groups != query_groups
+    # in evaluation mode BN is per image: the shuffle must give every key
+    # back to its own image
+    model.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(
+            model.key_features(im_k),
+            F.normalize(model.encoder_k(im_k)[0], dim=1))
+    # and a whole training step runs with it
+    model.train()
+    losses = model.loss(views(n), samples(list(range(n))))
+    assert torch.isfinite(losses['loss_ins'])

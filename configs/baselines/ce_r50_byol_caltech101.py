@@ -1,0 +1,9 @@
+# The Core-tuning paper's Table 3 (other pre-trainings): CE-tuning of the
+# ResNet-50 from BYOL on Caltech101: the dataset's MoCo v2 config
+# (./ce_r50_moco_caltech101.py: appendix C.2) with this backbone and checkpoint
+# (../_base_/pretrained/r50_byol.py: where it comes from). Core-tuning
+# counterpart: ../coretune/backbones/r50_byol_caltech101.py.
+# batch: 1 GPU x 256 = 256 (auto_scale_lr.base_batch_size)
+_base_ = ['./ce_r50_moco_caltech101.py', '../_base_/pretrained/r50_byol.py']
+
+model = {{_base_.pretrained_model}}
