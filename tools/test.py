@@ -20,7 +20,8 @@ from mmctune.utils.cfg_check import (check_cfg_options, check_config_keys,
                                      drop_disabled_hooks,
                                      mirror_val_options_to_test)
 from mmctune.utils.checkpoint import add_trust_argument, register_safe_loaders
-from mmctune.utils.launch import default_work_dir, set_ddp_wrapper
+from mmctune.utils.launch import (cap_workers, default_work_dir,
+                                  set_ddp_wrapper)
 from mmctune.utils.dict_action import DictAction
 
 
@@ -139,12 +140,13 @@ def main(argv=None):
     check_topk(cfg)
     if args.launcher != 'none':
         set_ddp_wrapper(cfg)
-    notes = compat.setup_cpu_distributed(cfg, args.launcher)
+    notes = [cap_workers(cfg)] + compat.setup_cpu_distributed(
+        cfg, args.launcher)
 
     try:
         runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
             else RUNNERS.build(cfg)
-        for note in notes:
+        for note in filter(None, notes):
             runner.logger.warning(note)
         model = unwrap_model(runner.model)
         if args.tta:  # the checkpoint is the model inside the TTA wrapper
