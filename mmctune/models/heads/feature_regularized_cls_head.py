@@ -199,7 +199,6 @@ class FeatureRegularizedClsHead(LinearClsHead):
                 f'the backbone (and neck) give features of shape '
                 f'{tuple(z.shape)}; set in_channels (and the projector\'s) '
                 f'to the backbone\'s output channels')
-        y = soft_labels(labels_of(data_samples, z.device), self.num_classes)
         losses = {}
         if self.train_classifier:
             losses = name_ce_term(
@@ -210,7 +209,8 @@ class FeatureRegularizedClsHead(LinearClsHead):
                 raise ValueError(f'{type(self).__name__}: train_classifier='
                                  'False without con_loss or feature_losses '
                                  'leaves nothing to train')
-            return losses
+            return losses  # CE-tuning: no soft labels to make
+        y = soft_labels(labels_of(data_samples, z.device), self.num_classes)
 
         if self.gather_distributed:
             # one collective for features and labels together

@@ -103,9 +103,9 @@ class SupConLoss(nn.Module):
         sims = torch.cat(sims, dim=1)
         in_a = torch.cat(in_a, dim=1)
         pos_mask = torch.cat(pos_mask, dim=1)
-        if not pos_mask.any():
-            return v.sum() * 0.0  # no anchor has a positive: no signal
-
+        # an anchor without positives adds 0 (its log_p are masked to 0
+        # below): no branch on pos_mask.any(), which would read it back to
+        # the host (a GPU synchronisation in every step)
         logits = (sims / self.temperature).masked_fill(~in_a, float('-inf'))
         log_norm = self.log_denominator(logits, sims, pos_mask, in_a)
         # anchors whose A_i is empty would give -inf - (-inf): keep finite

@@ -3,7 +3,6 @@
 from typing import List
 
 import torch
-import torch.nn.functional as F
 
 
 def labels_of(data_samples: List, device) -> torch.Tensor:
@@ -16,10 +15,17 @@ def labels_of(data_samples: List, device) -> torch.Tensor:
 
 def soft_labels(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
     """(n, K) float labels: one-hot of class indices (n, ), or ``labels``
-    itself when already (n, K) soft labels."""
+    itself when already (n, K) soft labels.
+
+    The one-hot is a scatter, not ``F.one_hot``, which reads the labels'
+    range back to the host (a GPU synchronisation in every training step);
+    the labels' range is checked once, before training
+    (``DatasetCheckHook``), and an index out of range still fails here."""
     if labels.dim() == 2:
         if labels.size(1) != num_classes:
             raise ValueError(f'soft labels of {labels.size(1)} classes for '
                              f'{num_classes} classes')
         return labels.float()
-    return F.one_hot(labels.long(), num_classes).float()
+    return torch.zeros(
+        labels.size(0), num_classes, device=labels.device).scatter_(
+            1, labels.long()[:, None], 1.0)

@@ -204,3 +204,32 @@ def test_bad_settings_are_named():
             match=r'in_channels=16 but the backbone \(and neck\) give '
             r'features of shape \(8, 12\)'):
         head.loss((z[:, :12], ), samples(y))
+
+
+def host_reads(head, feats, labels):
+    """How many times one training step of ``head`` reads a tensor back to
+    the host (``.item()``, ``bool(t)``, ``F.one_hot``'s range check): on a
+    GPU each one waits for all the work queued before it."""
+    from torch.profiler import ProfilerActivity, profile
+    batch = samples(labels)
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        head.loss((feats, ), batch)
+    return sum(e.count for e in prof.key_averages()
+               if e.key == 'aten::_local_scalar_dense')
+
+
+def test_a_step_reads_back_only_the_miners_branch():
+    """CE-tuning's head reads nothing back (it made one-hot labels it did
+    not use, with F.one_hot's two reads); Core-tuning's reads once, the
+    miner's 'any negative in the batch?' (SupCon's 'any positive?' branch
+    is gone: an anchor without positives adds 0 anyway)."""
+    feats, labels = inputs()
+    assert host_reads(build(con_loss=None, miner=None), feats, labels) == 0
+    assert host_reads(build(), feats, labels) == 1
+    # a batch without positives: the loss is 0, with a zero gradient
+    head = build(miner=None)
+    z = feats[:3].clone().requires_grad_(True)
+    loss = head.loss((z, ), samples([0, 1, 2]))['loss_con']
+    loss.backward()
+    assert loss.item() == 0
+    assert torch.isfinite(z.grad).all() and not z.grad.any()
