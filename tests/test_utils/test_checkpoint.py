@@ -12,6 +12,7 @@ import threading
 import pytest
 import torch
 from mmengine.logging import HistoryBuffer
+from mmengine.model import BaseModel
 from mmengine.runner import checkpoint as mmengine_checkpoint
 
 from mmctune.utils import checkpoint as ckpt_utils
@@ -158,30 +159,32 @@ def test_every_mmengine_scheme_loads_safely(tmp_path, monkeypatch):
     assert not marker.exists()
 
 
-RESUME = """
-import torch, torch.nn as nn
-from mmengine.model import BaseModel
-from mmengine.runner import Runner
+class _Tiny(BaseModel):
 
-class Tiny(BaseModel):
     def __init__(self):
         super().__init__()
-        self.fc = nn.Linear(2, 1)
+        self.fc = torch.nn.Linear(2, 1)
+
     def forward(self, inputs, data_samples=None, mode='tensor'):
         out = self.fc(inputs)
         return dict(loss=out.pow(2).mean()) if mode == 'loss' else out
 
-def runner(work_dir, epochs, name, **kw):
+
+def _runner(work_dir, epochs, name, **kw):
+    from mmengine.runner import Runner
     return Runner(
-        model=Tiny(), work_dir=work_dir, experiment_name=name,
+        model=_Tiny(),
+        work_dir=work_dir,
+        experiment_name=name,
         train_dataloader=dict(
-            dataset=[dict(inputs=torch.ones(2))] * 4, batch_size=2,
+            dataset=[dict(inputs=torch.ones(2))] * 4,
+            batch_size=2,
             sampler=dict(type='DefaultSampler', shuffle=False),
             collate_fn=dict(type='default_collate')),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
         train_cfg=dict(by_epoch=True, max_epochs=epochs),
-        default_hooks=dict(logger=None), **kw)
-"""
+        default_hooks=dict(logger=None),
+        **kw)
 
 
 def test_an_api_users_runner_resumes(tmp_path, monkeypatch):
@@ -189,9 +192,7 @@ def test_an_api_users_runner_resumes(tmp_path, monkeypatch):
     ``register_all_modules`` (or ``register_safe_loaders``) ran; with
     mmengine's own local loader, torch's weights_only default refuses the
     mmengine checkpoint (its HistoryBuffer)."""
-    namespace = {}
-    exec(RESUME, namespace)
-    runner = namespace['runner']
+    runner = _runner
     work = str(tmp_path)
     runner(work, 1, 'first').train()
     last = osp.join(work, 'epoch_1.pth')
