@@ -1,11 +1,27 @@
-# Core-tuning on the built-in Fashion-MNIST demo (the demo's small ResNet, SimCLR-pre-trained): SCL's settings
-# (../baselines/scl_r18-tiny_simclr_fmnist.py) with the focal contrastive loss on hard
-# pairs from hardness-directed mixup and the smooth classifier; eta and alpha
-# as the paper's CIFAR10 (0.1, 1; lambda_n = 0.8, lambda_p = 0).
+# Core-tuning on the built-in Fashion-MNIST demo (the demo's small ResNet,
+# SimCLR-pre-trained): CE-tuning's settings
+# (../baselines/ce_r18-tiny_simclr_fmnist.py: the same bases, data and
+# schedule) with the focal contrastive loss on hard pairs from
+# hardness-directed mixup and the smooth classifier; eta and alpha as the
+# paper's CIFAR10 (0.1, 1; lambda_n = 0.8, lambda_p = 0), as SCL's
+# (../baselines/scl_r18-tiny_simclr_fmnist.py).
 # batch: 1 GPU x 128 = 128 (auto_scale_lr.base_batch_size)
-_base_ = ['../baselines/scl_r18-tiny_simclr_fmnist.py']
+_base_ = [
+    '../_base_/models/resnet18-tiny_simclr_fmnist.py',
+    '../_base_/datasets/fashion_mnist.py',
+    '../_base_/schedules/sgd_cosine_10e.py',
+    '../_base_/default_runtime.py',
+]
 
 model = dict(
     head=dict(
-        con_loss=dict(type='FocalSupConLoss'),
-        miner=dict(type='HardnessDirectedMixup', alpha=1.0)))
+        con_loss=dict(
+            type='FocalSupConLoss', temperature=0.07, loss_weight=0.1),
+        miner=dict(type='HardnessDirectedMixup', alpha=1.0),
+        gather_distributed=True))
+
+# the first 6,000 labelled training images
+train_dataloader = dict(batch_size=128, dataset=dict(indices=6000))
+auto_scale_lr = dict(base_batch_size=128)
+
+default_hooks = dict(logger=dict(interval=10))

@@ -1,15 +1,31 @@
-# Core-tuning of MoCo v2 ResNet-50 on iNaturalist 2018: SCL's settings
-# (../baselines/scl_r50_moco_inat18.py, eta = 10) with the focal contrastive loss
-# on hard pairs from hardness-directed mixup (alpha = 1; lambda_n = 0.8,
-# lambda_p = 0, HardnessDirectedMixup's defaults) and the smooth classifier.
-# eta and alpha: the paper's appendix C.2 for this dataset.
+# Core-tuning of MoCo v2 ResNet-50 on iNaturalist 2018: CE-tuning's settings
+# (../baselines/ce_r50_moco_inat18.py: the same bases, classes, learning
+# rate, batch and schedule) with the focal contrastive loss (eta = 10, as
+# SCL's, ../baselines/scl_r50_moco_inat18.py) on hard pairs from
+# hardness-directed mixup (alpha = 1; lambda_n = 0.8, lambda_p = 0,
+# HardnessDirectedMixup's defaults) and the smooth classifier. eta and alpha:
+# the paper's appendix C.2 for this dataset.
 # batch: 1 GPU x 128 = 128 (auto_scale_lr.base_batch_size)
 # (the paper: 4 GPUs for iNaturalist18, total batch 128: appendix C.2, "The
 # experiments are conducted on 4 TITAN RTX 2080 GPUs for iNaturalist18";
 # `bash tools/dist_train.sh CONFIG 4` runs 4 x 32)
-_base_ = ['../baselines/scl_r50_moco_inat18.py']
+_base_ = [
+    '../_base_/models/resnet50_moco_v2.py',
+    '../_base_/datasets/inat18.py',
+    '../_base_/schedules/sgd_cosine_100e.py',
+    '../_base_/default_runtime.py',
+]
 
 model = dict(
     head=dict(
-        con_loss=dict(type='FocalSupConLoss'),
-        miner=dict(type='HardnessDirectedMixup', alpha=1)))
+        num_classes=8142,
+        con_loss=dict(
+            type='FocalSupConLoss', temperature=0.07, loss_weight=10),
+        miner=dict(type='HardnessDirectedMixup', alpha=1),
+        gather_distributed=True))
+optim_wrapper = dict(optimizer=dict(lr=0.1))
+auto_scale_lr = dict(base_batch_size=128)
+
+# iNaturalist: 160 epochs
+param_scheduler = dict(T_max=160)
+train_cfg = dict(max_epochs=160)

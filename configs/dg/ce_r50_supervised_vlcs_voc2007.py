@@ -1,14 +1,12 @@
 # CE-tuning for domain generalisation on VLCS, target voc2007, from the
 # supervised ImageNet ResNet-50 of torchvision (DomainBed's default
 # network): the supervised-pre-training CE row of the Core-tuning paper's
-# Table 8. The MoCo v2 config (./ce_r50_moco_vlcs_voc2007.py) with the
-# other weights: the same data, batch, frozen BatchNorm and schedule.
+# Table 8. ./ce_r50_supervised_vlcs_caltech101.py with another target, as the
+# MoCo v2 config ./ce_r50_moco_vlcs_voc2007.py has.
 # batch: 1 GPU x 96 = 96 (auto_scale_lr.base_batch_size)
-_base_ = ['./ce_r50_moco_vlcs_voc2007.py']
+_base_ = ['./ce_r50_supervised_vlcs_caltech101.py']
 
-model = dict(
-    backbone=dict(
-        init_cfg=dict(
-            type='Pretrained', checkpoint='torchvision://resnet50',
-            prefix=None)))
-custom_hooks = [dict(type='TargetDomainTestHook', method='SL-CE-tuning')]
+target = dict(target_domain='VOC2007')
+train_dataloader = dict(dataset=target)
+val_dataloader = dict(dataset=target)
+test_dataloader = dict(dataset=target)

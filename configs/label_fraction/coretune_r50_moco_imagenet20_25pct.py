@@ -1,6 +1,8 @@
 # The paper's Table 5: Core-tuning on ImageNet20 with 25% of the training
-# labels: ./coretune_r50_moco_imagenet20_10pct.py with another fraction.
+# labels: as ./coretune_r50_moco_imagenet20_10pct.py, another fraction.
 # batch: 1 GPU x 256 = 256 (auto_scale_lr.base_batch_size)
-_base_ = ['./coretune_r50_moco_imagenet20_10pct.py']
+_base_ = ['../coretune/r50_moco_imagenet20.py']
 
-train_dataloader = dict(dataset=dict(fraction=0.25))
+train_dataloader = dict(dataset=dict(
+    _delete_=True, type='LabelFraction', fraction=0.25, seed=0,
+    dataset={{_base_.train_dataloader.dataset}}))

@@ -5,10 +5,18 @@
 # Convert the published checkpoint first:
 #   python tools/model_converters/convert_ssl_checkpoint.py \
 #       --format pycontrast InfoMin_800.pth checkpoints/r50_infomin.pth
+# The settings of ./deeplabv3_r50_moco_ce_voc12aug.py (the same bases, no
+# auxiliary head) with these weights; the Core-tuning config of this
+# pre-training inherits this one.
 # batch: 1 GPU x 16 = 16 (auto_scale_lr.base_batch_size)
 # (the paper: 2 GPUs x 8, which `bash tools/dist_train.sh CONFIG 2` runs)
-_base_ = ['./deeplabv3_r50_moco_ce_voc12aug.py']
+_base_ = [
+    '../_base_/models/deeplabv3_r50-d16.py', '../_base_/datasets/voc12aug.py',
+    '../_base_/schedules/seg_poly_30k.py', '../_base_/seg_runtime.py'
+]
 
 model = dict(
+    auxiliary_head=None,
     backbone=dict(
-        init_cfg=dict(checkpoint='checkpoints/r50_infomin.pth', prefix=None)))
+        init_cfg=dict(
+            checkpoint='checkpoints/r50_infomin.pth', prefix=None)))

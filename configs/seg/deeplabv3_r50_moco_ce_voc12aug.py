@@ -8,9 +8,10 @@
 # on the 513x513 centre crop (../_base_/datasets/voc12aug.py); "30k steps via
 # SGD", lr 0.1, poly decay, "Other parameters are the same as image
 # classification": momentum 0.9, weight decay 1e-4, no Nesterov
-# (../_base_/schedules/seg_poly_30k.py). Every other
-# VOC config inherits this one. mmseg's recipe (FCN auxiliary head,
-# photometric distortion, whole-image evaluation):
+# (../_base_/schedules/seg_poly_30k.py). The CE configs of the other
+# pre-trainings list the same bases and change the weights; each Core-tuning
+# config inherits its pre-training's CE config. mmseg's recipe (FCN
+# auxiliary head, photometric distortion, whole-image evaluation):
 # ./deeplabv3_r50_moco_ce_voc12aug_mmseg-recipe.py
 # batch: 1 GPU x 16 = 16 (auto_scale_lr.base_batch_size)
 # (the paper: 2 GPUs x 8, which `bash tools/dist_train.sh CONFIG 2` runs)

@@ -2,10 +2,18 @@
 # PASCAL VOC 2012 + SBD (train_aug), from supervised ImageNet (torchvision):
 # the CE row of the Core-tuning paper's Table 7. 2 GPUs x 8 images, 30k
 # iterations: bash tools/dist_train.sh CONFIG 2
+# The settings of ./deeplabv3_r50_moco_ce_voc12aug.py (the same bases, no
+# auxiliary head) with these weights; the Core-tuning config of this
+# pre-training inherits this one.
 # batch: 1 GPU x 16 = 16 (auto_scale_lr.base_batch_size)
 # (the paper: 2 GPUs x 8, which `bash tools/dist_train.sh CONFIG 2` runs)
-_base_ = ['./deeplabv3_r50_moco_ce_voc12aug.py']
+_base_ = [
+    '../_base_/models/deeplabv3_r50-d16.py', '../_base_/datasets/voc12aug.py',
+    '../_base_/schedules/seg_poly_30k.py', '../_base_/seg_runtime.py'
+]
 
 model = dict(
+    auxiliary_head=None,
     backbone=dict(
-        init_cfg=dict(checkpoint='torchvision://resnet50', prefix=None)))
+        init_cfg=dict(
+            checkpoint='torchvision://resnet50', prefix=None)))

@@ -279,3 +279,25 @@ def test_caltech_default_is_the_30_per_class_split():
     assert cfg.train_dataloader.dataset.type == 'Caltech101RandomSplit'
     assert cfg.test_dataloader.dataset.split == 'test'
     assert cfg.data_preprocessor.num_classes == 102
+
+
+def test_cifar100_repeats_cifar10s_recipe():
+    """_base_/datasets/cifar100.py writes cifar10.py's pipelines again
+    (so that no chain of bases is more than two files deep,
+    test_config_tree.py): both recipes the same transform for transform,
+    the dataset and the classes CIFAR-100's."""
+    c10, c100 = (load(f'_base_/datasets/{d}.py')
+                 for d in ('cifar10', 'cifar100'))
+    for key in ('train_pipeline', 'test_pipeline', 'rrc_train_pipeline',
+                'rrc_test_pipeline'):
+        assert c100[key] == c10[key], key
+    for split in ('train', 'val', 'test'):
+        a = c10[f'{split}_dataloader']
+        b = c100[f'{split}_dataloader']
+        assert b.dataset.pipeline == a.dataset.pipeline
+        assert (b.dataset.type, b.dataset.data_root) == \
+            ('CIFAR100', 'data/cifar100')
+        assert {k: v for k, v in b.items() if k != 'dataset'} == \
+            {k: v for k, v in a.items() if k != 'dataset'}
+    assert c100.data_preprocessor == dict(c10.data_preprocessor,
+                                          num_classes=100)
