@@ -30,7 +30,7 @@ from sklearn.metrics import adjusted_mutual_info_score
 from mmctune.engine.hooks.hkmeans_hook import (HierarchicalKMeansHook,
                                                extract_key_features,
                                                hierarchical_kmeans)
-from mmctune.registry import MODELS
+from mmctune.models import build_model
 from mmctune.utils import register_all_modules
 from mmctune.utils.checkpoint import add_trust_argument, register_safe_loaders
 from mmctune.utils.dict_action import DictAction
@@ -100,7 +100,7 @@ def main(argv=None):
         hook_cfg['backend'] = args.backend
     hook = HierarchicalKMeansHook(**hook_cfg)
 
-    model = MODELS.build(cfg.model).to(args.device)
+    model = build_model(cfg).to(args.device)
     load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
     loader = hook.build_loader(
         SimpleNamespace(cfg=cfg, build_dataloader=Runner.build_dataloader))
