@@ -28,9 +28,9 @@ from mmengine.runner import Runner, load_checkpoint
 from sklearn.metrics import adjusted_mutual_info_score
 
 from mmctune.engine.hooks.hkmeans_hook import (HierarchicalKMeansHook,
-                                               extract_key_features,
-                                               hierarchical_kmeans)
+                                               extract_key_features)
 from mmctune.models import build_model
+from mmctune.models.utils.kmeans import hierarchical_kmeans
 from mmctune.utils import register_all_modules
 from mmctune.utils.checkpoint import add_trust_argument, register_safe_loaders
 from mmctune.utils.dict_action import DictAction

@@ -40,6 +40,7 @@ from mmpretrain.structures import DataSample
 
 from mmctune.apis.fashion_mnist import fashion_mnist_batch
 from mmctune.apis.methods import SETTINGS, get_method, methods_of
+from mmctune.engine.hooks import mark_prepared
 from mmctune.models import build_model
 from mmctune.utils import register_all_modules
 
@@ -72,14 +73,9 @@ def build(path, device, img_size=None):
     # the time
     model = build_model(cfg).to(device)
     model.train()
-    for reg in getattr(model, 'regularizers', []):
-        if getattr(reg, 'attention', False):
-            # DELTA's one-off attention (before training) is not a step:
-            # its uniform initial values time the same
-            reg.attention_ready.fill_(True)
-    if hasattr(model, 'relationship_ready'):
-        # Co-Tuning's one-off relationship (before training) is not a step
-        model.relationship_ready.fill_(True)
+    # the preparations before training (DELTA's attention, Co-Tuning's
+    # relationship, ...) are not steps: their state as if done
+    mark_prepared(cfg, model)
     return model, build_optim_wrapper(model, cfg.optim_wrapper)
 
 
