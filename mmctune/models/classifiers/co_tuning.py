@@ -11,11 +11,12 @@ from mmctune.registry import MODELS
 from ..utils.kmeans import spherical_kmeans
 from ..utils.labels import labels_of, soft_labels
 from ..utils.loss_names import name_ce_term
+from .adversarial import AdversarialTrainingMixin
 from .utils import preprocessor_cfg
 
 
 @MODELS.register_module()
-class CoTuningClassifier(ImageClassifier):
+class CoTuningClassifier(AdversarialTrainingMixin, ImageClassifier):
     r"""Co-Tuning (You et al., "Co-Tuning for Transfer Learning", NeurIPS
     2020; tllib's ``tllib.regularization.co_tuning`` and
     ``examples/task_adaptation/image_classification/co_tuning.py``): keep
@@ -76,6 +77,8 @@ class CoTuningClassifier(ImageClassifier):
         loss_weight (float): :math:`\lambda` (tllib's ``--trade-off``).
             Defaults to 2.3.
         kmeans_iters (int): Most Lloyd iterations. Defaults to 50.
+        attack (dict, optional): An adversarial attack to train against
+            (:class:`~.AdversarialTrainingMixin`). Defaults to None.
         data_preprocessor (dict, optional): Defaults to mmpretrain's
             ``ClsDataPreprocessor``.
         **kwargs: ``backbone``, ``neck``, ``head``... of ``ImageClassifier``.
@@ -91,12 +94,14 @@ class CoTuningClassifier(ImageClassifier):
                  temperature: float = 0.1,
                  loss_weight: float = 2.3,
                  kmeans_iters: int = 50,
+                 attack: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  **kwargs):
         super().__init__(
             *args,
             data_preprocessor=preprocessor_cfg(data_preprocessor),
             **kwargs)
+        self.build_attack(attack)
         if num_source_classes < 2:
             raise ValueError(f'CoTuningClassifier: num_source_classes must '
                              f'be >= 2, got {num_source_classes}')
@@ -170,6 +175,7 @@ class CoTuningClassifier(ImageClassifier):
                 'CoTuningClassifier: the category relationship has not been '
                 'computed. Add dict(type="CoTuningRelationshipHook") to '
                 '`custom_hooks`.')
+        inputs, data_samples = self.adversarial_batch(inputs, data_samples)
         feats = self.extract_feat(inputs)
         losses = name_ce_term(self.head.loss(feats, data_samples))
         z = self.head.pre_logits(feats)
