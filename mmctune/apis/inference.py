@@ -11,9 +11,10 @@ from mmengine.logging import print_log
 from mmpretrain.apis import \
     ImageClassificationInferencer as _MMPretrainInferencer
 
+from mmctune.models import build_model
 from mmctune.models.utils import (extract_state_dict, load_state_dict_strict,
                                   train_only_prefixes)
-from mmctune.registry import DATASETS, MODELS
+from mmctune.registry import DATASETS
 from mmctune.utils import register_all_modules, unwrap_model
 from mmctune.utils.cfg_check import check_cfg_options
 from mmctune.utils.checkpoint import load_checkpoint
@@ -106,12 +107,7 @@ def init_model(config, checkpoint: Optional[str] = None,
     if cfg_options:
         check_cfg_options(cfg, cfg_options)
         cfg.merge_from_dict(cfg_options)
-    model_cfg = cfg.model.copy()
-    if checkpoint is not None:  # the checkpoint replaces pre-training
-        model_cfg.get('backbone', {}).pop('init_cfg', None)
-    if 'data_preprocessor' not in model_cfg and 'data_preprocessor' in cfg:
-        model_cfg.data_preprocessor = cfg.data_preprocessor
-    model = MODELS.build(model_cfg)
+    model = build_model(cfg)  # the checkpoint replaces pre-training
     meta = {}
     if checkpoint is not None:
         meta = load_model_checkpoint(

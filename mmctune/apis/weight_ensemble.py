@@ -24,9 +24,10 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import torch
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from mmctune.datasets import train_eval_loader_cfg
+from mmctune.models import build_model
 from mmctune.models.utils import (extract_state_dict, load_state_dict_strict,
                                   train_only_prefixes)
-from mmctune.utils import init_weights_quietly
 from mmctune.utils.checkpoint import load_checkpoint, trusted
 
 StateDict = Dict[str, torch.Tensor]
@@ -212,29 +213,19 @@ def recompute_bn(model: torch.nn.Module,
 # ----------------------------------------------------------------------
 # the config's data, model and validation
 # ----------------------------------------------------------------------
-def inner_dataset(dataset):
-    """The dataset that holds the pipeline, under wrappers
-    (``LabelFraction``)."""
-    while dataset.get('type') == 'LabelFraction' or (
-            'dataset' in dataset and 'pipeline' not in dataset):
-        dataset = dataset.dataset
-    return dataset
-
-
 def holdout_val(cfg, holdout: float, seed: int) -> List[str]:
     """Make ``cfg.val_dataloader`` the held-out ``holdout`` of each class of
-    the training images (test pipeline). Returns warnings."""
+    the training images (the validation pipeline, in order). Returns
+    warnings."""
     notes = []
-    train = copy.deepcopy(inner_dataset(cfg.train_dataloader.dataset))
-    train.pipeline = copy.deepcopy(
-        inner_dataset(cfg.val_dataloader.dataset).pipeline)
+    train = train_eval_loader_cfg(cfg, pipeline='val', whole_set=True)
     cfg.val_dataloader.dataset = dict(
         type='LabelFraction',
         fraction=1.0,
         seed=seed,
         holdout=holdout,
         split='val',
-        dataset=train)
+        dataset=train['dataset'])
     cfg.val_dataloader.sampler = dict(type='DefaultSampler', shuffle=False)
     given = cfg.train_dataloader.dataset
     if not (given.get('type') == 'LabelFraction' and given.get('holdout')
@@ -283,17 +274,12 @@ class Validation:
         from mmengine.evaluator import Evaluator
 
         from mmctune.engine.runner import Runner
-        from mmctune.registry import MODELS
         self.cfg = cfg
         self.device = device
         self.metric = metric
         self.seed = seed
         self._test = None
-        model_cfg = copy.deepcopy(cfg.model)
-        model_cfg.get('backbone', {}).pop('init_cfg', None)
-        if 'data_preprocessor' not in model_cfg and 'data_preprocessor' in cfg:
-            model_cfg.data_preprocessor = cfg.data_preprocessor
-        self.model = MODELS.build(model_cfg).to(device).eval()
+        self.model = build_model(cfg).to(device).eval()
         self.may_miss = train_only_prefixes(self.model)
         self.val_loader = Runner.build_dataloader(
             cfg.val_dataloader, seed=seed)
@@ -381,9 +367,8 @@ def pretrained_backbone(cfg,
     """The pre-trained backbone weights: the config's ``init_cfg`` (or
     ``path`` under ``prefix``), loaded strictly by building the model and
     initialising it (safely; ``trust_checkpoint``: in full)."""
-    from mmctune.registry import MODELS
-    model_cfg = copy.deepcopy(cfg.model)
-    backbone = model_cfg.get('backbone', {})
+    cfg = copy.deepcopy(cfg)
+    backbone = cfg.model.get('backbone', {})
     if path is not None:
         backbone['init_cfg'] = dict(
             type='Pretrained', checkpoint=path, prefix=prefix)
@@ -393,11 +378,8 @@ def pretrained_backbone(cfg,
             'the config names no pre-trained backbone (model.backbone.'
             'init_cfg of type Pretrained): give it with --pretrained CKPT '
             '[--pretrained-prefix backbone.]')
-    if 'data_preprocessor' not in model_cfg and 'data_preprocessor' in cfg:
-        model_cfg.data_preprocessor = cfg.data_preprocessor
-    model = MODELS.build(model_cfg)
     with trusted(trust_checkpoint):
-        init_weights_quietly(model)
+        model = build_model(cfg, pretrained=True)
     return {
         k: v.detach().clone()
         for k, v in model.backbone.state_dict().items()

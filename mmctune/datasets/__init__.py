@@ -1,5 +1,6 @@
 from .caltech101 import Caltech101RandomSplit
 from .cifar import CIFAR10, CIFAR100
+from .eval_loader import find_pipeline, set_pipeline, train_eval_loader_cfg
 from .flowers import Flowers102Kaggle
 from .imagenet20 import ImageNet20
 from .inaturalist import INaturalist2018
@@ -13,5 +14,6 @@ __all__ = [
     'CIFAR10', 'CIFAR100', 'Caltech101RandomSplit', 'Flowers102Kaggle',
     'ImageNet20', 'INaturalist2018', 'LabelFraction', 'stratified_subset',
     'MultiDomainDataset', 'PACS', 'VLCS', 'OfficeHome', 'source_holdout',
-    'DomainBalancedSampler', 'domain_labels_of', 'LoadImageFromFile'
+    'DomainBalancedSampler', 'domain_labels_of', 'LoadImageFromFile',
+    'train_eval_loader_cfg', 'find_pipeline', 'set_pipeline'
 ]

@@ -129,7 +129,10 @@ def smoke_cfg(cfg, images: int = 16, batch: int = 4,
       pixel size of the pipelines (``scale``, ``crop_size``, ``size``), of
       a segmentor's padding and of its sliding-window test is scaled by
       ``size`` / the training crop (:func:`train_crop`; the padded crop for
-      segmentation), sizes at or below ``size`` untouched.
+      segmentation), sizes at or below ``size`` untouched;
+    - the preparations before training fitted to ``images`` images
+      (:func:`mmctune.engine.hooks.fit_preparations`: e.g. HCSC's
+      prototypes, Co-Tuning's pseudo source classes).
 
     Everything else (model, losses, pre-trained weights, hooks, schedule
     shape) is the config's; the learning-rate schedule is then fitted to
@@ -186,21 +189,10 @@ def smoke_cfg(cfg, images: int = 16, batch: int = 4,
                  'no workers')
     if shrunk:
         notes.append(f'{shrunk} image sizes scaled by {size}/{crop}')
-    for hook in cfg.get('custom_hooks') or []:
-        if isinstance(hook, dict) and hook.get('num_clusters'):
-            # HCSC's hierarchical K-means: prototypes that the kept images
-            # can fill, clustered in the one epoch (no warm-up)
-            levels = len(hook['num_clusters'])
-            hook['num_clusters'] = tuple(
-                min(k, max(levels - i, (images // 2) >> i))
-                for i, k in enumerate(hook['num_clusters']))
-            if 'warmup_epochs' in hook:
-                hook['warmup_epochs'] = 0
-            notes.append(f'prototypes {hook["num_clusters"]}')
-    if (model.get('num_source_classes') or 0) > images:
-        # Co-Tuning's pseudo source classes: k-means of the kept images
-        model['num_source_classes'] = images
-        notes.append(f'{images} pseudo source classes')
+    # the one-off preparations' sizes (HCSC's prototypes, Co-Tuning's pseudo
+    # source classes, ...) for the kept images
+    from mmctune.engine.hooks import fit_preparations
+    notes += fit_preparations(cfg, images)
     if cfg.get('auto_scale_lr'):
         cfg['auto_scale_lr']['base_batch_size'] = batch
     hooks = cfg.get('default_hooks') or {}

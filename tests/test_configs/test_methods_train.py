@@ -109,7 +109,7 @@ param_scheduler = dict(T_max=3, end=3)
     assert "epoch 2: set {'head.train_classifier': True" in out
     assert "'head.train_classifier': False" not in out
     assert 'RIFLE: re-initialised head.fc before epoch 2' in out
-    assert 'Noisy-Tune: resumed run' in out
+    assert 'NoisyTuneHook: the model has its preparation already' in out
     a = _weights(osp.join(whole, 'epoch_3.pth'))
     b = _weights(osp.join(parts, 'epoch_3.pth'))
     assert a.keys() == b.keys()

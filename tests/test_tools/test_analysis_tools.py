@@ -6,6 +6,7 @@ import re
 
 import pytest
 import torch
+from mmengine.config import Config
 from PIL import Image
 
 from ..conftest import ROOT, run_python, write_tiny_config
@@ -54,6 +55,38 @@ def test_tsne(trained, tmp_path):
     assert r.returncode == 0, r.stdout[-3000:]
     assert 't-SNE of 30 features' in r.stdout
     assert min(png_size(out)) > 100
+
+
+def test_tsne_of_a_label_fraction_training_set(trained, tmp_path,
+                                               tiny_fmnist, capsys):
+    """``--split train`` of a label-fraction config: the labelled images
+    (LabelFraction takes no pipeline: its dataset gets the test one)."""
+    cfg, _, ckpt = trained
+    fraction = tmp_path / 'fraction.py'
+    fraction.write_text(f"""
+_base_ = [{cfg!r}]
+train_dataloader = dict(dataset=dict(
+    _delete_=True, type='LabelFraction', fraction=0.25,
+    dataset=dict(type='mmpretrain.FashionMNIST', data_root={tiny_fmnist!r},
+                 split='train', download=False,
+                 pipeline=[dict(type='mmpretrain.RandomCrop', crop_size=28,
+                                padding=2),
+                           dict(type='mmpretrain.PackInputs')])))
+""")
+    out = str(tmp_path / 'tsne.png')
+    tsne = load_tool('analysis_tools/tsne.py')
+    tsne.main([str(fraction), ckpt, '--out', out, '--split', 'train'])
+    assert min(png_size(out)) > 100
+    # the labelled images: a quarter of each class of the 64
+    from mmctune.datasets import train_eval_loader_cfg
+    from mmctune.registry import DATASETS
+    loader = train_eval_loader_cfg(Config.fromfile(str(fraction)))
+    assert loader['dataset']['dataset']['pipeline'] == [
+        dict(type='mmpretrain.PackInputs')
+    ]
+    labelled = len(DATASETS.build(loader['dataset']))
+    assert labelled < 32
+    assert f't-SNE of {labelled} features' in capsys.readouterr().out
 
 
 def test_linear_probe_trains_only_the_classifier(trained, tmp_path,

@@ -14,7 +14,6 @@ CHECKPOINT: a classifier the toolbox trained, or a pre-training checkpoint
 Prints a table and writes features.json to the work directory.
 """
 import argparse
-import copy
 import json
 import os
 import os.path as osp
@@ -22,7 +21,9 @@ import os.path as osp
 from mmengine.config import Config
 
 from mmctune.apis import load_model_checkpoint
+from mmctune.datasets import train_eval_loader_cfg
 from mmctune.engine.runner import Runner
+from mmctune.models import model_config
 from mmctune.utils.cfg_check import check_cfg_options
 from mmctune.utils.checkpoint import add_trust_argument, register_safe_loaders
 from mmctune.utils.launch import default_work_dir
@@ -45,18 +46,10 @@ def parse_args(argv=None):
 
 
 def knn_config(cfg, args):
-    """The config's test set as queries and its training set, with the test
-    pipeline and no shuffling, as the bank."""
-    bank = copy.deepcopy(cfg.train_dataloader)
-    dataset = bank.dataset
-    while dataset.type in ('LabelFraction', ) or 'dataset' in dataset and \
-            'pipeline' not in dataset:
-        dataset = dataset.dataset  # the bank is the whole training set
-    dataset.pipeline = copy.deepcopy(cfg.test_dataloader.dataset.pipeline)
-    bank.dataset = dataset
-    bank.sampler = dict(type='DefaultSampler', shuffle=False)
-    bank.batch_size = cfg.test_dataloader.batch_size
-    bank.pop('drop_last', None)
+    """The config's test set as queries and its whole training set (with
+    the test pipeline, in order) as the bank."""
+    bank = train_eval_loader_cfg(
+        cfg, whole_set=True, batch_size=cfg.test_dataloader.batch_size)
     cfg.test_cfg = dict(
         type='KNNTestLoop',
         bank_dataloader=bank,
@@ -80,7 +73,7 @@ def main(argv=None):
     # work_dirs/features/<the config's path under configs/>: one per config
     cfg.work_dir = args.work_dir or default_work_dir(
         args.config, root=osp.join('work_dirs', 'features'))
-    cfg.model.get('backbone', {}).pop('init_cfg', None)  # the checkpoint
+    cfg.model = model_config(cfg, pretrained=False)  # the checkpoint's
     runner = Runner.from_cfg(cfg)
     # the encoder of a fine-tuned classifier or of a pre-training, strictly
     load_model_checkpoint(runner.model, args.checkpoint, backbone_only=True)

@@ -28,9 +28,9 @@ from mmengine.runner import Runner, load_checkpoint
 from sklearn.metrics import adjusted_mutual_info_score
 
 from mmctune.engine.hooks.hkmeans_hook import (HierarchicalKMeansHook,
-                                               extract_key_features,
-                                               hierarchical_kmeans)
-from mmctune.registry import MODELS
+                                               extract_key_features)
+from mmctune.models import build_model
+from mmctune.models.utils.kmeans import hierarchical_kmeans
 from mmctune.utils import register_all_modules
 from mmctune.utils.checkpoint import add_trust_argument, register_safe_loaders
 from mmctune.utils.dict_action import DictAction
@@ -100,7 +100,7 @@ def main(argv=None):
         hook_cfg['backend'] = args.backend
     hook = HierarchicalKMeansHook(**hook_cfg)
 
-    model = MODELS.build(cfg.model).to(args.device)
+    model = build_model(cfg).to(args.device)
     load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
     loader = hook.build_loader(
         SimpleNamespace(cfg=cfg, build_dataloader=Runner.build_dataloader))

@@ -34,7 +34,6 @@ Spearman rho with the accuracies the candidates reach when fine-tuned.
 Prints a table and writes ``rank_checkpoints.json`` to ``--work-dir``.
 """
 import argparse
-import copy
 import json
 import os
 import os.path as osp
@@ -44,11 +43,12 @@ import numpy as np
 import torch
 from mmengine.config import Config
 
+from mmctune.datasets import train_eval_loader_cfg
 from mmctune.evaluation.functional import (extract_features, gmm_source_probs,
                                            h_score, leep, logme, nce)
+from mmctune.models import build_model
 from mmctune.models.utils import extract_state_dict, load_state_dict_strict
-from mmctune.utils import (init_weights_quietly, register_all_modules,
-                           silence_known_warnings)
+from mmctune.utils import register_all_modules, silence_known_warnings
 from mmctune.utils.cfg_check import check_cfg_options
 from mmctune.utils.checkpoint import (add_trust_argument, load_checkpoint,
                                       register_safe_loaders)
@@ -143,19 +143,8 @@ def candidates(args):
 def feature_loader_cfg(cfg):
     """The config's training set (its labelled subset) with the test
     pipeline, in order."""
-    loader = copy.deepcopy(cfg.train_dataloader)
-    dataset = loader.dataset
-    while 'pipeline' not in dataset and 'dataset' in dataset:
-        dataset = dataset.dataset  # LabelFraction and other wrappers
-    test = cfg.test_dataloader.dataset
-    while 'pipeline' not in test and 'dataset' in test:
-        test = test.dataset
-    dataset.pipeline = copy.deepcopy(test.pipeline)
-    loader.sampler = dict(type='DefaultSampler', shuffle=False)
-    loader.batch_size = cfg.test_dataloader.batch_size
-    loader.pop('drop_last', None)
-    loader.pop('batch_sampler', None)
-    return loader
+    return train_eval_loader_cfg(
+        cfg, batch_size=cfg.test_dataloader.batch_size)
 
 
 def source_checkpoint(cfg, checkpoint):
@@ -168,17 +157,11 @@ def source_checkpoint(cfg, checkpoint):
 def build_encoder(cfg, checkpoint, prefix, device):
     """The config's model with the candidate's backbone: ``checkpoint``'s
     ``prefix`` keys (strictly), or the config's own ``init_cfg``."""
-    from mmctune.registry import MODELS
-    model_cfg = copy.deepcopy(cfg.model)
-    if 'data_preprocessor' not in model_cfg and 'data_preprocessor' in cfg:
-        model_cfg.data_preprocessor = cfg.data_preprocessor
-    if checkpoint is not None:
-        model_cfg.get('backbone', {}).pop('init_cfg', None)
-    elif not (model_cfg.get('backbone', {}).get('init_cfg') or {}):
+    if checkpoint is None and not (
+            cfg.model.get('backbone', {}).get('init_cfg') or {}):
         raise ValueError('the config names no pre-trained backbone '
                          '(model.backbone.init_cfg): give --checkpoints')
-    model = MODELS.build(model_cfg)
-    init_weights_quietly(model)
+    model = build_model(cfg, pretrained=checkpoint is None)
     if checkpoint is not None:
         ckpt = load_checkpoint(checkpoint)
         load_state_dict_strict(

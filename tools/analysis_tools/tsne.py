@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from mmctune.apis import init_model  # noqa: E402
+from mmctune.datasets import train_eval_loader_cfg  # noqa: E402
 from mmctune.evaluation.functional import extract_features  # noqa: E402
 from mmctune.utils.dict_action import DictAction  # noqa: E402
 from mmctune.utils.checkpoint import (add_trust_argument,  # noqa: E402
@@ -71,8 +72,7 @@ def main(argv=None):
                             cfg_options=args.cfg_options, backbone_only=True)
     loader_cfg = cfg[f'{args.split}_dataloader']
     if args.split == 'train':  # no augmentation, a fixed sample
-        loader_cfg.dataset.pipeline = cfg.test_dataloader.dataset.pipeline
-        loader_cfg.sampler = dict(type='DefaultSampler', shuffle=False)
+        loader_cfg = train_eval_loader_cfg(cfg)
     loader = Runner.build_dataloader(loader_cfg)
     feats, labels = extract_features(model, loader, args.max_samples)
     points = tsne_2d(feats.numpy(), seed=args.seed)

@@ -58,14 +58,13 @@ def _build(cfg_path, gather, world):
     from mmengine.model import MMDistributedDataParallel
     from mmengine.optim import build_optim_wrapper
 
-    from mmctune.registry import MODELS
+    from mmctune.models import build_model
     cfg = Config.fromfile(osp.join(ROOT, cfg_path))
-    cfg.model.backbone.init_cfg = None  # weights do not change the time
-    cfg.model.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
     cfg.model.head.gather_distributed = gather
     torch.manual_seed(0)
-    # no init_weights(): the values do not change the time
-    model = MODELS.build(cfg.model)
+    # no pre-trained weights, no init_weights(): the values do not change
+    # the time
+    model = build_model(cfg)
     if world > 1:
         model = MMDistributedDataParallel(module=model)
     return model, build_optim_wrapper(model, cfg.optim_wrapper)

@@ -170,11 +170,7 @@ def _cpu_amp_wrapper_type():
 
 def load_config(path):
     from mmengine.config import Config
-    cfg = Config.fromfile(osp.join(ROOT, path))
-    cfg.model.backbone.init_cfg = None  # weights do not change the time
-    if 'data_preprocessor' not in cfg.model:
-        cfg.model.data_preprocessor = cfg.data_preprocessor
-    return cfg
+    return Config.fromfile(osp.join(ROOT, path))
 
 
 def build(path, device, precision=PRECISIONS[0], gather=None, ddp=False):
@@ -184,12 +180,13 @@ def build(path, device, precision=PRECISIONS[0], gather=None, ddp=False):
     asked, wrapped in ``MMDistributedDataParallel`` with ``ddp``."""
     from mmengine.optim import build_optim_wrapper
 
-    from mmctune.registry import MODELS
+    from mmctune.models import build_model
     cfg = load_config(path)
     if gather is not None:
         cfg.model.head.gather_distributed = gather
     _, dtype, channels_last = precision
-    model = MODELS.build(cfg.model).to(device)
+    # no pre-trained weights: they do not change the time
+    model = build_model(cfg).to(device)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     model.train()

@@ -23,6 +23,7 @@ import torch
 from mmengine.config import Config
 
 from mmctune.apis.fashion_mnist import fashion_mnist_batch
+from mmctune.models import build_model
 from mmctune.models.utils.labels import labels_of, soft_labels
 from mmctune.registry import MODELS
 from mmctune.utils import register_all_modules
@@ -69,9 +70,7 @@ def timed(fn, repeats):
 def encoder_features(cfg, pretrained, root, n):
     """The pre-trained encoder's pooled features of the first ``n`` training
     images, and their labels."""
-    model_cfg = cfg.model.copy()
-    model_cfg.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
-    model = MODELS.build(model_cfg)
+    model = build_model(cfg)
     state = load_checkpoint(pretrained)
     state = state.get('state_dict', state)
     model.backbone.load_state_dict({

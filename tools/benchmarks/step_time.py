@@ -40,7 +40,8 @@ from mmpretrain.structures import DataSample
 
 from mmctune.apis.fashion_mnist import fashion_mnist_batch
 from mmctune.apis.methods import SETTINGS, get_method, methods_of
-from mmctune.registry import MODELS
+from mmctune.engine.hooks import mark_prepared
+from mmctune.models import build_model
 from mmctune.utils import register_all_modules
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -63,23 +64,18 @@ def is_segmentor(model) -> bool:
 
 def build(path, device, img_size=None):
     cfg = Config.fromfile(path if osp.isabs(path) else osp.join(ROOT, path))
-    cfg.model.backbone.init_cfg = None  # weights do not change the time
     if 'data_preprocessor' not in cfg.model:
         cfg.model.data_preprocessor = cfg.data_preprocessor
     if 'decode_head' in cfg.model and img_size:
         # pad to the benchmark's images, not the config's crop
         cfg.model.data_preprocessor.size = (img_size, img_size)
-    # no init_weights(): the values do not change the time
-    model = MODELS.build(cfg.model).to(device)
+    # no pre-trained weights, no init_weights(): the values do not change
+    # the time
+    model = build_model(cfg).to(device)
     model.train()
-    for reg in getattr(model, 'regularizers', []):
-        if getattr(reg, 'attention', False):
-            # DELTA's one-off attention (before training) is not a step:
-            # its uniform initial values time the same
-            reg.attention_ready.fill_(True)
-    if hasattr(model, 'relationship_ready'):
-        # Co-Tuning's one-off relationship (before training) is not a step
-        model.relationship_ready.fill_(True)
+    # the preparations before training (DELTA's attention, Co-Tuning's
+    # relationship, ...) are not steps: their state as if done
+    mark_prepared(cfg, model)
     return model, build_optim_wrapper(model, cfg.optim_wrapper)
 
 

@@ -1,20 +1,20 @@
 """Hooks of the fine-tuning baselines: RIFLE, Noisy-Tune and DELTA's
-channel attention."""
+channel attention, each a preparation of :mod:`.prepare_hook`'s protocol."""
 from typing import Optional, Sequence
 
 import torch
-from mmengine.hooks import Hook
 from mmengine.model import initialize
 
 from mmctune.models.classifiers import RegularizedClassifier
 from mmctune.models.regularizers import DELTARegularizer
 from mmctune.registry import HOOKS
 from mmctune.utils import unwrap_model
+from .prepare_hook import PrepareHook, PrepareOnceHook
 from .stage_switch_hook import get_path
 
 
 @HOOKS.register_module()
-class RIFLEHook(Hook):
+class RIFLEHook(PrepareHook):
     """RIFLE (Li et al., "RIFLE: Backpropagation in Depth for Deep Transfer
     Learning through Re-Initializing the Fully-connected LayEr", ICML 2020):
     re-initialise the classifier every ``interval`` epochs, so its fresh
@@ -25,7 +25,9 @@ class RIFLEHook(Hook):
     interval``: the last ``interval`` epochs train the final classifier
     undisturbed). Its optimizer state (momentum) is cleared with it. The new
     weights come from a generator seeded with ``seed + e``, so a run resumed
-    at any epoch re-initialises exactly as the uninterrupted run.
+    at any epoch re-initialises exactly as the uninterrupted run. (A
+    :class:`PrepareHook` whose state is the weights: nothing to mark or to
+    fit to fewer images.)
 
     Args:
         interval (int): Epochs between re-initialisations.
@@ -79,7 +81,7 @@ class RIFLEHook(Hook):
 
 
 @HOOKS.register_module()
-class NoisyTuneHook(Hook):
+class NoisyTuneHook(PrepareOnceHook):
     r"""Noisy-Tune (Wu et al., "NoisyTune: A Little Noise Can Help You
     Finetune Pretrained Language Models Better", ACL 2022): before
     fine-tuning, perturb each pre-trained parameter matrix by uniform noise
@@ -89,10 +91,11 @@ class NoisyTuneHook(Hook):
         \tilde W = W + U\left(-\frac{\lambda}{2}, \frac{\lambda}{2}\right)
                    \cdot \mathrm{std}(W)
 
-    (:math:`\lambda = 0.15` as the paper). Only at the start of a run
-    (iteration 0): a resumed run already has the perturbed weights. Every
-    rank draws the same noise (one seeded generator), so replicas agree.
-    Parameters with a single element are left alone (no std).
+    (:math:`\lambda = 0.15` as the paper). A :class:`PrepareOnceHook` whose
+    state is the weights: only at the start of a run (iteration 0); a
+    resumed run already has the perturbed weights. Every rank draws the
+    same noise (one seeded generator), so replicas agree. Parameters with a
+    single element are left alone (no std).
 
     Args:
         noise_lambda (float): :math:`\lambda`. Defaults to 0.15.
@@ -100,7 +103,7 @@ class NoisyTuneHook(Hook):
             Defaults to ``('backbone', )``.
         seed (int, optional): Defaults to the run's seed.
     """
-    priority = 'VERY_HIGH'
+    priority = 'VERY_HIGH'  # before any other hook reads the weights
 
     def __init__(self,
                  noise_lambda: float = 0.15,
@@ -121,46 +124,64 @@ class NoisyTuneHook(Hook):
                 scale = self.noise_lambda * param.float().std()
                 param.add_((noise.to(param.device) * scale).to(param.dtype))
 
-    def before_train(self, runner) -> None:
-        if runner.iter > 0:
-            runner.logger.info('Noisy-Tune: resumed run, weights already '
-                               'perturbed')
-            return
+    def mark_prepared(self, model, num_images=None) -> None:
+        """The perturbed weights (the hook's seed, else 0)."""
+        self.perturb(model, self.seed or 0)
+
+    def is_prepared(self, runner) -> bool:
+        return runner.iter > 0  # a resumed run's weights are perturbed
+
+    def prepare(self, runner) -> None:
         seed = (self.seed if self.seed is not None else runner.seed) or 0
-        self.perturb(unwrap_model(runner.model), seed)
+        self.perturb(self.model_of(runner), seed)
         runner.logger.info(f'Noisy-Tune: perturbed {self.modules} with '
                            f'lambda={self.noise_lambda}')
 
 
 @HOOKS.register_module()
-class DELTAAttentionHook(Hook):
+class DELTAAttentionHook(PrepareOnceHook):
     """Compute DELTA's channel attention before training
-    (:meth:`~mmctune.models.regularizers.DELTARegularizer.compute_attention`) from
-    the first ``num_batches`` training batches (tllib's
-    ``--attention-iteration-limit``, 10). Skipped when the attention is
-    already there (a resumed run restores it from the checkpoint).
+    (:meth:`~mmctune.models.regularizers.DELTARegularizer.compute_attention`)
+    from the first ``num_batches`` training batches (tllib's
+    ``--attention-iteration-limit``, 10). A :class:`PrepareOnceHook`:
+    skipped when the attention is already there (``attention_ready``; a
+    resumed run restores it from the checkpoint).
 
     Args:
         num_batches (int): Training batches to measure on. Defaults to 10.
     """
-    priority = 'LOW'
 
     def __init__(self, num_batches: int = 10):
         if num_batches < 1:
             raise ValueError(f'num_batches must be >= 1, got {num_batches}')
         self.num_batches = num_batches
 
-    def before_train(self, runner) -> None:
-        model = unwrap_model(runner.model)
+    @staticmethod
+    def _regularizers(model) -> list:
+        """The DELTA regularisers of ``model`` that use the attention."""
         if not isinstance(model, RegularizedClassifier):
-            return
-        regs = [
+            return []
+        return [
             reg for reg in model.regularizers
             if isinstance(reg, DELTARegularizer) and reg.attention
-            and not bool(reg.attention_ready)
         ]
-        if not regs:
-            return
+
+    def mark_prepared(self, model, num_images=None) -> None:
+        """The attention marked computed (its uniform initial values)."""
+        for reg in self._regularizers(model):
+            reg.attention_ready.fill_(True)
+
+    def is_prepared(self, runner) -> bool:
+        return all(
+            bool(reg.attention_ready)
+            for reg in self._regularizers(self.model_of(runner)))
+
+    def prepare(self, runner) -> None:
+        model = self.model_of(runner)
+        regs = [
+            reg for reg in self._regularizers(model)
+            if not bool(reg.attention_ready)
+        ]
         batches = []
         for i, data in enumerate(runner.train_dataloader):
             if i >= self.num_batches:

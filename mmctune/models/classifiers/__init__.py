@@ -1,9 +1,9 @@
-from .adversarial import AdversarialClassifier
+from .adversarial import AdversarialClassifier, AdversarialTrainingMixin
 from .bi_tuning import BiTuningClassifier
-from .co_tuning import CoTuningClassifier, CoTuningRelationshipHook
+from .co_tuning import CoTuningClassifier
 from .regularized import RegularizedClassifier
 
 __all__ = [
-    'AdversarialClassifier', 'RegularizedClassifier', 'BiTuningClassifier',
-    'CoTuningClassifier', 'CoTuningRelationshipHook'
+    'AdversarialClassifier', 'AdversarialTrainingMixin',
+    'RegularizedClassifier', 'BiTuningClassifier', 'CoTuningClassifier'
 ]

@@ -1,25 +1,22 @@
 """Co-Tuning with pseudo source classes for a contrastive checkpoint."""
-import copy
 from typing import List, Optional
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.dist import broadcast, get_rank
-from mmengine.hooks import Hook
 from mmpretrain.models.classifiers import ImageClassifier
 from mmpretrain.structures import DataSample
 
-from mmctune.registry import HOOKS, MODELS
-from ..utils.dist import gather_with_grad
+from mmctune.registry import MODELS
 from ..utils.kmeans import spherical_kmeans
 from ..utils.labels import labels_of, soft_labels
 from ..utils.loss_names import name_ce_term
+from .adversarial import AdversarialTrainingMixin
 from .utils import preprocessor_cfg
 
 
 @MODELS.register_module()
-class CoTuningClassifier(ImageClassifier):
+class CoTuningClassifier(AdversarialTrainingMixin, ImageClassifier):
     r"""Co-Tuning (You et al., "Co-Tuning for Transfer Learning", NeurIPS
     2020; tllib's ``tllib.regularization.co_tuning`` and
     ``examples/task_adaptation/image_classification/co_tuning.py``): keep
@@ -69,8 +66,9 @@ class CoTuningClassifier(ImageClassifier):
 
     The relationship, the centroids and ``relationship_ready`` are in the
     checkpoint: a resumed run does not recompute them. They are computed by
-    :class:`CoTuningRelationshipHook` (add it to ``custom_hooks``; without
-    it training stops at the first step with that advice). Prediction is
+    :class:`~mmctune.engine.hooks.CoTuningRelationshipHook` (add it to
+    ``custom_hooks``; without it training stops at the first step with that
+    advice). Prediction is
     mmpretrain's: the target head only.
 
     Args:
@@ -79,6 +77,8 @@ class CoTuningClassifier(ImageClassifier):
         loss_weight (float): :math:`\lambda` (tllib's ``--trade-off``).
             Defaults to 2.3.
         kmeans_iters (int): Most Lloyd iterations. Defaults to 50.
+        attack (dict, optional): An adversarial attack to train against
+            (:class:`~.AdversarialTrainingMixin`). Defaults to None.
         data_preprocessor (dict, optional): Defaults to mmpretrain's
             ``ClsDataPreprocessor``.
         **kwargs: ``backbone``, ``neck``, ``head``... of ``ImageClassifier``.
@@ -94,12 +94,14 @@ class CoTuningClassifier(ImageClassifier):
                  temperature: float = 0.1,
                  loss_weight: float = 2.3,
                  kmeans_iters: int = 50,
+                 attack: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  **kwargs):
         super().__init__(
             *args,
             data_preprocessor=preprocessor_cfg(data_preprocessor),
             **kwargs)
+        self.build_attack(attack)
         if num_source_classes < 2:
             raise ValueError(f'CoTuningClassifier: num_source_classes must '
                              f'be >= 2, got {num_source_classes}')
@@ -173,6 +175,7 @@ class CoTuningClassifier(ImageClassifier):
                 'CoTuningClassifier: the category relationship has not been '
                 'computed. Add dict(type="CoTuningRelationshipHook") to '
                 '`custom_hooks`.')
+        inputs, data_samples = self.adversarial_batch(inputs, data_samples)
         feats = self.extract_feat(inputs)
         losses = name_ce_term(self.head.loss(feats, data_samples))
         z = self.head.pre_logits(feats)
@@ -190,127 +193,3 @@ def cotuning_loss(log_probs: torch.Tensor,
     r""":math:`\frac1B \sum_i -\sum_k q_{ik} \log p_{ik}`, tllib's
     ``CoTuningLoss`` (``log_probs``: :math:`\log p`, (B, K))."""
     return -(target * log_probs).sum(dim=1).mean()
-
-
-@HOOKS.register_module()
-class CoTuningRelationshipHook(Hook):
-    """Compute :class:`CoTuningClassifier`'s pseudo source classes and
-    category relationship before training, from the pre-trained model (eval
-    mode, no gradient) on every training image. Skipped when the model has
-    them already (a resumed run restores them from the checkpoint).
-
-    The images go through ``pipeline``: ``'val'`` (default) takes the
-    evaluation pipeline, the validation loader's or, in a config that has
-    none (e.g. a run that only tests at the end), the test loader's, so
-    each image is seen once without random augmentation (tllib's
-    ``determin_train_loader``); ``None`` keeps the training pipeline; a list
-    of transforms is used as given. The training
-    loader's dataset, batch size and workers are kept, without shuffling.
-    With several processes each reads its share, the features are gathered
-    and rank 0's result is broadcast.
-
-    (A hook: it lives beside the model it prepares so that the two change
-    together; it is registered in mmctune's ``HOOKS``.)
-
-    Args:
-        pipeline (str | list | None): See above. Defaults to ``'val'``.
-    """
-    priority = 'LOW'
-
-    def __init__(self, pipeline='val'):
-        if not (pipeline is None or pipeline == 'val'
-                or isinstance(pipeline, (list, tuple))):
-            raise ValueError(
-                "CoTuningRelationshipHook: pipeline must be 'val', None "
-                f'(the training pipeline) or a list of transforms; got '
-                f'{pipeline!r}')
-        self.pipeline = pipeline
-
-    def _loader_cfg(self, runner) -> dict:
-        cfg = copy.deepcopy(runner.cfg.get('train_dataloader'))
-        if not cfg:
-            raise ValueError('CoTuningRelationshipHook: the config has no '
-                             'train_dataloader')
-        cfg = dict(cfg)
-        cfg['sampler'] = dict(
-            type='DefaultSampler', shuffle=False, round_up=True)
-        cfg.pop('batch_sampler', None)
-        if self.pipeline is None:
-            return cfg
-        pipeline = self.pipeline
-        if pipeline == 'val':
-            pipeline = None
-            for name in ('val_dataloader', 'test_dataloader'):
-                loader = runner.cfg.get(name) or {}
-                pipeline = _find_pipeline(loader.get('dataset', {}))
-                if pipeline is not None:
-                    break
-            if pipeline is None:
-                raise ValueError(
-                    "CoTuningRelationshipHook: pipeline='val' but the config "
-                    'has no val_dataloader.dataset.pipeline nor '
-                    'test_dataloader.dataset.pipeline; give the hook a '
-                    'pipeline (a list of transforms), or pipeline=None for '
-                    'the training one')
-        dataset = cfg['dataset'] = copy.deepcopy(cfg['dataset'])
-        holder = dataset
-        while 'pipeline' not in holder and isinstance(
-                holder.get('dataset'), dict):
-            holder = holder['dataset']
-        if 'pipeline' not in holder:
-            raise ValueError(
-                'CoTuningRelationshipHook: cannot find the pipeline of '
-                'train_dataloader.dataset; give the hook pipeline=None to '
-                'use the training loader as it is')
-        holder['pipeline'] = list(pipeline)
-        return cfg
-
-    def before_train(self, runner) -> None:
-        from mmctune.utils import unwrap_model
-        model = unwrap_model(runner.model)
-        if not isinstance(model, CoTuningClassifier):
-            raise TypeError(
-                'CoTuningRelationshipHook prepares a CoTuningClassifier; the '
-                f'model is a {type(model).__name__}')
-        if bool(model.relationship_ready):
-            runner.logger.info('Co-Tuning: relationship restored from the '
-                               'checkpoint')
-            return
-        loader = runner.build_dataloader(
-            self._loader_cfg(runner), seed=runner.seed)
-        was_training = model.training
-        model.eval()
-        feats, labels = [], []
-        with torch.no_grad():
-            for data in loader:
-                data = model.data_preprocessor(data, training=False)
-                feats.append(model.pooled_features(data['inputs']))
-                labels.append(
-                    labels_of(data['data_samples'], feats[-1].device))
-        model.train(was_training)
-        feats, labels = torch.cat(feats), torch.cat(labels)
-        if labels.dim() != 1:
-            raise ValueError('CoTuningRelationshipHook needs class labels '
-                             '(gt_label) in the training loader')
-        feats = gather_with_grad(feats)
-        labels = gather_with_grad(labels)
-        runner.logger.info(
-            f'Co-Tuning: {model.num_source_classes} pseudo source classes '
-            f'(spherical k-means) and the relationship from '
-            f'{feats.size(0)} training images')
-        missing = model.compute_relationship(
-            feats, labels, seed=runner.seed or 0)
-        for name in ('prototypes', 'relationship', 'relationship_ready'):
-            broadcast(getattr(model, name).data, src=0)
-        if missing and get_rank() == 0:
-            runner.logger.warning(
-                f'Co-Tuning: target classes {missing} have no training '
-                'image; their relationship rows are uniform')
-
-
-def _find_pipeline(dataset: dict):
-    while isinstance(dataset, dict):
-        if 'pipeline' in dataset:
-            return dataset['pipeline']
-        dataset = dataset.get('dataset')
-    return None

@@ -10,11 +10,12 @@ from ..regularizers import BaseRegularizer
 from ..utils.capture import capture_outputs
 from ..utils.frozen import copy_weights, frozen_copy
 from ..utils.loss_names import name_ce_term
+from .adversarial import AdversarialTrainingMixin
 from .utils import preprocessor_cfg
 
 
 @MODELS.register_module()
-class RegularizedClassifier(ImageClassifier):
+class RegularizedClassifier(AdversarialTrainingMixin, ImageClassifier):
     """mmpretrain's ``ImageClassifier`` plus regularisers towards the
     pre-trained model (L2-SP, DELTA, or your own subclass of
     :class:`~mmctune.models.regularizers.BaseRegularizer`, whose life cycle
@@ -27,9 +28,17 @@ class RegularizedClassifier(ImageClassifier):
     ``init_cfg`` pre-trained weights. A resumed run restores it from the
     checkpoint. ``predict`` is mmpretrain's.
 
+    With ``attack``, each step trains on the clean batch and its
+    adversarial images together (:class:`~.AdversarialTrainingMixin`): the
+    head's and the regularisers' losses are those of the ``2N`` images
+    (e.g. AT + L2-SP: ``configs/adv/at-l2sp_r50_moco_cifar10_linf-4.py``).
+
     Args:
         regularizers (list[dict]): The regularisers; their losses are added
             to the head's.
+        attack (dict, optional): An adversarial attack to train against,
+            e.g. ``dict(type='PGDAttack', norm='linf', eps=4 / 255)``.
+            Defaults to None (clean training).
         **kwargs: ``backbone``, ``neck``, ``head``... of ``ImageClassifier``.
     """
 
@@ -40,12 +49,14 @@ class RegularizedClassifier(ImageClassifier):
     def __init__(self,
                  *args,
                  regularizers: Sequence[dict] = (),
+                 attack: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  **kwargs):
         super().__init__(
             *args,
             data_preprocessor=preprocessor_cfg(data_preprocessor),
             **kwargs)
+        self.build_attack(attack)
         if not regularizers:
             raise ValueError('RegularizedClassifier needs `regularizers`; '
                              'use mmpretrain.ImageClassifier without them')
@@ -81,6 +92,7 @@ class RegularizedClassifier(ImageClassifier):
 
     def loss(self, inputs: torch.Tensor,
              data_samples: List[DataSample]) -> dict:
+        inputs, data_samples = self.adversarial_batch(inputs, data_samples)
         with capture_outputs(self.backbone, self._layers) as fmaps:
             feats = self.extract_feat(inputs)
         losses = name_ce_term(self.head.loss(feats, data_samples))

@@ -1,8 +1,7 @@
-"""HierarchicalKMeansHook: the torch K-means recovers separated clusters,
-the hierarchy is consistent, the densities are run_hkmeans's, two gloo
-processes cluster once and get the same result as one process, and a
-one-epoch HCSC run through tools/train.py logs both losses and the hook's
-statistics."""
+"""HierarchicalKMeansHook: two gloo processes cluster once and get the same
+result as one process, a one-epoch HCSC run through tools/train.py logs both
+losses and the hook's statistics, and a killed and resumed run is exact (the
+K-means itself: tests/test_models/test_utils/test_kmeans.py)."""
 import importlib.util
 import math
 import os
@@ -14,115 +13,13 @@ import numpy as np
 import pytest
 import torch
 import torch.multiprocessing as mp
-import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmctune.engine.hooks import HierarchicalKMeansHook
-from mmctune.engine.hooks.hkmeans_hook import (cluster_density,
-                                               hierarchical_kmeans,
-                                               selection_metrics, torch_kmeans)
+from mmctune.engine.hooks.hkmeans_hook import selection_metrics
+from mmctune.models.utils.kmeans import torch_kmeans
 from ...conftest import ROOT, free_port, run_python, write_idx_fmnist
-
-
-def toy_hierarchy(per=20, seed=0):
-    """4 groups of 3 tight subclusters on the unit sphere in 8-d: group g's
-    subclusters lie near axis g, each off it along its own axis."""
-    g = torch.Generator().manual_seed(seed)
-    centres, sub_label, group_label = [], [], []
-    for grp in range(4):
-        for s in range(3):
-            c = torch.zeros(8)
-            c[grp] = 1.
-            c[4 + s] = 0.35
-            centres.append(F.normalize(c, dim=0))
-    x = []
-    for i, c in enumerate(centres):
-        x.append(c + 0.01 * torch.randn(per, 8, generator=g))
-        sub_label += [i] * per
-        group_label += [i // 3] * per
-    return (F.normalize(torch.cat(x), dim=1), torch.tensor(sub_label),
-            torch.tensor(group_label))
-
-
-def same_partition(a, b):
-    """a and b split the points the same way (a bijection of labels)."""
-    pairs = set(zip(a.tolist(), b.tolist()))
-    return len(pairs) == len(set(a.tolist())) == len(set(b.tolist()))
-
-
-def test_torch_kmeans_recovers_separated_clusters():
-    x, sub, _ = toy_hierarchy()
-    centroids, sq_dist, assign = torch_kmeans(
-        x, 12, niter=20, nredo=2, seed=0, init='k-means++')
-    assert same_partition(assign, sub)
-    # faiss's D: the squared distance to the assigned centroid
-    torch.testing.assert_close(sq_dist,
-                               ((x - centroids[assign])**2).sum(dim=1))
-    with pytest.raises(ValueError, match='at most as many clusters'):
-        torch_kmeans(x[:5], 6)
-
-
-def test_torch_kmeans_is_seeded_and_splits_empty_clusters():
-    x, _, _ = toy_hierarchy(per=5)
-    a = torch_kmeans(x, 12, seed=3)
-    b = torch_kmeans(x, 12, seed=3)
-    for u, v in zip(a, b):
-        torch.testing.assert_close(u, v)
-    # 13 clusters of 12 tight groups with random starts: none left empty
-    _, _, assign = torch_kmeans(x, 13, niter=5, nredo=1, seed=0)
-    assert len(set(assign.tolist())) == 13
-
-
-def test_hierarchy_recovers_groups_and_is_consistent():
-    x, sub, group = toy_hierarchy()
-    res = hierarchical_kmeans(
-        x, (12, 4), 0.2, torch_kmeans, init='k-means++', nredo=2)
-    assert same_partition(res['im2cluster'][0], sub)
-    assert same_partition(res['im2cluster'][1], group)
-    c2c = res['cluster2cluster'][0]
-    # each sample's level-1 prototype is the parent of its level-0 one
-    assert torch.equal(res['im2cluster'][1], c2c[res['im2cluster'][0]])
-    # each lower prototype's parent is the upper cluster holding it
-    nearest = (res['centroids'][0] @ res['centroids'][1].t()).argmax(dim=1)
-    assert torch.equal(c2c, nearest)
-    torch.testing.assert_close(res['logits'][0],
-                               res['centroids'][0] @ res['centroids'][1].t())
-    for c in res['centroids']:
-        torch.testing.assert_close(c.norm(dim=1), torch.ones(len(c)))
-    for d in res['density']:
-        assert d.mean().item() == pytest.approx(0.2, rel=1e-5)
-
-
-def official_density(D, I, k, T):
-    """run_hkmeans's loop (gyfastas/HCSC pretrain.py), from faiss's D and
-    I."""
-    Dcluster = [[] for _ in range(k)]
-    for im, i in enumerate(I):
-        Dcluster[i].append(D[im])
-    density = np.zeros(k)
-    for i, dist in enumerate(Dcluster):
-        if len(dist) > 1:
-            density[i] = (np.asarray(dist)**
-                          0.5).mean() / np.log(len(dist) + 10)
-    dmax = density.max()
-    for i, dist in enumerate(Dcluster):
-        if len(dist) <= 1:
-            density[i] = dmax
-    density = density.clip(
-        np.percentile(density, 10), np.percentile(density, 90))
-    return T * density / density.mean()
-
-
-def test_density_is_run_hkmeans():
-    rng = np.random.default_rng(0)
-    k = 7  # cluster 5 has one point, cluster 6 none
-    assign = np.array([0, 0, 1, 1, 1, 2, 2, 3, 3, 3, 3, 4, 4, 5])
-    D = rng.uniform(0.01, 0.5, size=len(assign)).astype(np.float32)
-    got = cluster_density(
-        torch.from_numpy(D), torch.from_numpy(assign), k, 0.2)
-    ref = official_density(D.astype(np.float64), assign, k, 0.2)
-    np.testing.assert_allclose(got.numpy(), ref, rtol=1e-6)
 
 
 def test_selection_metrics():
@@ -154,38 +51,10 @@ def test_faiss_backend_without_faiss(monkeypatch):
     assert hook.backend == 'torch' and hook.kmeans is torch_kmeans
 
 
-def three_blobs(seed=0):
-    g = torch.Generator().manual_seed(seed)
-    centres = torch.eye(3, 6)
-    x = torch.cat(
-        [c + 0.02 * torch.randn(30, 6, generator=g) for c in centres])
-    return x, torch.arange(3).repeat_interleave(30)
-
-
-def test_torch_kmeans_random_init_recovers_blobs():
-    # random starts (faiss's) may put two centroids in one blob: the best
-    # of nredo runs by objective is the separated one
-    x, y = three_blobs()
-    _, _, assign = torch_kmeans(x, 3, nredo=30, seed=0)
-    assert same_partition(assign, y)
-
-
 def test_faiss_is_the_default_where_it_imports():
     import faiss  # noqa: F401  (pinned in requirements/lock-cpu.txt)
     hook = HierarchicalKMeansHook(num_clusters=(10, 5), pipeline=[])
     assert hook.backend == 'faiss'
-
-
-def test_faiss_and_torch_agree():
-    # not skipped: faiss is in the lock file, so this runs in the suite
-    import faiss  # noqa: F401
-    from mmctune.engine.hooks.hkmeans_hook import faiss_kmeans
-    x, y = three_blobs()
-    ca, _, a = faiss_kmeans(x, 3, nredo=30, seed=0)
-    cb, _, b = torch_kmeans(x, 3, nredo=30, seed=0)
-    assert same_partition(a, y) and same_partition(b, y)
-    # the same centroids, in the order of the blobs each holds
-    torch.testing.assert_close(ca[a[::30]], cb[b[::30]], atol=1e-5, rtol=1e-5)
 
 
 TINY_MODEL = dict(
