@@ -7,10 +7,16 @@
 # budget of ../_base_/adv/pgd10.py on the first 1,000 test images. No paper
 # runs it (docs/methods/adversarial.md).
 # batch: 1 GPU x 128 = 128 (auto_scale_lr.base_batch_size)
-_base_ = ['../l2sp/r18-tiny_simclr_fmnist.py', '../_base_/adv/pgd10.py']
+_base_ = [
+    '../baselines/ce_r18-tiny_simclr_fmnist.py', '../_base_/methods/l2sp.py',
+    '../_base_/adv/pgd10.py'
+]
 
 model = dict(
+    **_base_.l2sp_model,
     attack=dict(type='PGDAttack', norm='linf', eps=4 / 255, steps=5))
+# tllib's weight decay, as the demo's L2-SP (../l2sp/r18-tiny_simclr_fmnist.py)
+optim_wrapper = dict(optimizer=dict(weight_decay=0.0))
 max_epochs = 3
 param_scheduler = dict(T_max=max_epochs)
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)

@@ -6,7 +6,10 @@
 # ../_base_/adv/pgd10.py. Adversarial training composed with a regulariser by
 # one argument (`attack`); no paper runs it (docs/methods/adversarial.md).
 # batch: 1 GPU x 256 = 256 (auto_scale_lr.base_batch_size)
-_base_ = ['../l2sp/r50_moco_cifar10.py', '../_base_/adv/pgd10.py']
+_base_ = [
+    '../baselines/ce_r50_moco_cifar10.py', '../_base_/methods/l2sp.py',
+    '../_base_/adv/pgd10.py'
+]
 
-model = dict(attack={{_base_.pgd10_linf_4}})
+model = dict(**_base_.l2sp_model, attack=_base_.pgd10_linf_4)
 test_cfg = dict(type='RobustTestLoop', attacks={{_base_.robust_attacks}})
