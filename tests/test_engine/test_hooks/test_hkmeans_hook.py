@@ -109,8 +109,21 @@ def fake_runner(data_root):
 
 
 def cluster_once(data_root):
+    """The hook's clustering of the tiny data, computed with one thread (as
+    each process of the 2-process run below), so that the comparison sees
+    the processes' split of the data, not a thread count's other float
+    rounding."""
     from mmctune.utils import register_all_modules
     register_all_modules(init_default_scope=True)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _cluster_once(data_root)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _cluster_once(data_root):
     runner = fake_runner(data_root)
     hook = HierarchicalKMeansHook(
         num_clusters=(6, 3),
