@@ -387,7 +387,8 @@ def test_every_config_the_paper_table_map_names_exists():
                     'baselines/ce_r50_*_{caltech101,dtd,pets}.py',
                     'baselines/ce_r50_supervised_*.py',
                     'noisytune/scl_r50_moco_*.py', 'coin/ablations/*.py',
-                    'adv/*_r50_moco_*.py', 'seg/*_voc12aug.py',
+                    'adv/{at-ce,at-ce-con,at-core,ce}_r50_moco_*.py',
+                    'seg/*_voc12aug.py',
                     'pretrain/hcsc_r50_*.py', 'linear_probe/r50_hcsc_*.py',
                     'pretrain/*_cifar10.py', 'linear_probe/r50_*_cifar10.py'):
         for pat in expand(pattern):
