@@ -26,14 +26,15 @@ def parse_requirements(fname):
 
 
 def add_mim_extension():
-    """Put ``configs/`` and ``tools/`` into ``mmctune/.mim``, where
-    ``mim train mmctune CONFIG`` / ``mim test`` look for them, as
-    mmpretrain's setup.py does: copies for a wheel or an sdist, links for an
-    editable install (``editable_wheel``: ``pip install -e .`` since
-    setuptools 64; ``develop`` before). mim looks for them beside the
-    package's metadata, in site-packages: ``tools/misc/mim_editable.py``
-    (run by tools/setup_env.sh) links the package there for an editable
-    install."""
+    """Put ``configs/`` (with its metafiles), ``tools/`` and the model index
+    ``model-index.yml`` into ``mmctune/.mim``, where ``mim train mmctune
+    CONFIG`` / ``mim test`` / ``mim search mmctune`` and
+    ``mmctune.apis.list_models`` look for them, as mmpretrain's setup.py
+    does: copies for a wheel or an sdist, links for an editable install
+    (``editable_wheel``: ``pip install -e .`` since setuptools 64;
+    ``develop`` before). mim looks for them beside the package's metadata,
+    in site-packages: ``tools/misc/mim_editable.py`` (run by
+    tools/setup_env.sh) links the package there for an editable install."""
     if 'develop' in sys.argv or 'editable_wheel' in sys.argv:
         mode = 'symlink'
     elif any(cmd in sys.argv for cmd in ('sdist', 'bdist_wheel', 'install')):
@@ -42,7 +43,7 @@ def add_mim_extension():
         return
     mim_path = osp.join(HERE, 'mmctune', '.mim')
     os.makedirs(mim_path, exist_ok=True)
-    for name in ('configs', 'tools'):
+    for name in ('configs', 'tools', 'model-index.yml'):
         src, dst = osp.join(HERE, name), osp.join(mim_path, name)
         if osp.islink(dst) or osp.isfile(dst):
             os.remove(dst)
@@ -50,6 +51,8 @@ def add_mim_extension():
             shutil.rmtree(dst)
         if mode == 'symlink':
             os.symlink(osp.relpath(src, mim_path), dst)
+        elif osp.isfile(src):
+            shutil.copyfile(src, dst)
         else:
             shutil.copytree(
                 src, dst, ignore=shutil.ignore_patterns('__pycache__'))
@@ -67,8 +70,11 @@ setup(
     packages=find_packages(
         exclude=('configs*', 'tools*', 'tests', 'tests.*', 'docs*')),
     include_package_data=True,
-    # mim's copies of configs/ and tools/ (add_mim_extension)
-    package_data={'mmctune': ['.mim/configs/**/*.py', '.mim/tools/**/*.py',
+    # mim's copies of configs/, tools/ and the model index
+    # (add_mim_extension)
+    package_data={'mmctune': ['.mim/configs/**/*.py',
+                              '.mim/configs/*/metafile.yml',
+                              '.mim/model-index.yml', '.mim/tools/**/*.py',
                               '.mim/tools/**/*.sh']},
     python_requires='>=3.8',
     # Ranges only: the CPU pins live in requirements/lock-cpu.txt, so a GPU

@@ -11,38 +11,56 @@
    ``configs/coretune/r18-tiny_simclr_fmnist.py``), each from the same
    pre-trained backbone, then top-1 of each on the 10,000 test images,
    side by side. ``--methods`` picks other fine-tuning methods (``all``:
-   every method with a Fashion-MNIST config). The adversarial ones (AT-CE,
-   AT-Core) also print their accuracy under PGD-10 attacks.
+   every method of the model index's ``fmnist`` setting, the demo's
+   configs, ``mmctune.apis.setting_models``). The adversarial ones (AT-CE,
+   AT-Core, AT-L2SP) also print their accuracy under PGD-10 attacks.
 
     python tools/demo.py   # about 9 minutes on 2 CPU cores (6 once cached)
     python tools/demo.py --methods all
     python tools/demo.py --methods AT-CE AT-Core
 
 The ``--pretrain-images``/``--labelled``/``--test-images`` options shrink the
-run (the tests use them).
+run (the tests use them); ``--pretrain-epochs``/``--finetune-epochs`` change
+the runs' length as ``tools/train.py`` does for
+``--cfg-options train_cfg.max_epochs=N`` (the schedule fitted to the run).
+
+Step 1 is the command ``python
+tools/dataset_converters/prepare_fashion_mnist.py --out DATA_ROOT``, run as
+a subprocess: the demo is what a user types, in one command, and imports
+nothing but the package.
 """
 import argparse
 import hashlib
 import os.path as osp
+import subprocess
+import sys
 import time
 
 from mmengine.config import Config
 
+from mmctune.apis import ModelHub, setting_models
+from mmctune.apis.model import slug
 from mmctune.engine.runner import Runner
-from mmctune.apis.cfg_edit import set_epochs
-from mmctune.apis.fashion_mnist import prepare_fashion_mnist
-from mmctune.apis.methods import methods_of
 from mmctune.utils.checkpoint import register_safe_loaders
+from mmctune.utils.launch import fit_schedule
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-PRETRAIN_CFG = osp.join(ROOT, 'configs/pretrain/simclr_r18-tiny_fmnist.py')
-# the methods with a config of the demo (mmctune.apis.methods, setting
-# 'fmnist'), by name
+TOOLS = osp.dirname(osp.abspath(__file__))
+# the demo's pre-training, a model of the index
+PRETRAIN_MODEL = 'pretrain/simclr_r18-tiny_fmnist'
+# the methods of the demo: the model index's setting 'fmnist', fine-tuning
+# and adversarial (not the paper's Table 2 ablations), by name, in the
+# tables' order
+SETTING = 'fmnist'
 METHODS = {
-    m.name: m
-    for m in methods_of('fmnist', kinds=('fine-tuning', 'adversarial'))
+    m.in_collection: m
+    for m in setting_models(SETTING, ('reference', 'baseline', 'proposed',
+                                      'adversarial'))
 }
-DEFAULT_METHODS = ('CE-tuning', 'Core-tuning')
+# the comparison the demo runs without --methods: the reference and the
+# proposed method (CE-tuning and Core-tuning)
+DEFAULT_METHODS = tuple(
+    m.in_collection
+    for m in setting_models(SETTING, ('reference', 'proposed')))
 
 
 def parse_args(argv=None):
@@ -73,7 +91,7 @@ def parse_args(argv=None):
         default=list(DEFAULT_METHODS),
         metavar='METHOD',
         help=f'fine-tuning methods to run, or "all": '
-        f'{", ".join(METHODS)} (default: CE-tuning Core-tuning)')
+        f'{", ".join(METHODS)} (default: {" ".join(DEFAULT_METHODS)})')
     parser.add_argument('--pretrain-epochs', type=int)
     parser.add_argument('--finetune-epochs', type=int)
     parser.add_argument('--batch-size', type=int)
@@ -104,8 +122,31 @@ def _set_data(cfg,
                 cfg[split].dataset.indices = test_images
 
 
+def set_epochs(cfg, epochs):
+    """Train for ``epochs`` epochs (None: the config's), the schedule fitted
+    to the run as ``tools/train.py`` fits it; validation at the end."""
+    if epochs is None:
+        return
+    cfg.train_cfg.max_epochs = epochs
+    if cfg.train_cfg.get('val_interval') is not None:
+        cfg.train_cfg.val_interval = epochs
+    fit_schedule(cfg)
+
+
+def prepare_data(data_root):
+    """Step 1: tools/dataset_converters/prepare_fashion_mnist.py, run as a
+    command (it prints the folder, or exits with how to get the data)."""
+    script = osp.join(TOOLS, 'dataset_converters', 'prepare_fashion_mnist.py')
+    r = subprocess.run([sys.executable, script, '--out', data_root],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True)
+    if r.returncode != 0:
+        sys.exit(r.stderr.strip() or r.stdout.strip())
+    return r.stdout.strip()
+
+
 def pretrain(args):
-    cfg = Config.fromfile(PRETRAIN_CFG)
+    cfg = Config.fromfile(ModelHub.metainfo(PRETRAIN_MODEL).config)
     _set_data(cfg, args.data_root, args.pretrain_images, None, args.batch_size)
     set_epochs(cfg, args.pretrain_epochs)
     key = hashlib.sha1(cfg.pretty_text.encode()).hexdigest()[:8]
@@ -126,8 +167,8 @@ def pretrain(args):
 
 
 def finetune(args, pretrained, method):
-    config, name = METHODS[method].configs['fmnist'], METHODS[method].key
-    cfg = Config.fromfile(osp.join(ROOT, config))
+    config, name = METHODS[method].config, slug(method)
+    cfg = Config.fromfile(config)
     _set_data(cfg, args.data_root, args.labelled, args.test_images,
               args.batch_size)
     set_epochs(cfg, args.finetune_epochs)
@@ -149,7 +190,7 @@ def main(argv=None):
     register_safe_loaders()  # the Runner loads checkpoints
     start = time.time()
     print(
-        f'[1/3] Fashion-MNIST: {prepare_fashion_mnist(args.data_root)}',
+        f'[1/3] Fashion-MNIST: {prepare_data(args.data_root)}',
         flush=True)
     pretrained = pretrain(args)
     results = {

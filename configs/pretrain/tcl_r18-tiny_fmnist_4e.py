@@ -4,7 +4,7 @@
 # the tuned contrastive loss of tcl_r18-tiny_fmnist.py (k1 = 1, k2 = 1.5, the
 # TCL supplement's CIFAR values) in place of NT-Xent at the same
 # temperature. One of the three pre-trainings that
-# tools/benchmarks/pretrain_table.py compares.
+# .dev_scripts/benchmarks/pretrain_table.py compares.
 # batch: 1 GPU x 256 = 256 (auto_scale_lr.base_batch_size)
 _base_ = ['./simclr_r18-tiny_fmnist.py']
 

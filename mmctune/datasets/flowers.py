@@ -53,9 +53,8 @@ class Flowers102Kaggle(BaseDataset):
             f'Flowers102Kaggle: {problem}. Expected the unpacked Kaggle '
             f'split "oxford-102-flower-pytorch": data_root holds '
             f'train/<1..102>/*.jpg and valid/<1..102>/*.jpg (the archive\'s '
-            f'flower_data/ folder); set data_root to that folder ({DOCS}). '
-            f'The official split is '
-            f'configs/_base_/datasets/flowers_official_split.py.')
+            f'flower_data/ folder); set data_root to that folder ({DOCS}, '
+            f'which also gives the official split\'s dataset config).')
 
     def _class_names(self):
         names = [str(k) for k in range(1, NUM_FLOWER_CLASSES + 1)]

@@ -7,11 +7,11 @@ from typing import List, Optional
 
 
 def default_work_dir(config: str, root: str = './work_dirs') -> str:
-    """``work_dirs/<the config's path under configs/, without .py>``, e.g.
-    ``work_dirs/coretune/r50_moco_cifar10`` for
-    ``configs/coretune/r50_moco_cifar10.py``: unique per config, so that
-    ``configs/linear_probe/r50_moco_cifar10.py`` never writes into the
-    Core-tuning run's folder. A config outside a ``configs`` folder gets
+    """``work_dirs/<the config's path under its configs folder, without
+    .py>``, e.g. ``work_dirs/coretune/r50_moco_cifar10`` for the config
+    ``coretune/r50_moco_cifar10.py`` of that folder: unique per config, so
+    that the linear probe ``linear_probe/r50_moco_cifar10.py`` never writes
+    into the Core-tuning run's folder. A config outside a ``configs`` folder gets
     ``work_dirs/<its file name>``, as in mmpretrain."""
     path = osp.abspath(config)
     parts = path.split(os.sep)

@@ -1,5 +1,6 @@
 """tools/analysis_tools on a checkpoint of a tiny Fashion-MNIST run."""
 import glob
+import json
 import os
 import os.path as osp
 import re
@@ -123,9 +124,10 @@ def test_multi_seed_run_and_collect(trained, tmp_path):
         osp.join(TOOLS, 'multi_seed.py'), 'collect', '--root', root])
     assert again.returncode == 0
     assert row.group(0) in again.stdout
-    # each seed's result.json (mmctune.apis.sweep), reused by a second run
+    # each seed a tools/train.py run, its multi_seed.json beside it, reused
+    # by a second run
     results = sorted(glob.glob(osp.join(root, 'tiny', 'tiny', 'seed_*',
-                                        'result.json')))
+                                        'multi_seed.json')))
     assert len(results) == 2
     stamps = [os.stat(p).st_mtime_ns for p in results]
     rerun = run_python(args=[
@@ -135,9 +137,29 @@ def test_multi_seed_run_and_collect(trained, tmp_path):
     assert rerun.returncode == 0, rerun.stdout[-3000:]
     assert row.group(0) in rerun.stdout
     assert [os.stat(p).st_mtime_ns for p in results] == stamps
+    assert 'seed 0: done before' in rerun.stdout
+    # each seed ran with its own seed
+    seeds = [json.load(open(p))['seed'] for p in results]
+    assert seeds == [0, 1]
+    cmd = json.load(open(results[1]))['command']
+    assert cmd[cmd.index('--cfg-options') + 1] == 'randomness.seed=1'
+    # another setting is another config: trained again, the earlier run
+    # kept aside (in this process: a third training costs a minute)
+    multi_seed = load_tool('analysis_tools/multi_seed.py')
+    seed0 = osp.dirname(results[0])
+    sha1 = json.load(open(results[0]))['config_sha1']
+    assert sha1 == multi_seed.seed_config_sha1(cfg, {}, 0)
+    assert multi_seed.finished(seed0, sha1)
+    other = multi_seed.seed_config_sha1(cfg, {'train_cfg.max_epochs': 1}, 0)
+    assert other != sha1 and not multi_seed.finished(seed0, other)
+    assert multi_seed.seed_config_sha1(cfg, {}, 1) != sha1
+    multi_seed.set_aside(seed0)
+    assert not osp.exists(seed0)
+    kept, = glob.glob(seed0 + '.replaced-*')
+    assert osp.isfile(osp.join(kept, 'multi_seed.json'))
 
 
-def test_multi_seed_names_methods_from_the_table():
+def test_multi_seed_names_methods_from_the_model_index():
     multi_seed = load_tool('analysis_tools/multi_seed.py')
     assert multi_seed.method_and_dataset(
         osp.join(ROOT, 'configs/coretune/r50_moco_dtd.py')) == (
@@ -147,7 +169,13 @@ def test_multi_seed_names_methods_from_the_table():
                                                               'fmnist')
     assert multi_seed.method_and_dataset(
         'configs/label_fraction/ce_r50_moco_imagenet20_10pct.py') == (
-            'ce (10pct)', 'imagenet20')
+            'ce-tuning', 'imagenet20_10pct')
+    # an ablation of a method is the method's, its suffix beside the dataset
+    assert multi_seed.method_and_dataset(
+        'configs/coretune/ablations/r50_moco_imagenet20_tau0.1.py') == (
+            'core-tuning', 'imagenet20_tau0.1')
+    # a config the index does not hold: its file name's first part
+    assert multi_seed.method_and_dataset('/tmp/tiny.py') == ('tiny', 'tiny')
     # an alternative or an ablation keeps its suffix beside the dataset
     assert multi_seed.method_and_dataset(
         'configs/baselines/ce_r50_moco_cifar10_rrc.py')[1] == 'cifar10_rrc'
@@ -157,7 +185,9 @@ def test_multi_seed_names_methods_from_the_table():
     assert multi_seed.method_and_dataset(
         'configs/dg/ce_r50_moco_pacs_art_painting.py')[1] == \
         'pacs_art_painting'
-    assert multi_seed.NAMES['core-tuning'] == 'Core-tuning'
+    names = multi_seed.method_names()
+    assert names['core-tuning'] == 'Core-tuning'
+    assert names['scl-l-con'] == 'SCL (+L_con)'
     # the older --train-args form: its --cfg-options, nothing else
     assert multi_seed.train_options(
         ['--cfg-options', 'randomness.deterministic=True']) == {

@@ -6,14 +6,14 @@ import re
 
 import pytest
 
-from mmctune.apis.fashion_mnist import FILES
-from mmctune.apis.fashion_mnist import prepare_fashion_mnist as prepare
-from mmctune.apis.methods import methods_of
+from mmctune.apis import setting_models
 
 from ..conftest import ROOT, run_python, write_idx_fmnist
 from .tool_loader import load_tool
 
 DEMO = osp.join(ROOT, 'tools', 'demo.py')
+PREPARE = load_tool('dataset_converters/prepare_fashion_mnist.py')
+FILES, prepare = PREPARE.FILES, PREPARE.prepare_fashion_mnist
 
 
 def test_demo_pretrains_once_then_fine_tunes(tiny_fmnist, tmp_path):
@@ -90,12 +90,20 @@ def test_prepare_says_how_to_get_the_data(tmp_path):
     assert not os.listdir(tmp_path)
 
 
-def test_demo_methods_come_from_the_method_table(capsys):
-    """The demo's choices: every fine-tuning and adversarial method with a
-    Fashion-MNIST config in mmctune.apis.methods, with that config."""
+def test_demo_methods_come_from_the_model_index(capsys):
+    """The demo's choices: every fine-tuning and adversarial method of the
+    model index's setting fmnist (not Table 2's ablations), with its config,
+    in the index's order; its default: the reference and the proposed
+    method."""
     demo = load_tool('demo.py')
-    table = methods_of('fmnist', kinds=('fine-tuning', 'adversarial'))
-    assert list(demo.METHODS) == [m.name for m in table]
+    table = setting_models('fmnist', ('reference', 'baseline', 'proposed',
+                                      'adversarial'))
+    assert list(demo.METHODS) == [m.in_collection for m in table]
+    assert [m.config for m in demo.METHODS.values()] == [
+        m.config for m in table
+    ]
+    assert demo.DEFAULT_METHODS == ('CE-tuning', 'Core-tuning')
+    assert '+mix' not in demo.METHODS
     assert demo.parse_args(['--methods', 'all']).methods == list(demo.METHODS)
     assert {'CE-tuning', 'Core-tuning', 'SCL (+L_con)', 'AT-Core'} <= set(
         demo.METHODS)
@@ -105,16 +113,15 @@ def test_demo_methods_come_from_the_method_table(capsys):
 
 
 def test_prepare_fashion_mnist_script(tmp_path):
-    """tools/dataset_converters/prepare_fashion_mnist.py: the package's
-    prepare_fashion_mnist behind a command line."""
+    """tools/dataset_converters/prepare_fashion_mnist.py's command line
+    (the demo's step 1)."""
     raw = write_idx_fmnist(str(tmp_path / 'raw'), n_train=10, n_test=10)
     for f in FILES:
         with open(osp.join(raw, f), 'rb') as fin, \
                 gzip.open(osp.join(raw, f + '.gz'), 'wb') as fout:
             fout.write(fin.read())
-    script = load_tool('dataset_converters/prepare_fashion_mnist.py')
-    script.main(['--src', raw, '--out', str(tmp_path / 'out')])
+    PREPARE.main(['--src', raw, '--out', str(tmp_path / 'out')])
     assert sorted(os.listdir(tmp_path / 'out')) == sorted(FILES)
     with pytest.raises(SystemExit, match='apt-get install'):
-        script.main(['--src', str(tmp_path / 'none'), '--out',
+        PREPARE.main(['--src', str(tmp_path / 'none'), '--out',
                      str(tmp_path / 'out2')])

@@ -1,7 +1,9 @@
-"""``mim train mmctune CONFIG`` / ``mim test``: the wheel carries configs/
-and tools/ in mmctune/.mim, where mim looks for them; in an editable
-install (the README's set-up) tools/misc/mim_editable.py links them
-there."""
+"""``mim train mmctune CONFIG`` / ``mim test`` / ``mim search mmctune``: the
+wheel carries configs/ (with their metafiles), tools/ and the model index
+in mmctune/.mim, where mim and ``mmctune.apis.list_models`` look for them;
+in an editable install (the README's set-up) tools/misc/mim_editable.py
+links them there."""
+import glob
 import os
 import os.path as osp
 import shutil
@@ -32,7 +34,7 @@ def copy_sources(src):
         shutil.copytree(
             osp.join(ROOT, name), src / name, symlinks=False,
             ignore=shutil.ignore_patterns('__pycache__', '.mim'))
-    for name in ('setup.py', 'setup.cfg', 'README.md'):
+    for name in ('setup.py', 'setup.cfg', 'README.md', 'model-index.yml'):
         shutil.copy(osp.join(ROOT, name), src / name)
     return src
 
@@ -52,6 +54,8 @@ def test_mim_train_and_test_from_the_wheel(tmp_path):
     mim_root = target / 'mmctune' / '.mim'
     assert (mim_root / 'tools' / 'train.py').is_file()
     assert (mim_root / 'configs' / 'coretune' / 'r50_moco_cifar10.py').is_file()
+    assert (mim_root / 'model-index.yml').is_file()
+    assert (mim_root / 'configs' / 'coretune' / 'metafile.yml').is_file()
 
     # the installed package comes first: mim finds its .mim folder
     env['PYTHONPATH'] = str(target)
@@ -73,6 +77,32 @@ def test_mim_train_and_test_from_the_wheel(tmp_path):
         '--cfg-options', f'test_dataloader.dataset.data_root={data}'
     ], env, str(tmp_path))
     assert 'accuracy/top1' in out
+
+    # the model index: mim search finds the models, and the installed
+    # package's list_models / get_model read the index it carries
+    out = run(mim + ['search', 'mmctune', '--valid-config'], env,
+              str(tmp_path))
+    assert "'coretune/r50_moco_cifar10'" in out
+    assert "'baselines/ce_r18-tiny_simclr_fmnist'" in out
+    out = run(mim + ['search', 'mmctune', '--model', 'core-tuning',
+                     '--field', 'config', 'setting'], env, str(tmp_path))
+    assert 'coretune/r50_moco_cifar10' in out
+    assert 'configs/coretune/r50_moco_cifar10.py' in out
+    assert 'baselines/ce_r50_moco_cifar10' not in out
+    out = run([sys.executable, '-c', (
+        'import mmctune.apis as a; '
+        'print(a.__file__); '
+        'print(a.ModelHub.metainfo("coretune/r50_moco_cifar10").config); '
+        'print(len(a.list_models()))')], env, str(tmp_path))
+    apis, config, n = out.strip().splitlines()[-3:]
+    assert apis.startswith(str(target))
+    assert config == str(mim_root / 'configs' / 'coretune' /
+                         'r50_moco_cifar10.py')
+    configs = [
+        p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'),
+                             recursive=True) if '_base_' not in p
+    ]
+    assert int(n) == len(configs)  # every config of the source tree
 
 
 def test_mim_train_and_test_in_an_editable_install(tmp_path):

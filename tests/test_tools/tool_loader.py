@@ -9,7 +9,7 @@ from ..conftest import ROOT
 
 
 def load_tool(path):
-    """The module of ``tools/<path>`` (e.g. ``'benchmarks/step_time.py'``),
+    """The module of ``tools/<path>`` (e.g. ``'analysis_tools/tsne.py'``),
     loaded once per test session."""
     name = 'mmctune_tool_' + path[:-len('.py')].replace('/', '_')
     if name not in sys.modules:

@@ -50,11 +50,11 @@ def editable_source(dist):
 
 
 def link_mim_folders(package_dir):
-    """``<package>/.mim/{configs,tools}`` as links to the clone's folders
-    (what setup.py makes in an editable build)."""
+    """``<package>/.mim/{configs,tools,model-index.yml}`` as links to the
+    clone's (what setup.py makes in an editable build)."""
     mim_dir = osp.join(package_dir, '.mim')
     os.makedirs(mim_dir, exist_ok=True)
-    for name in ('configs', 'tools'):
+    for name in ('configs', 'tools', 'model-index.yml'):
         src = osp.join(osp.dirname(package_dir), name)
         dst = osp.join(mim_dir, name)
         if osp.islink(dst) and osp.realpath(dst) == osp.realpath(src):

@@ -45,7 +45,7 @@ them, as the benchmark's are) or ``--allow-test-selection``.
 Writes OUT (``state_dict`` and ``meta``: the classes of the first
 fine-tuned checkpoint and what was chosen) and OUT with ``.json``: every
 candidate's validation metrics. The arithmetic and the choice are
-``mmctune.apis.weight_ensemble``'s.
+``mmctune.engine.weight_ensemble``'s.
 """
 import argparse
 import json
@@ -57,9 +57,10 @@ from typing import List, Tuple
 import torch
 from mmengine.config import Config
 
-from mmctune.apis.weight_ensemble import (DEFAULT_ALPHAS, Validation,
-                                          holdout_val, load_weights,
-                                          pretrained_backbone, soups, wise_ft)
+from mmctune.engine.weight_ensemble import (DEFAULT_ALPHAS, Validation,
+                                            holdout_val, load_weights,
+                                            pretrained_backbone, soups,
+                                            wise_ft)
 from mmctune.utils import register_all_modules, silence_known_warnings
 from mmctune.utils.cfg_check import check_cfg_options
 from mmctune.utils.checkpoint import add_trust_argument, register_safe_loaders

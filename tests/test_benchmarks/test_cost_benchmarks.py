@@ -1,0 +1,198 @@
+"""step_time.py, miner_scaling.py, dist_throughput.py and run_all.sh of
+.dev_scripts/benchmarks/: each runs and prints its table (no timing is
+asserted: speed is judged by the benchmark's ratios, not by tests)."""
+import os.path as osp
+import re
+
+import pytest
+
+from mmctune.apis import list_settings, setting_models
+
+from ..conftest import ROOT, run_python
+from .bench_loader import load_bench, script
+
+
+ROW = (r'^\| (configs/\S+) \| [\d.]+ \| [\d.]+ \| [\d.]+ \| '
+       r'([\d.]+) \| ([\d.]+) \|$')
+MEM_ROW = (r'^\| (configs/\S+) \| [\d.]+ \| [\d.]+ \| [\d.]+ \| '
+           r'[\d.]+ \| [\d.]+ \| ([\d.]+|n/a \(frozen parameters\)) \| '
+           r'([\d.]+|-) \|$')
+
+
+@pytest.mark.parametrize('extra', [[], ['--head-only']])
+def test_step_time_prints_ratios(extra):
+    r = run_python(args=[
+        script('step_time.py'), '--batch-size', '4',
+        '--img-size', '32', '--steps', '1', '--warmup', '0', *extra
+    ])
+    assert r.returncode == 0, r.stdout[-3000:]
+    rows = re.findall(ROW, r.stdout, re.M)
+    assert len(rows) == 2
+    assert rows[0][1:] == ('1.000', '1.000')
+
+
+def test_step_time_of_every_method(tiny_fmnist, capsys):
+    """Every method's demo config, CE-tuning first (Bi-tuning with its two
+    views, DELTA with its reference forward), on real-format Fashion-MNIST
+    images, with the peak memory of a step."""
+    r = run_python(args=[
+        script('step_time.py'), '--methods',
+        'fmnist', '--batch-size', '6', '--img-size', '28', '--steps', '1',
+        '--warmup', '0', '--memory', '--fmnist-root', tiny_fmnist
+    ])
+    assert r.returncode == 0, r.stdout[-3000:]
+    assert '(Fashion-MNIST images)' in r.stdout
+    rows = re.findall(MEM_ROW, r.stdout, re.M)
+    names = [row[0].split('/')[-2:] for row in rows]
+    # the fine-tuning methods of the model index's setting, in its order
+    assert [osp.join(ROOT, row[0]) for row in rows] == [
+        m.config for m in setting_models('fmnist')
+    ]
+    assert [n[0] for n in names] == [
+        'baselines', 'baselines', 'bituning', 'bss', 'coin', 'cotuning',
+        'delta', 'ema', 'freeze', 'l2sp', 'llrd', 'lp_ft', 'lwf', 'mm',
+        'noisytune', 'rifle', 'stochnorm', 'coretune'
+    ]
+    assert names[1][1].startswith('scl_')
+    mem = {
+        n[0]: float(row[2])
+        for n, row in zip(names[2:], rows[2:]) if row[2][0].isdigit()
+    }
+    # torch's tracker cannot hook a frozen parameter: said, not guessed
+    assert 'freeze' not in mem and len(mem) == len(names) - 3
+    assert rows[0][2] == '1.000'
+    # L2-SP holds the starting weights, Bi-tuning a momentum encoder and
+    # queues, DELTA a reference network: each needs more than CE-tuning
+    assert mem['l2sp'] > 1 and mem['bituning'] > 1 and mem['delta'] > 1
+    assert mem['lwf'] > 1 and mem['cotuning'] > 1  # reference; prototypes
+    refused(['--fmnist-root', tiny_fmnist, '--batch-size', '2', '--steps',
+             '1'], '--fmnist-root needs 1-channel', capsys)
+
+
+def refused(argv, message, capsys):
+    """step_time.py exits with ``message`` for ``argv`` (in this process:
+    a second interpreter only to fail costs seconds)."""
+    step_time = load_bench('step_time')
+    with pytest.raises(SystemExit) as e:
+        step_time.main(argv)
+    assert e.value.code != 0
+    assert message in capsys.readouterr().err
+
+
+def test_step_peak_memory_sees_what_a_step_allocates():
+    """A step that allocates and frees 40 MB in its forward: the peak holds
+    it, the parameters and the momentum (the gradients are freed between
+    steps and made after the 40 MB is gone), and little else."""
+    import torch
+    from mmengine.model import BaseModel
+    from mmengine.optim import OptimWrapper
+    step_peak_memory = load_bench('step_time').step_peak_memory
+
+    class Toy(BaseModel):
+
+        def __init__(self):
+            super().__init__()
+            self.fc = torch.nn.Linear(100, 100)
+
+        def forward(self, x, data_samples=None, mode='loss'):
+            big = torch.ones(10_000_000)  # 40 MB, freed before the return
+            return dict(loss=self.fc(x).sum() + big[0] * 0)
+
+    model = Toy()
+    wrapper = OptimWrapper(
+        torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9))
+    batch = dict(x=torch.ones(2, 100))
+    model.train_step(batch, wrapper)  # the momentum exists from here on
+    peak = step_peak_memory(model, wrapper, batch)
+    params = 4 * sum(p.numel() for p in model.parameters())
+    assert 40e6 + 2 * params <= peak <= 40e6 + 2 * params + 10e3
+
+
+def test_step_time_of_segmentation(capsys):
+    """DeepLabV3 with and without the contrastive regulariser, on masks
+    made by the benchmark, padded to its image size."""
+    r = run_python(args=[
+        script('step_time.py'), '--methods', 'seg',
+        '--batch-size', '2', '--img-size', '33', '--steps', '1', '--warmup',
+        '0'
+    ])
+    assert r.returncode == 0, r.stdout[-3000:]
+    rows = re.findall(ROW, r.stdout, re.M)
+    assert [row[0] for row in rows] == [
+        'configs/seg/deeplabv3_r50_moco_ce_voc12aug.py',
+        'configs/seg/deeplabv3_r50_moco_coretune_voc12aug.py'
+    ]
+    assert rows[0][1:] == ('1.000', '1.000')
+    refused([
+        '--configs',
+        osp.join(ROOT, 'configs/baselines/ce_r18-tiny_simclr_fmnist.py'),
+        osp.join(ROOT, 'configs/seg/deeplabv3_r18-tiny_ce_stardist.py')
+    ], 'mix classification and segmentation', capsys)
+
+
+def test_step_time_settings_come_from_the_method_table(capsys):
+    """--methods takes the settings of the model index; each gives its
+    fine-tuning methods' configs, CE-tuning first; the default pair is
+    the index's CIFAR-10 CE-tuning and Core-tuning."""
+    step_time = load_bench('step_time')
+    for setting in list_settings():
+        configs = step_time.method_configs(setting)
+        if setting == 'fmnist-pretrain':  # pre-trainings, no fine-tuning
+            assert configs == []
+            continue
+        assert osp.join(ROOT, configs[0]) == setting_models(setting)[0].config
+        assert len(configs) >= 2
+        assert all(osp.isfile(osp.join(ROOT, c)) for c in configs)
+    assert step_time.method_configs('seg') == [
+        'configs/seg/deeplabv3_r50_moco_ce_voc12aug.py',
+        'configs/seg/deeplabv3_r50_moco_coretune_voc12aug.py'
+    ]
+    assert step_time.default_configs() == [
+        'configs/baselines/ce_r50_moco_cifar10.py',
+        'configs/coretune/r50_moco_cifar10.py'
+    ]
+    with pytest.raises(SystemExit):
+        step_time.main(['--methods', 'cifar11'])
+    err = capsys.readouterr().err
+    assert all(repr(s) in err for s in list_settings())
+    with pytest.raises(SystemExit):
+        step_time.main(['--methods', 'fmnist-pretrain'])
+    assert 'not two or more to compare' in capsys.readouterr().err
+
+
+def test_miner_scaling_grows_with_the_batch():
+    r = run_python(args=[
+        script('miner_scaling.py'), '--batches', '64',
+        '256', '--repeats', '1'
+    ])
+    assert r.returncode == 0, r.stdout[-3000:]
+    rows = re.findall(
+        r'^\| (\d+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|',
+        r.stdout, re.M)
+    assert [row[0] for row in rows] == ['64', '256']
+    # the pairwise similarities: 4x the batch needs more than 4x the memory
+    assert float(rows[1][4]) > 4 * float(rows[0][4])
+    assert float(rows[1][2]) > 4 * float(rows[0][2])
+
+
+def test_dist_throughput_one_and_two_processes(tiny_fmnist):
+    r = run_python(args=[
+        script('dist_throughput.py'), '--fmnist-root',
+        tiny_fmnist, '--batch-size', '4', '--steps', '1', '--warmup', '0'
+    ], timeout=240)
+    assert r.returncode == 0, r.stdout[-3000:]
+    rows = re.findall(r'^\| ([12]) \| (\d+) \| (\d+) \|', r.stdout, re.M)
+    assert rows == [('1', '2', '4'), ('2', '1', '8')] or rows == [
+        ('1', '1', '4'), ('2', '1', '8')
+    ]
+    # 4 images x (128 features + 10 labels) from the other rank, twice
+    assert '| 2 | 4 kB (4 x 138 floats from each of 1 other rank(s), twice)' \
+        in r.stdout
+
+
+def test_run_all_refuses_unknown_arguments():
+    import subprocess
+    r = subprocess.run(['bash', script('run_all.sh'),
+                        '--quik'], capture_output=True, text=True)
+    assert r.returncode == 2
+    assert 'unknown argument --quik' in r.stderr
