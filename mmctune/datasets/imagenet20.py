@@ -59,7 +59,7 @@ class ImageNet20(BaseDataset):
 
     Downloads: https://s3.amazonaws.com/fast-ai-imageclas/imagenette2.tgz and
     https://s3.amazonaws.com/fast-ai-imageclas/imagewoof2.tgz
-    (``tools/dataset_converters/prepare_imagenet20.sh`` fetches both).
+    (docs/data_preparation.md, section ImageNet20, gives the commands).
 
     Args:
         data_root (str): The folder holding both archives' folders.

@@ -75,7 +75,7 @@ class StageSwitchHook(Hook):
     the first epoch.
 
     Examples:
-        COIN (``configs/_base_/schedules/coin_stages.py``): the head is built
+        COIN (``configs/_base_/methods/coin.py``): the head is built
         as stage 1 (``train_classifier=False``, SupCon weight 1), and from
         ``0.7 * max_epochs`` on it trains CE + 0.1 SupCon::
 
