@@ -21,6 +21,7 @@ import argparse
 import os
 import os.path as osp
 import statistics
+import sys
 import time
 
 from benchlib import load_settings, setting_configs
@@ -120,9 +121,18 @@ def worker(rank, world, port, args, queue):
         result['gather_s'], result['allreduce_s'] = _median_times(
             [gather_fwd_bwd, lambda: dist.all_reduce(grads)], args.warmup,
             args.steps, barrier)
-        dist.destroy_process_group()
     if rank == 0:
         queue.put(result)
+    if world > 1:
+        # Leave without tearing the process group down: at interpreter exit
+        # the DDP reducer's process group is destroyed under the GIL while
+        # gloo's worker thread may still wait for the GIL to free a finished
+        # work's tensors, a deadlock that left a rank hanging under load.
+        # Every collective has completed (the barrier), the result is sent.
+        barrier()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def measure(world, args):
