@@ -97,15 +97,7 @@ class StageSwitchHook(Hook):
     priority = 'NORMAL'
 
     def __init__(self,
-                 stages: Sequence[Tuple[Union[int, float], Dict[str, Any]]],
-                 **removed):
-        if removed:
-            raise TypeError(
-                f'StageSwitchHook: {sorted(removed)} were replaced by '
-                '`stages`, a list of (start epoch or ratio, {dotted.path: '
-                "value}): before=dict(a=1), after=dict(a=2), switch_ratio=r "
-                "on module='head' is now stages=[(r, {'head.a': 2})] with "
-                'head a=1 in the model config')
+                 stages: Sequence[Tuple[Union[int, float], Dict[str, Any]]]):
         self.stages: List[Tuple[Union[int, float], Dict[str, Any]]] = []
         for i, stage in enumerate(stages):
             if not (isinstance(stage, (tuple, list)) and len(stage) == 2

@@ -14,14 +14,6 @@ from ..utils.labels import labels_of, soft_labels
 from ..utils.loss_names import name_ce_term
 
 
-def removed_argument(owner: str, kwargs: dict, old: str, new: str) -> None:
-    """A clear error for an argument a config may still give: ``old`` is
-    now ``new``."""
-    if old in kwargs:
-        raise TypeError(f'{owner}: `{old}` was removed; set {new} instead '
-                        '(docs/configs.md, "Renamed types and keys")')
-
-
 def unknown_arguments(cls: type, kwargs: dict) -> None:
     """A clear error, with a did-you-mean, for keyword arguments that no
     ``__init__`` along ``cls``'s bases takes (a typo such as
@@ -76,8 +68,7 @@ class FeatureRegularizedClsHead(LinearClsHead):
     contrastive term on projected features, optionally with generated hard
     pairs and the smooth classifier on them (SCL, Core-tuning, COIN), and
     any losses of the features themselves (BSS, M&M). CE-tuning, SCL,
-    Core-tuning, BSS, M&M and COIN are settings of this one head. Formerly
-    ``ContrastiveClsHead``.
+    Core-tuning, BSS, M&M and COIN are settings of this one head.
 
     With encoder features :math:`z` (after the neck's pooling), one-hot or
     soft labels :math:`y`, and the ``miner``'s generated pairs
@@ -156,10 +147,6 @@ class FeatureRegularizedClsHead(LinearClsHead):
                  train_classifier: bool = True,
                  gather_distributed: bool = False,
                  **kwargs):
-        removed_argument(
-            type(self).__name__, kwargs, 'con_weight',
-            "eta as the contrastive loss's own loss_weight: "
-            "con_loss=dict(type=..., loss_weight=eta)")
         unknown_arguments(type(self), kwargs)
         super().__init__(num_classes, in_channels, **kwargs)
         self.smooth_classifier = smooth_classifier

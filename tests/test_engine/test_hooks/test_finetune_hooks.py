@@ -153,10 +153,6 @@ def test_stage_switch_refuses_bad_settings():
         StageSwitchHook(stages=[(1, {'': 1})])
     with pytest.raises(ValueError, match='start, '):
         StageSwitchHook(stages=[(1, {})])
-    # the old two-stage arguments name their replacement
-    with pytest.raises(TypeError, match='replaced by `stages`'):
-        StageSwitchHook(
-            stages=[], before=dict(a=1), after=dict(a=2), switch_epoch=1)
     # an unknown attribute, at any depth, is named with its path
     for path, missing in (('head.no_such', "'no_such'"),
                           ('head.con_loss.nope', "'nope'"),

@@ -141,10 +141,12 @@ def test_no_pairs_gives_a_zero_with_gradient_paths():
 
 
 def test_bad_arguments():
-    with pytest.raises(TypeError, match='con_weight.*loss_weight'):
+    # a typo is named with what was meant
+    with pytest.raises(TypeError, match='unexpected argument `con_los`; did you '
+                       'mean con_loss'):
         MODELS.build(
             dict(type='ContrastiveSegHead', in_channels=8, num_classes=2,
-                 con_weight=0.1))
+                 con_los=dict(type='SupConLoss')))
     with pytest.raises(ValueError, match='background_index'):
         MODELS.build(
             dict(

@@ -183,9 +183,6 @@ def test_global_batch_over_two_processes_equals_one_process(tmp_path):
 def test_bad_settings_are_named():
     with pytest.raises(ValueError, match=r'loss_weight \(eta\) must be >= 0'):
         build(con_loss=dict(type='FocalSupConLoss', loss_weight=-0.1))
-    # the removed head weight is an error that names its replacement
-    with pytest.raises(TypeError, match='con_weight.*con_loss=dict'):
-        build(con_weight=0.1)
     # a typo is named with what was meant, not blamed on mmpretrain's ClsHead
     with pytest.raises(TypeError, match='unexpected argument `gather_distri'
                        'buted_`; did you mean gather_distributed'):
