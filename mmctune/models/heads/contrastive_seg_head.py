@@ -186,5 +186,6 @@ class ContrastiveSegHead(BaseModule):
         pos = neg = None
         if self.miner is not None:
             pos, _, neg, _ = self.miner(z, y)
-        return dict(loss_con=project_and_contrast(
-            self.projector, self.con_loss, z, y, pos, neg))
+        return dict(
+            loss_con=project_and_contrast(self.projector, self.con_loss, z, y,
+                                          pos, neg))

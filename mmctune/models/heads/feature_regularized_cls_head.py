@@ -27,8 +27,8 @@ def unknown_arguments(cls: type, kwargs: dict) -> None:
         params = inspect.signature(init).parameters.values()
         known |= {
             p.name
-            for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD,
-                                          p.KEYWORD_ONLY)
+            for p in params
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
         } - {'self'}
         if not any(p.kind == p.VAR_KEYWORD for p in params):
             break  # nothing is passed further up
@@ -214,6 +214,7 @@ class FeatureRegularizedClsHead(LinearClsHead):
                 losses['loss_mix'] = soft_cross_entropy(
                     self.fc(torch.cat(gen)), torch.cat(gen_y))
         if self.con_loss is not None:
-            losses['loss_con'] = project_and_contrast(
-                self.projector, self.con_loss, z, y, pos, neg)
+            losses['loss_con'] = project_and_contrast(self.projector,
+                                                      self.con_loss, z, y, pos,
+                                                      neg)
         return losses
