@@ -64,7 +64,8 @@ setup(
     version=get_version(),
     description='Fine-tuning contrastive self-supervised visual models '
     '(Core-tuning and friends) on OpenMMLab',
-    long_description=open(osp.join(HERE, 'README.md'), encoding='utf-8').read(),
+    long_description=open(osp.join(HERE, 'README.md'),
+                          encoding='utf-8').read(),
     long_description_content_type='text/markdown',
     license='Apache License 2.0',
     packages=find_packages(
@@ -72,10 +73,12 @@ setup(
     include_package_data=True,
     # mim's copies of configs/, tools/ and the model index
     # (add_mim_extension)
-    package_data={'mmctune': ['.mim/configs/**/*.py',
-                              '.mim/configs/*/metafile.yml',
-                              '.mim/model-index.yml', '.mim/tools/**/*.py',
-                              '.mim/tools/**/*.sh']},
+    package_data={
+        'mmctune': [
+            '.mim/configs/**/*.py', '.mim/configs/*/metafile.yml',
+            '.mim/model-index.yml', '.mim/tools/**/*.py', '.mim/tools/**/*.sh'
+        ]
+    },
     python_requires='>=3.8',
     # Ranges only: the CPU pins live in requirements/lock-cpu.txt, so a GPU
     # user's own CUDA torch and full mmcv stay in place. mmcv itself (full or

@@ -75,9 +75,11 @@ def render() -> str:
     by_collection = OrderedDict((c.name, []) for c in ModelHub.collections())
     for model in models:
         by_collection[model.in_collection].append(model)
-    lines = [HEADER, '## Methods', '',
-             '| method | role | configs | settings | paper | docs |',
-             '|---|---|---|---|---|---|']
+    lines = [
+        HEADER, '## Methods', '',
+        '| method | role | configs | settings | paper | docs |',
+        '|---|---|---|---|---|---|'
+    ]
     for col in ModelHub.collections():
         rows = by_collection[col.name]
         settings = sorted({
@@ -96,34 +98,37 @@ def render() -> str:
                      f'{", ".join(settings) or "-"} | {_cell(paper_cell)} | '
                      f'{docs_cell} |')
     for col in ModelHub.collections():
-        lines += ['', f'## {col.name}', '',
-                  '| model | task | training data | backbone | pre-training '
-                  '| setting | paper tables | paper | measured here |',
-                  '|---|---|---|---|---|---|---|---|---|']
+        lines += [
+            '', f'## {col.name}', '',
+            '| model | task | training data | backbone | pre-training '
+            '| setting | paper tables | paper | measured here |',
+            '|---|---|---|---|---|---|---|---|---|'
+        ]
         for m in by_collection[col.name]:
             meta = metadata(m)
             lines.append('| ' + ' | '.join(
-                _cell(v) for v in (
-                    f'`{m.name}`', meta.get('Task', ''),
-                    meta.get('Training Data', ''), meta.get('Backbone', ''),
-                    meta.get('Pre-training', ''), meta.get('Setting', ''),
-                    _tables(m.data.get('Reproduces')), _figures(m.results),
-                    _measured(m.data.get('Measured')))) + ' |')
+                _cell(v) for v in
+                (f'`{m.name}`', meta.get('Task', ''),
+                 meta.get('Training Data', ''), meta.get('Backbone', ''),
+                 meta.get('Pre-training', ''), meta.get('Setting', ''),
+                 _tables(m.data.get('Reproduces')), _figures(m.results),
+                 _measured(m.data.get('Measured')))) + ' |')
     return '\n'.join(lines) + '\n'
 
 
 def _anchor(title):
     """GitHub's anchor of a markdown heading."""
-    keep = ''.join(c for c in title.lower()
-                   if c.isalnum() or c in ' -_')
+    keep = ''.join(c for c in title.lower() if c.isalnum() or c in ' -_')
     return keep.replace(' ', '-')
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--check', action='store_true',
-                        help='exit 1 if docs/model_zoo.md is not what the '
-                        'index gives')
+    parser.add_argument(
+        '--check',
+        action='store_true',
+        help='exit 1 if docs/model_zoo.md is not what the '
+        'index gives')
     args = parser.parse_args(argv)
     text = render()
     if args.check:

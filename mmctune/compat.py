@@ -66,8 +66,11 @@ APPLIED = []
 
 def disabled():
     """Fixes named in ``MMCTUNE_COMPAT_DISABLE`` (comma-separated)."""
-    names = {n.strip() for n in os.environ.get(
-        'MMCTUNE_COMPAT_DISABLE', '').split(',') if n.strip()}
+    names = {
+        n.strip()
+        for n in os.environ.get('MMCTUNE_COMPAT_DISABLE', '').split(',')
+        if n.strip()
+    }
     unknown = names - set(ENVIRONMENT_FIXES)
     if unknown:
         raise ValueError(
@@ -272,8 +275,7 @@ def setup_cpu_distributed(cfg, launcher: str) -> list:
     if not dist.is_initialized():
         kwargs = {}
         if dist_cfg.get('timeout') is not None:
-            kwargs['timeout'] = datetime.timedelta(
-                seconds=dist_cfg['timeout'])
+            kwargs['timeout'] = datetime.timedelta(seconds=dist_cfg['timeout'])
         dist.init_process_group(backend='gloo', **kwargs)
     return notes
 

@@ -4,7 +4,8 @@ Every node has ``locations`` so that building a module by name imports the
 package that registers it; configs set ``default_scope='mmctune'`` and name
 upstream parts with their scope (``mmpretrain.ResNet``, ``mmseg.ASPPHead``).
 
-More details: https://mmengine.readthedocs.io/en/latest/advanced_tutorials/registry.html
+More details: mmengine's registry tutorial,
+https://mmengine.readthedocs.io/en/latest/advanced_tutorials/registry.html
 """
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS

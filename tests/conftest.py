@@ -82,8 +82,9 @@ def tiny_trained(tmp_path_factory):
     ``tools/train.py`` on :func:`write_tiny_config`'s default (the demo's
     CE-tuning config on the tiny Fashion-MNIST, 2 epochs, batch 16). Tests
     read it and write elsewhere."""
-    import filelock
     import pathlib
+
+    import filelock
     shared = tmp_path_factory.getbasetemp()
     if os.environ.get('PYTEST_XDIST_WORKER'):
         shared = shared.parent  # the folder all workers share
@@ -96,11 +97,13 @@ def tiny_trained(tmp_path_factory):
             shared.mkdir(exist_ok=True)
             data = write_idx_fmnist(str(shared / 'fmnist'))
             write_tiny_config(
-                shared / 'tiny.py', data,
+                shared / 'tiny.py',
+                data,
                 extra='train_cfg = dict(max_epochs=2)\n'
                 'param_scheduler = dict(T_max=2)')
             r = run_python(args=[
-                osp.join(ROOT, 'tools', 'train.py'), cfg, '--work-dir', work])
+                osp.join(ROOT, 'tools', 'train.py'), cfg, '--work-dir', work
+            ])
             assert r.returncode == 0, r.stdout[-3000:]
     return cfg, work, ckpt
 
@@ -128,8 +131,11 @@ def run_python(code=None, args=(), env=None, timeout=300, cwd=ROOT):
         timeout=timeout)
 
 
-def write_tiny_config(path, data_root, base='configs/baselines/'
-                      'ce_r18-tiny_simclr_fmnist.py', extra=''):
+def write_tiny_config(path,
+                      data_root,
+                      base='configs/baselines/'
+                      'ce_r18-tiny_simclr_fmnist.py',
+                      extra=''):
     """A config inheriting ``base`` (a Fashion-MNIST config) on the tiny
     Fashion-MNIST at ``data_root``: batch 16, 1 epoch, no pre-training."""
     path.write_text(f"""

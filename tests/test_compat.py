@@ -11,7 +11,6 @@ import pytest
 import torch
 
 from mmctune import compat
-
 from .conftest import ROOT, free_port, run_python
 
 
@@ -192,12 +191,16 @@ def test_distributed_on_cpu(tmp_path):
     script = tmp_path / 'dist.py'
     script.write_text(DIST_SCRIPT)
     broken = run_python(
-        args=[str(script), str(free_port()), str(tmp_path / 'a'), 'plain'])
+        args=[str(script),
+              str(free_port()),
+              str(tmp_path / 'a'), 'plain'])
     assert broken.returncode != 0
     assert 'cuda' in broken.stdout.lower()
 
     fixed = run_python(
-        args=[str(script), str(free_port()), str(tmp_path / 'b'), 'fix'])
+        args=[str(script),
+              str(free_port()),
+              str(tmp_path / 'b'), 'fix'])
     assert fixed.returncode == 0, fixed.stdout
     assert 'the "gloo" backend instead of "nccl"' in fixed.stdout
     assert '1 SyncBN layer config(s) built as BN' in fixed.stdout

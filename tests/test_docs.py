@@ -58,10 +58,10 @@ def python_blocks():
                 prev = lines[i - 1].strip() if i else ''
                 m = ANNOTATION.fullmatch(prev)
                 end = lines.index('```', i + 1)
-                blocks.append((osp.relpath(path, ROOT), i + 1,
-                               m.group(1) if m else 'run',
-                               m.group(2) if m else '',
-                               '\n'.join(lines[i + 1:end])))
+                blocks.append(
+                    (osp.relpath(path,
+                                 ROOT), i + 1, m.group(1) if m else 'run',
+                     m.group(2) if m else '', '\n'.join(lines[i + 1:end])))
                 i = end
             i += 1
     return blocks
@@ -102,8 +102,8 @@ def _config_file_in_tree(tmp_path, rel, code):
     folder.mkdir(parents=True)
     for name in os.listdir(osp.join(ROOT, 'configs')):
         if name != osp.basename(osp.dirname(rel)):
-            os.symlink(osp.join(ROOT, 'configs', name),
-                       tree / 'configs' / name)
+            os.symlink(
+                osp.join(ROOT, 'configs', name), tree / 'configs' / name)
     for name in os.listdir(osp.join(ROOT, osp.dirname(rel))):
         os.symlink(osp.join(ROOT, osp.dirname(rel), name), folder / name)
     path = tree / rel
@@ -112,8 +112,7 @@ def _config_file_in_tree(tmp_path, rel, code):
 
 
 @pytest.mark.parametrize(
-    'doc,line,kind,arg,code', BLOCKS,
-    ids=[f'{b[0]}:{b[1]}' for b in BLOCKS])
+    'doc,line,kind,arg,code', BLOCKS, ids=[f'{b[0]}:{b[1]}' for b in BLOCKS])
 def test_every_python_block_of_the_docs_runs(doc, line, kind, arg, code,
                                              tmp_path, monkeypatch, request):
     from mmengine.config import Config
@@ -142,8 +141,8 @@ def test_every_python_block_of_the_docs_runs(doc, line, kind, arg, code,
         _build_model(Config.fromfile(str(path)))
         return
     if kind == 'config file':
-        _build_model(Config.fromfile(_config_file_in_tree(tmp_path, arg,
-                                                          code)))
+        _build_model(
+            Config.fromfile(_config_file_in_tree(tmp_path, arg, code)))
         return
     namespace = {}
     if kind == 'run with':  # the placeholders the text names
@@ -151,10 +150,12 @@ def test_every_python_block_of_the_docs_runs(doc, line, kind, arg, code,
         from PIL import Image
         config, _, checkpoint = request.getfixturevalue('tiny_trained')
         for name in ('photo.jpg', 'a.jpg'):
-            Image.fromarray(np.full((28, 28, 3), 100, np.uint8)).save(
-                tmp_path / name)
-        namespace.update(CONFIG=config, CHECKPOINT=checkpoint,
-                         rgb_array=np.zeros((28, 28, 3), np.uint8))
+            Image.fromarray(np.full((28, 28, 3), 100,
+                                    np.uint8)).save(tmp_path / name)
+        namespace.update(
+            CONFIG=config,
+            CHECKPOINT=checkpoint,
+            rgb_array=np.zeros((28, 28, 3), np.uint8))
         monkeypatch.chdir(tmp_path)
     else:
         assert kind == 'run', where
@@ -183,17 +184,26 @@ def test_the_add_a_loss_guide_as_written(tmp_path, tiny_fmnist, monkeypatch):
     env = dict(os.environ)
     env.pop('MMCTUNE_COMPAT_DISABLE', None)
     r = subprocess.run(
-        commands.replace('python ', f'{sys.executable} '), shell=True,
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, timeout=600, executable='bash')
+        commands.replace('python ', f'{sys.executable} '),
+        shell=True,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=600,
+        executable='bash')
     assert r.returncode == 0, r.stdout[-3000:]
     assert 'loss_con' in r.stdout
     # the merged form the guide warns against fails as it says
     from mmengine.config import Config
     merged = tmp_path / 'merged.py'
-    merged.write_text(config_code.replace('_delete_=True, ', '').replace(
-        "_base_ = ['configs/", f"_base_ = ['{ROOT}/configs/"))
+    merged.write_text(
+        config_code.replace('_delete_=True, ',
+                            '').replace("_base_ = ['configs/",
+                                        f"_base_ = ['{ROOT}/configs/"))
     monkeypatch.syspath_prepend(str(tmp_path))  # my_losses
-    with pytest.raises(TypeError, match="unexpected keyword argument "
-                       "'temperature'"):
+    with pytest.raises(
+            TypeError, match="unexpected keyword argument "
+            "'temperature'"):
         _build_model(Config.fromfile(str(merged)))

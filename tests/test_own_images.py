@@ -47,8 +47,8 @@ def write_images(root, rng):
                     osp.join(folder, f'{i}.png'))
     os.makedirs(osp.join(root, 'new_images'))
     for i, colour in enumerate(CLASSES.values()):
-        img = np.clip(np.array(colour) + rng.normal(0, 25, (32, 32, 3)), 0,
-                      255)
+        img = np.clip(
+            np.array(colour) + rng.normal(0, 25, (32, 32, 3)), 0, 255)
         Image.fromarray(img.astype(np.uint8)).save(
             osp.join(root, 'new_images', f'{i}.png'))
 
@@ -58,8 +58,12 @@ def write_moco_checkpoint(path):
     publishes its checkpoints: both encoders, the MLP head, the queue."""
     from mmctune.registry import MODELS
     torch.manual_seed(0)
-    net = MODELS.build(dict(type='mmpretrain.ResNet', depth=50,
-                            base_channels=8, stem_channels=8))
+    net = MODELS.build(
+        dict(
+            type='mmpretrain.ResNet',
+            depth=50,
+            base_channels=8,
+            stem_channels=8))
     sd = {}
     for k, v in net.state_dict().items():
         sd['module.encoder_q.' + k] = v
@@ -74,8 +78,11 @@ def write_moco_checkpoint(path):
     })
     os.makedirs(osp.dirname(path))
     torch.save(
-        dict(epoch=800, arch='resnet50', state_dict=sd,
-             optimizer=dict(state={}, param_groups=[dict(lr=0.03)])), path)
+        dict(
+            epoch=800,
+            arch='resnet50',
+            state_dict=sd,
+            optimizer=dict(state={}, param_groups=[dict(lr=0.03)])), path)
     return sd
 
 
@@ -89,8 +96,10 @@ def shrunk(script):
         command = line.split('#')[0].strip()
         if command.startswith('python tools/train.py'):
             line = f'{line} --smoke --cfg-options {NARROW}'
-        elif command.startswith(('python tools/test.py',
-                                 'python tools/analysis_tools/confusion')):
+        elif any(
+                command.startswith(tool)
+                for tool in ('python tools/test.py',
+                             'python tools/analysis_tools/confusion')):
             line = f'{line} --cfg-options {NARROW} ' \
                 'test_dataloader.num_workers=0'
         elif command.startswith('python tools/infer.py'):
@@ -110,8 +119,7 @@ def held_out(root):
         cfg = Config.fromfile('my_images_coretune_val.py')
         return [[
             osp.relpath(info['img_path'], 'data/my_images')
-            for info in (dataset.get_data_info(i)
-                         for i in range(len(dataset)))
+            for info in (dataset.get_data_info(i) for i in range(len(dataset)))
         ] for dataset in (DATASETS.build(cfg[f'{split}_dataloader'].dataset)
                           for split in ('train', 'val'))]
     finally:
@@ -140,15 +148,18 @@ def test_own_images_guide_runs_as_written(tmp_path):
     # virtual environment)
     bin_dir = tmp_path / 'bin'
     bin_dir.mkdir()
-    (bin_dir / 'python').write_text(
-        f'#!/bin/sh\nexec {sys.executable} "$@"\n')
+    (bin_dir / 'python').write_text(f'#!/bin/sh\nexec {sys.executable} "$@"\n')
     (bin_dir / 'python').chmod(0o755)
     env = dict(os.environ, PATH=f'{bin_dir}{os.pathsep}{os.environ["PATH"]}')
     env.pop('MMCTUNE_COMPAT_DISABLE', None)
     script = 'set -euo pipefail\n' + shrunk('\n'.join(runnable))
-    r = subprocess.run(['bash', '-c', script], cwd=str(tmp_path), env=env,
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       text=True, timeout=900)
+    r = subprocess.run(['bash', '-c', script],
+                       cwd=str(tmp_path),
+                       env=env,
+                       stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT,
+                       text=True,
+                       timeout=900)
     assert r.returncode == 0, r.stdout[-5000:]
     out = r.stdout
     work = tmp_path / 'work_dirs' / 'my_images'
@@ -157,17 +168,18 @@ def test_own_images_guide_runs_as_written(tmp_path):
     assert (work / 'browse' / 'train_0.png').is_file()
     # one validation run per pair, on the held-out 20% of each class
     # (round(0.2 * 8) = 2 of 8), and the table of them
-    assert sorted(os.listdir(work / 'tune')) == ['eta0.1_alpha1',
-                                                 'eta10_alpha1']
+    assert sorted(os.listdir(work /
+                             'tune')) == ['eta0.1_alpha1', 'eta10_alpha1']
     train, val = held_out(tmp_path)
     assert len(val) == 6 and len(train) == 18 and not set(train) & set(val)
     assert all(path.startswith('train/') for path in train + val)
     rows = re.findall(r'^\| (eta\S+) \| (\d+\.\d+) ± ', out, re.M)
     assert [name for name, _ in rows] == ['eta0.1_alpha1', 'eta10_alpha1']
     # the final run loaded the published checkpoint's query encoder
-    logs = [osp.join(root, f) for root, _, files in os.walk(work /
-                                                            'coretune')
-            for f in files if f.endswith('.log')]
+    logs = [
+        osp.join(root, f) for root, _, files in os.walk(work / 'coretune')
+        for f in files if f.endswith('.log')
+    ]
     log = open(logs[0]).read()
     assert 'load module.encoder_q. in checkpoints/' \
         'moco_v2_800ep_pretrain.pth.tar into ResNet' in log
@@ -178,8 +190,9 @@ def test_own_images_guide_runs_as_written(tmp_path):
     assert (work / 'confusion.png').is_file()
     # the new images classified with the folder names
     for i in range(3):
-        assert re.search(rf'new_images/{i}\.png: (cat|dog|owl) [\d.]+, '
-                         r'(cat|dog|owl) [\d.]+', out), out[-3000:]
+        assert re.search(
+            rf'new_images/{i}\.png: (cat|dog|owl) [\d.]+, '
+            r'(cat|dog|owl) [\d.]+', out), out[-3000:]
     preds = json.loads((work / 'new_images.json').read_text())
     assert len(preds) == 3
 
@@ -204,13 +217,12 @@ def test_own_images_list_file_reads_the_same_images(tmp_path):
 
     def samples(config):
         cfg = Config.fromfile(str(tmp_path / config))
-        dataset = DATASETS.build(dict(cfg.train_dataloader.dataset,
-                                      pipeline=[]))
+        dataset = DATASETS.build(
+            dict(cfg.train_dataloader.dataset, pipeline=[]))
         return dataset.metainfo['classes'], sorted(
             (osp.relpath(osp.realpath(info['img_path']), data),
-             int(info['gt_label']))
-            for info in (dataset.get_data_info(i)
-                         for i in range(len(dataset))))
+             int(info['gt_label'])) for info in (dataset.get_data_info(i)
+                                                 for i in range(len(dataset))))
 
     cwd = os.getcwd()
     os.chdir(tmp_path)  # the configs' paths are relative to the clone

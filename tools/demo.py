@@ -138,7 +138,8 @@ def prepare_data(data_root):
     command (it prints the folder, or exits with how to get the data)."""
     script = osp.join(TOOLS, 'dataset_converters', 'prepare_fashion_mnist.py')
     r = subprocess.run([sys.executable, script, '--out', data_root],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE,
                        text=True)
     if r.returncode != 0:
         sys.exit(r.stderr.strip() or r.stdout.strip())
@@ -189,9 +190,7 @@ def main(argv=None):
     args = parse_args(argv)
     register_safe_loaders()  # the Runner loads checkpoints
     start = time.time()
-    print(
-        f'[1/3] Fashion-MNIST: {prepare_data(args.data_root)}',
-        flush=True)
+    print(f'[1/3] Fashion-MNIST: {prepare_data(args.data_root)}', flush=True)
     pretrained = pretrain(args)
     results = {
         method: finetune(args, pretrained, method)

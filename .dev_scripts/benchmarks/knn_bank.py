@@ -34,8 +34,8 @@ def main(argv=None):
     data_mb = (bank.numel() + queries.numel()) * 4 / 2**20
     before = peak_rss_mb()
     start = time.perf_counter()
-    weighted_knn_predict(bank, labels, queries, (10, 20, 100, 200), 0.07,
-                         10, args.query_chunk, args.bank_chunk)
+    weighted_knn_predict(bank, labels, queries, (10, 20, 100, 200), 0.07, 10,
+                         args.query_chunk, args.bank_chunk)
     seconds = time.perf_counter() - start
     full_mb = args.queries * args.bank * 4 / 2**20
     print(f'bank {args.bank} x {args.dim}, {args.queries} queries: '

@@ -55,8 +55,8 @@ def peak_bytes(module, fn):
     tracker.track_external(module)
     with tracker:
         fn()
-    return max(s['Total'] for s in tracker.get_tracker_snapshot(
-        'peak').values())
+    return max(s['Total']
+               for s in tracker.get_tracker_snapshot('peak').values())
 
 
 def timed(fn, repeats):
@@ -83,10 +83,8 @@ def encoder_features(cfg, pretrained, root, n):
     model.eval()
     batch = fashion_mnist_batch(root, n)
     data = model.data_preprocessor(batch, False)
-    feats = torch.cat([
-        model.extract_feat(x)[-1]
-        for x in data['inputs'].split(512)
-    ])
+    feats = torch.cat(
+        [model.extract_feat(x)[-1] for x in data['inputs'].split(512)])
     return feats, data['data_samples']
 
 
@@ -136,10 +134,9 @@ def main(argv=None):
             z.grad = None
             loss(z, samples[:b]).backward()
 
-        rows.append((b, timed(mine, args.repeats),
-                     peak_bytes(head.miner, mine),
-                     timed(head_step, args.repeats),
-                     peak_bytes(loss, head_step)))
+        rows.append(
+            (b, timed(mine, args.repeats), peak_bytes(head.miner, mine),
+             timed(head_step, args.repeats), peak_bytes(loss, head_step)))
 
     print(f'{args.config}: {type(head.miner).__name__} and the head, '
           f'{head.in_channels}-d {source}, CPU {torch.get_num_threads()} '

@@ -53,8 +53,8 @@ BENCHMARK = load_settings('pretrain_table')
 # images at batch 256 (the benchmarks' SimCLR budget)
 METHODS = {
     name: (slug(name), config)
-    for name, config in setting_configs(BENCHMARK['setting'],
-                                        ('pre-training', ))
+    for name, config in setting_configs(BENCHMARK['setting'], (
+        'pre-training', ))
 }
 RANDOM = 'random init'
 # the encoder's config for kNN, ranking and the random initialisation
@@ -103,8 +103,7 @@ def parse_args(argv=None):
     args.work_dir = args.work_dir or osp.join(
         'work_dirs', 'benchmarks-quick' if args.quick else 'benchmarks',
         'pretrain_table')
-    args.candidates = list(args.methods) + ([] if args.no_random else
-                                            [RANDOM])
+    args.candidates = list(args.methods) + ([] if args.no_random else [RANDOM])
     if len(args.candidates) < 2 and 'rank' in args.stages:
         parser.error('ranking needs two or more candidates')
     if not osp.isdir(osp.join(ROOT, args.data_root)) and not osp.isdir(
@@ -157,8 +156,7 @@ def log_span(work_dir):
         for line in f:
             try:
                 stamps.append(
-                    datetime.datetime.strptime(line[:19],
-                                               '%Y/%m/%d %H:%M:%S'))
+                    datetime.datetime.strptime(line[:19], '%Y/%m/%d %H:%M:%S'))
             except ValueError:
                 continue
     return (stamps[-1] - stamps[0]).total_seconds() if stamps else None
@@ -244,8 +242,8 @@ def pretrain_stage(args):
         ] + [f'{k}={v}' for k, v in options.items()]
         if ckpt:  # an interrupted run goes on from its last epoch
             cmd.append('--resume')
-        seconds = run(cmd, osp.join(args.work_dir, 'logs',
-                                    f'pretrain_{key}.log'),
+        seconds = run(cmd,
+                      osp.join(args.work_dir, 'logs', f'pretrain_{key}.log'),
                       f'pre-training {name}')
         out[name] = dict(
             checkpoint=last_checkpoint(work_dir),
@@ -305,9 +303,10 @@ def knn_stage(args, checkpoints):
         work_dir = osp.join(args.work_dir, 'knn', key)
         options = (
             data_options(args, 'train_dataloader.dataset') +
-            data_options(args, 'test_dataloader.dataset') +
-            ['train_dataloader.dataset.indices=' +
-             ('2000' if args.quick else 'None')])
+            data_options(args, 'test_dataloader.dataset') + [
+                'train_dataloader.dataset.indices=' +
+                ('2000' if args.quick else 'None')
+            ])
         if args.quick:
             options.append('test_dataloader.dataset.indices=1000')
         seconds = run(
@@ -327,15 +326,16 @@ def finetune_stage(args, checkpoints):
     for name, ckpt in checkpoints.items():
         key = METHODS[name][0] if name in METHODS else 'random'
         work_dir = osp.join(args.work_dir, 'finetune', key)
-        cmd = [sys.executable, osp.join(HERE, 'finetune_table.py')] + [
-            '--pretrained', ckpt, '--data-root', args.data_root,
-            '--work-dir', work_dir, '--stages', 'probe', 'final', '--rows',
-            *ROWS, '--seeds', *map(str, args.seeds), '--fractions',
-            *map(str, args.fractions), '--jobs',
-            str(args.jobs)
-        ] + (['--quick'] if args.quick else [])
-        seconds = run(cmd, osp.join(args.work_dir, 'logs',
-                                    f'finetune_{key}.log'),
+        cmd = [sys.executable,
+               osp.join(HERE, 'finetune_table.py')] + [
+                   '--pretrained', ckpt, '--data-root', args.data_root,
+                   '--work-dir', work_dir, '--stages', 'probe', 'final',
+                   '--rows', *ROWS, '--seeds', *map(str, args.seeds),
+                   '--fractions', *map(str, args.fractions), '--jobs',
+                   str(args.jobs)
+               ] + (['--quick'] if args.quick else [])
+        seconds = run(cmd,
+                      osp.join(args.work_dir, 'logs', f'finetune_{key}.log'),
                       f'linear probe and fine-tuning from {name}')
         with open(osp.join(work_dir, 'results.json')) as f:
             raw = json.load(f)
@@ -435,8 +435,8 @@ def report(args, results, times):
             table(['method', 'config', 'epochs', 'time'], [[
                 n, METHODS[n][1],
                 str(r['epochs']),
-                minutes(r['seconds']) + (' (reused; from its log)'
-                                         if r['reused'] else '')
+                minutes(r['seconds']) +
+                (' (reused; from its log)' if r['reused'] else '')
             ] for n, r in pre.items()]), ''
         ]
     hcsc = results.get('hcsc')
@@ -524,21 +524,19 @@ def report(args, results, times):
         parts += [
             f'### Transferability scores ({rank["samples"]:,} training '
             'images, before fine-tuning)', '',
-            table(['encoder'] + score_names, [[n] + [
-                f'{rank["scores"][n][s]:.4f}' for s in score_names
-            ] for n in rank['scores']]), ''
+            table(['encoder'] + score_names,
+                  [[n] + [f'{rank["scores"][n][s]:.4f}' for s in score_names]
+                   for n in rank['scores']]), ''
         ]
         if ft:
             rows = []
             corr = {}
             for target, accs in targets(args, ft, knn).items():
-                c = correlations(
-                    {n: rank['scores'][n]
-                     for n in accs}, accs)
+                c = correlations({n: rank['scores'][n] for n in accs}, accs)
                 corr[target] = c
-                rows.append([target] + [
-                    f'{c[s][0]:+.2f} / {c[s][1]:+.2f}' for s in score_names
-                ])
+                rows.append(
+                    [target] +
+                    [f'{c[s][0]:+.2f} / {c[s][1]:+.2f}' for s in score_names])
             results['rank_correlation'] = corr
             parts += [
                 'Rank correlation of each score with what the encoders '
@@ -591,9 +589,9 @@ def main(argv=None):
             osp.join(args.work_dir, 'pretrain', 'hcsc'))
     if RANDOM in args.candidates:
         checkpoints[RANDOM] = random_checkpoint(args)
-    for stage, fn, label in (('knn', knn_stage, 'kNN'),
-                             ('finetune', finetune_stage,
-                              'linear probe and fine-tuning'),
+    for stage, fn, label in (('knn', knn_stage,
+                              'kNN'), ('finetune', finetune_stage,
+                                       'linear probe and fine-tuning'),
                              ('rank', rank_stage, 'transferability scores')):
         if stage not in args.stages:
             continue
@@ -616,12 +614,13 @@ def main(argv=None):
         f.write(text)
     with open(osp.join(args.work_dir, 'pretrain_table.json'), 'w') as f:
         json.dump(
-            dict(args={
-                k: v
-                for k, v in vars(args).items()
-            },
-                 results=results,
-                 times=times),
+            dict(
+                args={
+                    k: v
+                    for k, v in vars(args).items()
+                },
+                results=results,
+                times=times),
             f,
             indent=1)
     return results

@@ -35,12 +35,10 @@ import statistics
 import time
 
 import torch
+from benchlib import fashion_mnist_batch, load_settings, setting_configs
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmpretrain.structures import DataSample
-
-from benchlib import (fashion_mnist_batch, load_settings,
-                      setting_configs)
 
 from mmctune.apis import list_settings
 from mmctune.apis.model import FINE_TUNING_ROLES
@@ -65,8 +63,9 @@ def default_configs() -> list:
 def method_configs(setting: str) -> list:
     """Every fine-tuning method's config of a setting of the model index
     (``mmctune.apis.setting_models``: the reference, CE-tuning, first)."""
-    return [config for _, config in setting_configs(setting,
-                                                    FINE_TUNING_ROLES)]
+    return [
+        config for _, config in setting_configs(setting, FINE_TUNING_ROLES)
+    ]
 
 
 def is_segmentor(model) -> bool:
@@ -240,9 +239,9 @@ def main(argv=None):
         make_seg_batch(args.batch_size, args.img_size, num_classes,
                        next(iter(channels))) if seg else
         fashion_mnist_batch(args.fmnist_root, args.batch_size,
-                     getattr(m, 'num_views', 1)) if args.fmnist_root else
-        make_batch(args.batch_size, args.img_size, num_classes,
-                   next(iter(channels)), getattr(m, 'num_views', 1))
+                            getattr(m, 'num_views', 1)) if args.fmnist_root
+        else make_batch(args.batch_size, args.img_size, num_classes,
+                        next(iter(channels)), getattr(m, 'num_views', 1))
         for m, _ in runs
     ]
     times = [[] for _ in runs]

@@ -1,4 +1,5 @@
-# CE-tuning (plain cross-entropy fine-tuning) of MoCo v2 ResNet-50 on caltech101:
+# CE-tuning (plain cross-entropy fine-tuning) of MoCo v2 ResNet-50 on
+# caltech101:
 # the Core-tuning paper's baseline, with its settings (appendix C.2):
 # batch 256, lr 0.01, cosine decay, SGD + Nesterov, wd 1e-4.
 # batch: 1 GPU x 256 = 256 (auto_scale_lr.base_batch_size)

@@ -16,8 +16,7 @@ _base_ = [
 model = dict(
     head=dict(
         num_classes=102,
-        con_loss=dict(
-            type='FocalSupConLoss', temperature=0.07, loss_weight=1),
+        con_loss=dict(type='FocalSupConLoss', temperature=0.07, loss_weight=1),
         miner=dict(type='HardnessDirectedMixup', alpha=0.1),
         gather_distributed=True))
 auto_scale_lr = dict(base_batch_size=256)

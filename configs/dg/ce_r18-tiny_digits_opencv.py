@@ -51,7 +51,9 @@ auto_scale_lr = dict(base_batch_size=64)
 max_iters = 1500
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3, weight_decay=0))
 param_scheduler = dict(
-    type='ExponentialLR', gamma=0.1**(1 / max_iters), by_epoch=False,
+    type='ExponentialLR',
+    gamma=0.1**(1 / max_iters),
+    by_epoch=False,
     end=max_iters)  # the span: a shorter run keeps the decay to a tenth
 train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=250)

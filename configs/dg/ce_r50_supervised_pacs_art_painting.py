@@ -19,7 +19,8 @@ model = dict(
     backbone=dict(
         norm_eval=True,
         init_cfg=dict(
-            type='Pretrained', checkpoint='torchvision://resnet50',
+            type='Pretrained',
+            checkpoint='torchvision://resnet50',
             prefix=None)),
     head=dict(num_classes=7, topk=(1, )))
 auto_scale_lr = dict(base_batch_size=96)

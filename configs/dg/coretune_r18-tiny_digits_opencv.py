@@ -7,8 +7,8 @@ _base_ = ['./ce_r18-tiny_digits_opencv.py']
 
 model = dict(
     head=dict(
-        con_loss=dict(type='FocalSupConLoss', temperature=0.07,
-                      loss_weight=0.1),
+        con_loss=dict(
+            type='FocalSupConLoss', temperature=0.07, loss_weight=0.1),
         miner=dict(type='HardnessDirectedMixup', alpha=1.0),
         gather_distributed=True))
 custom_hooks = [dict(type='TargetDomainTestHook', method='Core-tuning')]

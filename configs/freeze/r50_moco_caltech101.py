@@ -3,8 +3,7 @@
 # ../_base_/methods/freeze.py.
 # batch: 1 GPU x 256 = 256 (auto_scale_lr.base_batch_size)
 _base_ = [
-    '../baselines/ce_r50_moco_caltech101.py',
-    '../_base_/methods/freeze.py'
+    '../baselines/ce_r50_moco_caltech101.py', '../_base_/methods/freeze.py'
 ]
 
 model = dict(backbone=_base_.freeze_backbone)

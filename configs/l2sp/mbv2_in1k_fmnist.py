@@ -1,4 +1,5 @@
-# L2-SP on Fashion-MNIST from ImageNet MobileNetV2 weights: CE-tuning's settings
+# L2-SP on Fashion-MNIST from ImageNet MobileNetV2 weights: CE-tuning's
+# settings
 # (../baselines/ce_mbv2_in1k_fmnist.py) with ../_base_/methods/l2sp.py.
 # Weight decay 0, tllib's setting (the paper configs keep CE-tuning's 1e-4).
 # batch: 1 GPU x 128 = 128 (auto_scale_lr.base_batch_size)

@@ -6,6 +6,8 @@
 # tllib's L2-SP/DELTA examples use 0 (--cfg-options
 # optim_wrapper.optimizer.weight_decay=0).
 # batch: 1 GPU x 256 = 256 (auto_scale_lr.base_batch_size)
-_base_ = ['../baselines/ce_r50_moco_imagenet20.py', '../_base_/methods/l2sp.py']
+_base_ = [
+    '../baselines/ce_r50_moco_imagenet20.py', '../_base_/methods/l2sp.py'
+]
 
 model = {{_base_.l2sp_model}}

@@ -3,6 +3,10 @@
 # batch: 1 GPU x 256 = 256 (auto_scale_lr.base_batch_size)
 _base_ = ['../baselines/ce_r50_moco_imagenet20.py']
 
-train_dataloader = dict(dataset=dict(
-    _delete_=True, type='LabelFraction', fraction=0.25, seed=0,
-    dataset={{_base_.train_dataloader.dataset}}))
+train_dataloader = dict(
+    dataset=dict(
+        _delete_=True,
+        type='LabelFraction',
+        fraction=0.25,
+        seed=0,
+        dataset={{_base_.train_dataloader.dataset}}))

@@ -48,8 +48,11 @@ train_pipeline = [
 ]
 test_pipeline = [
     dict(type='mmpretrain.LoadImageFromFile'),
-    dict(type='mmpretrain.ResizeEdge', scale=256, edge='short',
-         backend='pillow'),
+    dict(
+        type='mmpretrain.ResizeEdge',
+        scale=256,
+        edge='short',
+        backend='pillow'),
     dict(type='mmpretrain.CenterCrop', crop_size=224),
     dict(type='mmpretrain.PackInputs'),
 ]

@@ -8,5 +8,8 @@ _base_ = ['./r50_hcsc_in1k.py']
 
 optim_wrapper = dict(optimizer=dict(lr=10.0))
 param_scheduler = dict(
-    _delete_=True, type='CosineAnnealingLR', T_max=100, by_epoch=True,
+    _delete_=True,
+    type='CosineAnnealingLR',
+    T_max=100,
+    by_epoch=True,
     eta_min=0.0)

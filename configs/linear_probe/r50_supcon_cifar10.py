@@ -44,7 +44,9 @@ max_epochs = 50
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.5, momentum=0.9, weight_decay=1e-4))
 param_scheduler = dict(
-    type='CosineAnnealingLR', T_max=max_epochs, by_epoch=True,
+    type='CosineAnnealingLR',
+    T_max=max_epochs,
+    by_epoch=True,
     convert_to_iter_based=True)
 train_cfg = dict(
     type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=5)

@@ -4,8 +4,7 @@
 # LearningRateDecayOptimWrapperConstructor, layer_decay_rate 0.7.
 # batch: 1 GPU x 256 = 256 (auto_scale_lr.base_batch_size)
 _base_ = [
-    '../baselines/ce_r50_moco_caltech101.py',
-    '../_base_/methods/llrd.py'
+    '../baselines/ce_r50_moco_caltech101.py', '../_base_/methods/llrd.py'
 ]
 
 optim_wrapper = _base_.llrd_optim_wrapper

@@ -1,5 +1,6 @@
 # SimCLR pre-training of the benchmarks (docs/benchmarks.md,
-# .dev_scripts/benchmarks/run_all.sh): the demo's recipe (simclr_r18-tiny_fmnist.py)
+# .dev_scripts/benchmarks/run_all.sh): the demo's recipe
+# (simclr_r18-tiny_fmnist.py)
 # for 4 epochs instead of 1, on the 60,000 Fashion-MNIST training images,
 # labels unused. About 16 minutes on 2 CPU cores.
 # batch: 1 GPU x 256 = 256 (auto_scale_lr.base_batch_size)

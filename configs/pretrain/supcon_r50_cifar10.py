@@ -24,11 +24,14 @@ _base_ = [
 model = dict(
     type='ContrastiveLearner',
     data_preprocessor={{_base_.contrastive_data_preprocessor}},
-    backbone=dict(type='mmpretrain.ResNet_CIFAR', depth=50,
-                  out_indices=(3, )),
-    neck=dict(type='mmpretrain.NonLinearNeck', in_channels=2048,
-              hid_channels=2048, out_channels=128, num_layers=2,
-              with_avg_pool=True),
+    backbone=dict(type='mmpretrain.ResNet_CIFAR', depth=50, out_indices=(3, )),
+    neck=dict(
+        type='mmpretrain.NonLinearNeck',
+        in_channels=2048,
+        hid_channels=2048,
+        out_channels=128,
+        num_layers=2,
+        with_avg_pool=True),
     loss=dict(type='SupConLoss', temperature=0.1),
     positives='class')
 
@@ -45,8 +48,13 @@ max_epochs = 100
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4))
 param_scheduler = [
-    dict(type='CosineAnnealingLR', T_max=max_epochs, by_epoch=True,
-         begin=0, end=max_epochs, convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs,
+        by_epoch=True,
+        begin=0,
+        end=max_epochs,
+        convert_to_iter_based=True),
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
 auto_scale_lr = dict(base_batch_size=128)

@@ -11,5 +11,5 @@
 _base_ = ['./supcon_r50_cifar10.py']
 
 model = dict(
-    loss=dict(_delete_=True, type='TCLLoss', temperature=0.1, k1=5000.0,
-              k2=1.0))
+    loss=dict(
+        _delete_=True, type='TCLLoss', temperature=0.1, k1=5000.0, k2=1.0))

@@ -31,11 +31,14 @@ _base_ = [
 model = dict(
     type='ContrastiveLearner',
     data_preprocessor={{_base_.contrastive_data_preprocessor}},
-    backbone=dict(type='mmpretrain.ResNet_CIFAR', depth=18,
-                  out_indices=(3, )),
+    backbone=dict(type='mmpretrain.ResNet_CIFAR', depth=18, out_indices=(3, )),
     # Linear(512, 2048), ReLU, Linear(2048, 256), with biases
-    neck=dict(type='mmpretrain.MoCoV2Neck', in_channels=512,
-              hid_channels=2048, out_channels=256, with_avg_pool=True),
+    neck=dict(
+        type='mmpretrain.MoCoV2Neck',
+        in_channels=512,
+        hid_channels=2048,
+        out_channels=256,
+        with_avg_pool=True),
     loss=dict(type='TCLLoss', temperature=0.2, k1=1.0, k2=1.5),
     positives='instance')
 
@@ -51,7 +54,10 @@ test_cfg = None
 max_epochs = 1000
 optim_wrapper = dict(
     optimizer=dict(
-        type='mmpretrain.LARS', lr=0.4, momentum=0.9, weight_decay=1e-4,
+        type='mmpretrain.LARS',
+        lr=0.4,
+        momentum=0.9,
+        weight_decay=1e-4,
         eta=0.02),
     # LARS leaves the biases and norm parameters out of its trust ratio and
     # of weight decay (solo-learn's exclude_bias_n_norm)
@@ -62,10 +68,20 @@ optim_wrapper = dict(
             'downsample.1': dict(decay_mult=0, lars_exclude=True),
         }))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=10,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - 10, by_epoch=True,
-         begin=10, end=max_epochs, convert_to_iter_based=True),
+    dict(
+        type='LinearLR',
+        start_factor=0.01,
+        by_epoch=True,
+        begin=0,
+        end=10,
+        convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs - 10,
+        by_epoch=True,
+        begin=10,
+        end=max_epochs,
+        convert_to_iter_based=True),
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
 auto_scale_lr = dict(base_batch_size=256)

@@ -1,7 +1,10 @@
-# RIFLE on the Fashion-MNIST demo (SimCLR small ResNet-18): CE-tuning's settings
+# RIFLE on the Fashion-MNIST demo (SimCLR small ResNet-18): CE-tuning's
+# settings
 # (../baselines/ce_r18-tiny_simclr_fmnist.py) with ../_base_/methods/rifle.py.
 # batch: 1 GPU x 128 = 128 (auto_scale_lr.base_batch_size)
-_base_ = ['../baselines/ce_r18-tiny_simclr_fmnist.py', '../_base_/methods/rifle.py']
+_base_ = [
+    '../baselines/ce_r18-tiny_simclr_fmnist.py', '../_base_/methods/rifle.py'
+]
 
 # every 3 epochs of the demo's 10 (not in the last 3)
 custom_hooks = [dict(type='RIFLEHook', interval=3)]

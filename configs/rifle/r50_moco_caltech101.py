@@ -1,4 +1,6 @@
 # RIFLE of MoCo v2 ResNet-50 on Caltech-101: CE-tuning's settings
 # (../baselines/ce_r50_moco_caltech101.py) with ../_base_/methods/rifle.py.
 # batch: 1 GPU x 256 = 256 (auto_scale_lr.base_batch_size)
-_base_ = ['../baselines/ce_r50_moco_caltech101.py', '../_base_/methods/rifle.py']
+_base_ = [
+    '../baselines/ce_r50_moco_caltech101.py', '../_base_/methods/rifle.py'
+]

@@ -18,5 +18,4 @@ _base_ = [
 model = dict(
     auxiliary_head=None,
     backbone=dict(
-        init_cfg=dict(
-            checkpoint='checkpoints/r50_infomin.pth', prefix=None)))
+        init_cfg=dict(checkpoint='checkpoints/r50_infomin.pth', prefix=None)))

@@ -19,5 +19,4 @@ _base_ = [
 model = dict(
     auxiliary_head=None,
     backbone=dict(
-        init_cfg=dict(
-            checkpoint='checkpoints/r50_simclrv2.pth', prefix=None)))
+        init_cfg=dict(checkpoint='checkpoints/r50_simclrv2.pth', prefix=None)))

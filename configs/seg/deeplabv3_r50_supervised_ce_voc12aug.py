@@ -15,5 +15,4 @@ _base_ = [
 model = dict(
     auxiliary_head=None,
     backbone=dict(
-        init_cfg=dict(
-            checkpoint='torchvision://resnet50', prefix=None)))
+        init_cfg=dict(checkpoint='torchvision://resnet50', prefix=None)))

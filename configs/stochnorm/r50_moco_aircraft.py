@@ -1,6 +1,8 @@
 # StochNorm of MoCo v2 ResNet-50 on FGVC Aircraft: CE-tuning's settings
 # (../baselines/ce_r50_moco_aircraft.py) with ../_base_/methods/stochnorm.py.
 # batch: 1 GPU x 64 = 64 (auto_scale_lr.base_batch_size)
-_base_ = ['../baselines/ce_r50_moco_aircraft.py', '../_base_/methods/stochnorm.py']
+_base_ = [
+    '../baselines/ce_r50_moco_aircraft.py', '../_base_/methods/stochnorm.py'
+]
 
 model = {{_base_.stochnorm_model}}

@@ -5,6 +5,6 @@ from .model import (ModelHub, get_model, list_models, list_settings,
 
 __all__ = [
     'init_model', 'load_model_checkpoint', 'ImageClassificationInferencer',
-    'inference_model', 'ModelHub', 'get_model', 'list_models',
-    'list_settings', 'setting_models', 'model_of_config'
+    'inference_model', 'ModelHub', 'get_model', 'list_models', 'list_settings',
+    'setting_models', 'model_of_config'
 ]

@@ -6,8 +6,8 @@ import mmcv
 import numpy as np
 from mmengine.config import Config
 from mmengine.dataset import Compose, default_collate
-from mmengine.model import BaseModel
 from mmengine.logging import print_log
+from mmengine.model import BaseModel
 from mmpretrain.apis import \
     ImageClassificationInferencer as _MMPretrainInferencer
 
@@ -85,9 +85,12 @@ def load_model_checkpoint(model,
     return ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
 
 
-def init_model(config, checkpoint: Optional[str] = None,
-               device: str = 'cpu', cfg_options: Optional[dict] = None,
-               backbone_only: bool = False, trust_checkpoint: bool = False):
+def init_model(config,
+               checkpoint: Optional[str] = None,
+               device: str = 'cpu',
+               cfg_options: Optional[dict] = None,
+               backbone_only: bool = False,
+               trust_checkpoint: bool = False):
     """Build the model of a config and load a checkpoint strictly (see
     :func:`load_model_checkpoint`). Returns ``(model, cfg)``; the model is
     in eval mode.
@@ -181,8 +184,7 @@ def model_input_format(cfg) -> str:
     dataset = _test_dataset_cfg(cfg)
     for step in dataset.get('pipeline', []):
         if _inner_type(step.get('type', '')) == 'LoadImageFromFile':
-            return ('grey' if step.get('color_type') == 'grayscale' else
-                    'bgr')
+            return ('grey' if step.get('color_type') == 'grayscale' else 'bgr')
     name = _inner_type(dataset.get('type', ''))
     if name in IN_MEMORY_FORMATS:
         return IN_MEMORY_FORMATS[name]
@@ -286,8 +288,7 @@ class ImageClassificationInferencer(_MMPretrainInferencer):
             raise ValueError(f'input_format must be one of {INPUT_FORMATS}, '
                              f'not {input_format!r}')
         self.input_format = input_format or model_input_format(model._config)
-        super().__init__(model, pretrained=False, device=None,
-                         classes=classes)
+        super().__init__(model, pretrained=False, device=None, classes=classes)
 
     def __call__(self,
                  inputs,

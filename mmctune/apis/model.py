@@ -89,7 +89,8 @@ class ModelHub:
     _registered = False
 
     @classmethod
-    def register_model_index(cls, model_index_path: str,
+    def register_model_index(cls,
+                             model_index_path: str,
                              config_prefix: Optional[str] = None):
         """Register every model of a ``model-index.yml`` (its ``Import``
         patterns expanded in sorted order, as ``modelindex`` does).
@@ -111,9 +112,8 @@ class ModelHub:
         files = []
         for pattern in index.get('Import') or []:
             found = sorted(glob.glob(osp.join(root, pattern)))
-            files += found if any(c in pattern for c in '*?[') else [
-                osp.join(root, pattern)
-            ]
+            files += found if any(
+                c in pattern for c in '*?[') else [osp.join(root, pattern)]
         models, collections = [], []
         for path in files:
             part = ModelIndex.from_dict(_yaml(path), path)
@@ -238,11 +238,15 @@ def list_models(pattern: Optional[str] = None,
     for exclude in exclude_patterns or []:
         matches -= set(fnmatch.filter(matches, exclude.lower() + '*'))
     if task is not None:
-        matches = {n for n in matches if metadata(names[n]).get('Task') ==
-                   task}
+        matches = {
+            n
+            for n in matches if metadata(names[n]).get('Task') == task
+        }
     if setting is not None:
-        matches = {n for n in matches if metadata(names[n]).get('Setting') ==
-                   setting}
+        matches = {
+            n
+            for n in matches if metadata(names[n]).get('Setting') == setting
+        }
     return sorted(names[n].name for n in matches)
 
 

@@ -84,10 +84,12 @@ class _CheckedFiles:
 
     def check_files(self) -> None:
         folder = osp.join(self.data_prefix['root'], self.base_folder)
-        entries = self.train_list + self.test_list + [
-            [self.meta['filename'], self.meta['md5']]
+        entries = self.train_list + self.test_list + [[
+            self.meta['filename'], self.meta['md5']
+        ]]
+        missing = [
+            f for f, _ in entries if not osp.isfile(osp.join(folder, f))
         ]
-        missing = [f for f, _ in entries if not osp.isfile(osp.join(folder, f))]
         name = type(self).__name__
         fix = (f'unpack {self.filename} ({self.url}) into '
                f'{self.data_prefix["root"]} so that {folder} holds the files '

@@ -58,8 +58,7 @@ def _unwrapped(dataset: dict, drop: tuple) -> dict:
     """``dataset`` without the wrappers of types ``drop``, at any depth."""
     if not isinstance(dataset, dict):
         return dataset
-    while _type(dataset) in drop and isinstance(dataset.get('dataset'),
-                                                dict):
+    while _type(dataset) in drop and isinstance(dataset.get('dataset'), dict):
         dataset = dataset['dataset']
     dataset = dict(dataset)
     if isinstance(dataset.get('datasets'), (list, tuple)):

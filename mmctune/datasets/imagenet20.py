@@ -10,22 +10,34 @@ IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
 
 # ImageNette: 10 easily told apart ImageNet classes; ImageWoof: 10 dog breeds.
 IMAGENETTE_CLASSES = {
-    'n01440764': 'tench', 'n02102040': 'English springer',
-    'n02979186': 'cassette player', 'n03000684': 'chain saw',
-    'n03028079': 'church', 'n03394916': 'French horn',
-    'n03417042': 'garbage truck', 'n03425413': 'gas pump',
-    'n03445777': 'golf ball', 'n03888605': 'parachute'
+    'n01440764': 'tench',
+    'n02102040': 'English springer',
+    'n02979186': 'cassette player',
+    'n03000684': 'chain saw',
+    'n03028079': 'church',
+    'n03394916': 'French horn',
+    'n03417042': 'garbage truck',
+    'n03425413': 'gas pump',
+    'n03445777': 'golf ball',
+    'n03888605': 'parachute'
 }
 IMAGEWOOF_CLASSES = {
-    'n02086240': 'Shih-Tzu', 'n02087394': 'Rhodesian ridgeback',
-    'n02088364': 'beagle', 'n02089973': 'English foxhound',
-    'n02093754': 'Border terrier', 'n02096294': 'Australian terrier',
-    'n02099601': 'golden retriever', 'n02105641': 'Old English sheepdog',
-    'n02111889': 'Samoyed', 'n02115641': 'dingo'
+    'n02086240': 'Shih-Tzu',
+    'n02087394': 'Rhodesian ridgeback',
+    'n02088364': 'beagle',
+    'n02089973': 'English foxhound',
+    'n02093754': 'Border terrier',
+    'n02096294': 'Australian terrier',
+    'n02099601': 'golden retriever',
+    'n02105641': 'Old English sheepdog',
+    'n02111889': 'Samoyed',
+    'n02115641': 'dingo'
 }
 
 
-def scan_class_folders(folder: str, wnids: Sequence[str], first_label: int,
+def scan_class_folders(folder: str,
+                       wnids: Sequence[str],
+                       first_label: int,
                        extensions=IMG_EXTENSIONS):
     """List ``folder/<wnid>/<image>`` as data infos, labels in ``wnids``
     order starting at ``first_label``; sorted, so the order is the same on

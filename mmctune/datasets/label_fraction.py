@@ -94,8 +94,8 @@ class LabelFraction:
                  indices: Optional[int] = None):
         if not 0 < fraction <= 1:
             raise ValueError(f'fraction must be in (0, 1], got {fraction}')
-        self.dataset = DATASETS.build(dataset) if isinstance(
-            dataset, dict) else dataset
+        self.dataset = DATASETS.build(dataset) if isinstance(dataset,
+                                                             dict) else dataset
         self.fraction = fraction
         self.seed = seed
         self.holdout = holdout

@@ -452,5 +452,5 @@ def soups(val: Validation,
     return dict(
         ingredients=[dict(name=n, score=s) for n, s in zip(names, scores)],
         uniform=dict(score=u_score, state_dict=uniform),
-        greedy=dict(kept=kept, score=g_score, trials=trials,
-                    state_dict=greedy))
+        greedy=dict(
+            kept=kept, score=g_score, trials=trials, state_dict=greedy))

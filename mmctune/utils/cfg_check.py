@@ -4,42 +4,63 @@ import warnings
 
 # keys the Runner (and its wrapping/compiling helpers) read from a config
 # besides its __init__ arguments
-EXTRA_RUNNER_KEYS = ('runner_type', 'model_wrapper_cfg',
-                     'find_unused_parameters', 'sync_bn', 'compile',
-                     'strategy', 'tta_model', 'tta_pipeline',
-                     # mmctune's Runner
-                     'log_verbose', 'load_from_strict')
-
+EXTRA_RUNNER_KEYS = (
+    'runner_type',
+    'model_wrapper_cfg',
+    'find_unused_parameters',
+    'sync_bn',
+    'compile',
+    'strategy',
+    'tta_model',
+    'tta_pipeline',
+    # mmctune's Runner
+    'log_verbose',
+    'load_from_strict')
 
 #: mmcv-1.x / mmcls-0.x config keys that mmengine's Runner does not read,
 #: and what replaced them (mmengine's migration guide)
 LEGACY_KEYS = {
-    'runner': 'train_cfg = dict(by_epoch=True, max_epochs=N) (or '
+    'runner':
+    'train_cfg = dict(by_epoch=True, max_epochs=N) (or '
     "dict(type='IterBasedTrainLoop', max_iters=N))",
-    'total_epochs': 'train_cfg = dict(max_epochs=N)',
-    'workflow': 'train_cfg = dict(val_interval=N) (validation every N '
+    'total_epochs':
+    'train_cfg = dict(max_epochs=N)',
+    'workflow':
+    'train_cfg = dict(val_interval=N) (validation every N '
     'epochs) and val_cfg = dict()',
-    'lr_config': "param_scheduler = dict(type='CosineAnnealingLR', ...) "
+    'lr_config':
+    "param_scheduler = dict(type='CosineAnnealingLR', ...) "
     '(a list for warm-up then decay)',
-    'momentum_config': 'param_scheduler (momentum schedulers such as '
+    'momentum_config':
+    'param_scheduler (momentum schedulers such as '
     "dict(type='CosineAnnealingMomentum', ...))",
-    'optimizer': 'optim_wrapper = dict(optimizer=dict(type=..., lr=...))',
-    'optimizer_config': 'optim_wrapper = dict(clip_grad=dict(max_norm=...), '
+    'optimizer':
+    'optim_wrapper = dict(optimizer=dict(type=..., lr=...))',
+    'optimizer_config':
+    'optim_wrapper = dict(clip_grad=dict(max_norm=...), '
     "accumulative_counts=...) (type='AmpOptimWrapper' or --amp for fp16)",
-    'fp16': "optim_wrapper = dict(type='AmpOptimWrapper') (or --amp)",
-    'evaluation': 'train_cfg = dict(val_interval=N), val_evaluator = '
+    'fp16':
+    "optim_wrapper = dict(type='AmpOptimWrapper') (or --amp)",
+    'evaluation':
+    'train_cfg = dict(val_interval=N), val_evaluator = '
     "dict(type=...), default_hooks = dict(checkpoint=dict(save_best='auto'))",
-    'checkpoint_config': 'default_hooks = dict(checkpoint=dict(interval=N, '
+    'checkpoint_config':
+    'default_hooks = dict(checkpoint=dict(interval=N, '
     'max_keep_ckpts=K))',
-    'log_config': 'default_hooks = dict(logger=dict(interval=N)) and '
+    'log_config':
+    'default_hooks = dict(logger=dict(interval=N)) and '
     'vis_backends = [...]',
-    'data': 'train_dataloader / val_dataloader / test_dataloader = '
+    'data':
+    'train_dataloader / val_dataloader / test_dataloader = '
     'dict(batch_size=... (was samples_per_gpu), num_workers=... (was '
     'workers_per_gpu), dataset=dict(...))',
-    'resume_from': '--resume CHECKPOINT (or resume = True, load_from = '
+    'resume_from':
+    '--resume CHECKPOINT (or resume = True, load_from = '
     'CHECKPOINT)',
-    'dist_params': 'env_cfg = dict(dist_cfg=dict(backend=...))',
-    'gpu_ids': 'tools/dist_train.sh CONFIG N (the number of GPUs)',
+    'dist_params':
+    'env_cfg = dict(dist_cfg=dict(backend=...))',
+    'gpu_ids':
+    'tools/dist_train.sh CONFIG N (the number of GPUs)',
 }
 
 
@@ -115,8 +136,9 @@ def check_cfg_options(cfg, options):
 
 
 def _short(key, value) -> str:
-    return f'{key}={value!r}' if isinstance(
-        value, (int, float, str, bool, type(None))) else f'{key}=...'
+    return f'{key}={value!r}' if isinstance(value,
+                                            (int, float, str, bool,
+                                             type(None))) else f'{key}=...'
 
 
 def _warn_kept_arguments(cfg, key: str, options) -> None:
@@ -228,8 +250,9 @@ def check_config_keys(cfg, config_path: str = 'the config') -> None:
     Raises:
         KeyError: naming the key, the file and the key it resembles.
     """
-    known = runner_keys() | {'default_scope', 'custom_imports',
-                             'auto_scale_lr', 'launcher'}
+    known = runner_keys() | {
+        'default_scope', 'custom_imports', 'auto_scale_lr', 'launcher'
+    }
     for key in cfg.keys():
         if _is_legacy(cfg, key):
             raise _legacy(key, config_path)
@@ -258,9 +281,8 @@ def _hook_class(hook_type):
 
 def _save_checkpoint_args() -> set:
     from mmengine.runner import Runner
-    return set(inspect.signature(Runner.save_checkpoint).parameters) - {
-        'self', 'out_dir', 'filename'
-    }
+    return set(inspect.signature(
+        Runner.save_checkpoint).parameters) - {'self', 'out_dir', 'filename'}
 
 
 def _init_args(cls):
@@ -273,8 +295,9 @@ def _init_args(cls):
             continue
         params = inspect.signature(klass.__init__).parameters
         named += [
-            n for n, p in params.items() if n != 'self' and n not in named
-            and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+            n for n, p in params.items()
+            if n != 'self' and n not in named and p.kind not in (
+                p.VAR_KEYWORD, p.VAR_POSITIONAL)
         ]
         takes_any = any(p.kind == p.VAR_KEYWORD for p in params.values())
         if not takes_any:
@@ -315,11 +338,11 @@ def check_hook_args(cfg) -> None:
             if arg in ('type', '_scope_') or arg in named:
                 continue
             close = difflib.get_close_matches(arg, named, n=3, cutoff=0.75)
-            unknown = not takes_any or close or (
-                extra is not None and arg not in extra)
+            unknown = not takes_any or close or (extra is not None
+                                                 and arg not in extra)
             if unknown:
-                hint = (f'; did you mean {", ".join(close)}?' if close else
-                        f'; it takes {", ".join(named)}')
+                hint = (f'; did you mean {", ".join(close)}?'
+                        if close else f'; it takes {", ".join(named)}')
                 raise TypeError(
                     f'{where}: {cls.__name__} has no argument "{arg}"{hint}')
 
@@ -342,16 +365,15 @@ def check_topk(cfg) -> None:
         if isinstance(evaluators, dict):
             evaluators = [evaluators]
         for i, ev in enumerate(evaluators or []):
-            if not (isinstance(ev, dict) and str(ev.get('type', '')).split(
-                    '.')[-1] == 'Accuracy'):
+            if not (isinstance(ev, dict)
+                    and str(ev.get('type', '')).split('.')[-1] == 'Accuracy'):
                 continue
             topk = ev.get('topk', (1, ))
             topk = (topk, ) if isinstance(topk, int) else tuple(topk)
             if max(topk) > classes:
                 keep = tuple(k for k in topk if k <= classes) or (1, )
-                key = f'{split}_evaluator' + (
-                    f'.{i}' if isinstance(cfg.get(f'{split}_evaluator'),
-                                          (list, tuple)) else '')
+                key = f'{split}_evaluator' + (f'.{i}' if isinstance(
+                    cfg.get(f'{split}_evaluator'), (list, tuple)) else '')
                 raise ValueError(
                     f'{key}: Accuracy topk={topk} but the model has '
                     f'{classes} classes (model.head.num_classes): top-'

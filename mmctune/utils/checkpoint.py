@@ -145,8 +145,9 @@ def _unsafe_globals(f, error: Exception) -> List[str]:
         try:
             allowed = {name for _, name in safe_globals()}
             found = [
-                g for g in torch.serialization.
-                get_unsafe_globals_in_checkpoint(f) if g not in allowed
+                g for g in
+                torch.serialization.get_unsafe_globals_in_checkpoint(f)
+                if g not in allowed
             ]
         except Exception:  # a damaged zip: the error's own name below
             found = []
@@ -172,20 +173,19 @@ def torch_load(f: Union[str, os.PathLike, IO[bytes]],
         UnsafeCheckpointError: the file holds a global outside torch's
             allow-list and :func:`safe_globals`, and is not trusted.
     """
-    name = source or (f if isinstance(f, (str, os.PathLike)) else
-                      getattr(f, 'name', 'the checkpoint'))
+    name = source or (f if isinstance(f, (str, os.PathLike)) else getattr(
+        f, 'name', 'the checkpoint'))
     start = f.tell() if hasattr(f, 'tell') else None
     try:
         with torch.serialization.safe_globals(safe_globals()):
-            return torch.load(
-                f, map_location=map_location, weights_only=True)
+            return torch.load(f, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
         reason = error
     if start is not None:
         f.seek(start)
     found = _unsafe_globals(f, reason)
-    what = (f'the Python global(s) {", ".join(found)}' if found else
-            'objects that are not tensors')
+    what = (f'the Python global(s) {", ".join(found)}'
+            if found else 'objects that are not tensors')
     if not _trusted:
         detail = '' if found else f' (torch: {str(reason).splitlines()[0]})'
         raise UnsafeCheckpointError(
@@ -220,9 +220,10 @@ def _download(url: str) -> str:
     there, else torch's hub cache, downloaded by the first process of each
     node first (as mmengine does). Offline, an error that names the file
     and where to put it."""
+    from urllib.parse import urlparse
+
     from mmengine.dist import barrier, get_dist_info
     from torch.hub import download_url_to_file, get_dir
-    from urllib.parse import urlparse
     name = osp.basename(urlparse(url).path)
     local = osp.join(LOCAL_DIR, name)
     if osp.isfile(local):

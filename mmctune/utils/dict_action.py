@@ -11,9 +11,9 @@ def _literal(node: ast.AST) -> Any:
     ``mmpretrain.ResNet``) are strings, as mmengine's parser has them."""
     if isinstance(node, ast.Constant):
         return node.value
-    if isinstance(node, ast.UnaryOp) and isinstance(
-            node.op, (ast.USub, ast.UAdd)) and isinstance(
-                node.operand, ast.Constant):
+    signed = isinstance(node, ast.UnaryOp) and isinstance(
+        node.op, (ast.USub, ast.UAdd))
+    if signed and isinstance(node.operand, ast.Constant):
         value = node.operand.value
         return -value if isinstance(node.op, ast.USub) else value
     if isinstance(node, ast.Name):
@@ -25,7 +25,10 @@ def _literal(node: ast.AST) -> Any:
     if isinstance(node, ast.Tuple):
         return tuple(_literal(v) for v in node.elts)
     if isinstance(node, ast.Dict):
-        return {_literal(k): _literal(v) for k, v in zip(node.keys, node.values)}
+        return {
+            _literal(k): _literal(v)
+            for k, v in zip(node.keys, node.values)
+        }
     if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
             and node.func.id == 'dict' and not node.args
             and all(k.arg for k in node.keywords)):

@@ -11,8 +11,8 @@ def default_work_dir(config: str, root: str = './work_dirs') -> str:
     .py>``, e.g. ``work_dirs/coretune/r50_moco_cifar10`` for the config
     ``coretune/r50_moco_cifar10.py`` of that folder: unique per config, so
     that the linear probe ``linear_probe/r50_moco_cifar10.py`` never writes
-    into the Core-tuning run's folder. A config outside a ``configs`` folder gets
-    ``work_dirs/<its file name>``, as in mmpretrain."""
+    into the Core-tuning run's folder. A config outside a ``configs`` folder
+    gets ``work_dirs/<its file name>``, as in mmpretrain."""
     path = osp.abspath(config)
     parts = path.split(os.sep)
     if 'configs' in parts:
@@ -93,8 +93,8 @@ def fit_total_batch(cfg,
           f'(--auto-scale-lr)' if scale_lr else
           'learning rate NOT scaled (add --auto-scale-lr to scale it)')
     restore = (f'; --cfg-options train_dataloader.batch_size='
-               f'{total // world_size} restores the total {total}'
-               if total % world_size == 0 else '')
+               f'{total // world_size} restores the total {total}' if total %
+               world_size == 0 else '')
     return (f'batch: {world_size} process(es) x {b} = {world_size * b}, not '
             f'the recipe\'s total {total} (auto_scale_lr.base_batch_size); '
             f'{lr}{restore}')
@@ -182,9 +182,7 @@ def cap_workers(cfg) -> Optional[str]:
 def earlier_run_files(work_dir: str) -> List[str]:
     """The checkpoints and ``last_checkpoint`` an earlier run left in
     ``work_dir``."""
-    found = [
-        osp.basename(p) for p in glob.glob(osp.join(work_dir, '*.pth'))
-    ]
+    found = [osp.basename(p) for p in glob.glob(osp.join(work_dir, '*.pth'))]
     if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
         found.append('last_checkpoint')
     return sorted(found)
@@ -226,8 +224,7 @@ def check_new_run(cfg, smoke: bool = False) -> Optional[str]:
 
 #: scheduler arguments that are positions or lengths in the run (epochs or
 #: iterations, as the scheduler counts)
-SPAN_KEYS = ('begin', 'end', 'T_max', 'milestones', 'step_size',
-             'total_steps')
+SPAN_KEYS = ('begin', 'end', 'T_max', 'milestones', 'step_size', 'total_steps')
 
 
 def _schedulers(node) -> list:
@@ -318,8 +315,8 @@ def fit_schedule(cfg, options=None) -> Optional[str]:
                 s[key] = [max(1, round(m * ratio)) for m in value]
             else:
                 scaled = value * ratio
-                s[key] = round(scaled) if whole or float(
-                    scaled).is_integer() else scaled
+                s[key] = round(
+                    scaled) if whole or float(scaled).is_integer() else scaled
         if s.get('type') == 'ExponentialLR' and 'end' in before:
             s['gamma'] = s['gamma']**(1 / ratio)
             before['gamma'] = 'kept total decay'

@@ -68,15 +68,18 @@ def _subset(dataset: dict, images: int) -> None:
 
 
 #: transforms whose size argument is the crop the model trains on
-CROP_KEYS = {'RandomResizedCrop': 'scale', 'RandomCrop': 'crop_size',
-             'CenterCrop': 'crop_size'}
+CROP_KEYS = {
+    'RandomResizedCrop': 'scale',
+    'RandomCrop': 'crop_size',
+    'CenterCrop': 'crop_size'
+}
 
 
 def _largest(value) -> int:
     if isinstance(value, (list, tuple)):
         return max((_largest(v) for v in value), default=0)
-    return value if isinstance(value, int) and not isinstance(
-        value, bool) else 0
+    return value if isinstance(value,
+                               int) and not isinstance(value, bool) else 0
 
 
 def train_crop(cfg, default: int = 224) -> int:
@@ -115,7 +118,9 @@ def describe(cfg, notes: List[str]) -> List[str]:
     return ['--smoke: ' + ', '.join([length] + rest)]
 
 
-def smoke_cfg(cfg, images: int = 16, batch: int = 4,
+def smoke_cfg(cfg,
+              images: int = 16,
+              batch: int = 4,
               size: int = 64) -> List[str]:
     """Shrink ``cfg`` in place for a quick end-to-end check of a config:
 

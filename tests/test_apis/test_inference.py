@@ -34,7 +34,7 @@ def coloured_image(h=40, w=48):
     rng = np.random.default_rng(0)
     img = np.zeros((h, w, 3), np.uint8)
     img[..., 0] = 255  # red, nothing else: a swap makes it blue
-    img[:, : w // 2, 1] = rng.integers(0, 255, (h, w // 2))
+    img[:, :w // 2, 1] = rng.integers(0, 255, (h, w // 2))
     return img
 
 
@@ -70,7 +70,8 @@ def test_cifar_config_file_equals_its_rgb_array(cifar_model, tmp_path):
     from mmpretrain.registry import TRANSFORMS
     pipeline = Compose([
         TRANSFORMS.build(t)
-        for t in cifar_model._config.test_dataloader.dataset.pipeline])
+        for t in cifar_model._config.test_dataloader.dataset.pipeline
+    ])
     batch = default_collate([pipeline(dict(img=rgb))])
     with torch.no_grad():
         direct = cifar_model.test_step(batch)[0].pred_score.numpy()
@@ -79,7 +80,8 @@ def test_cifar_config_file_equals_its_rgb_array(cifar_model, tmp_path):
 
 def test_file_config_gets_bgr_and_same_prediction(tmp_path):
     cfg = write_rgb_config(
-        tmp_path, 'configs/_base_/datasets/image_classification.py',
+        tmp_path,
+        'configs/_base_/datasets/image_classification.py',
         extra="data_preprocessor = dict(num_classes=10)\n"
         "test_dataloader = dict(dataset=dict(type='mmpretrain.CustomDataset',"
         " data_root='unused', classes=[str(i) for i in range(10)]))")
@@ -91,17 +93,21 @@ def test_file_config_gets_bgr_and_same_prediction(tmp_path):
     rgb = coloured_image(64, 80)
     path = save_rgb(tmp_path / 'x.png', rgb)
     np.testing.assert_allclose(
-        scores(inferencer, path), scores(inferencer, rgb), rtol=1e-5,
+        scores(inferencer, path),
+        scores(inferencer, rgb),
+        rtol=1e-5,
         atol=1e-6)
     # mmpretrain's inferencer reads the file the same way: same scores
     from mmpretrain.apis import ImageClassificationInferencer as Upstream
     np.testing.assert_allclose(
-        Upstream(model)([path])[0]['pred_scores'], scores(inferencer, path),
-        rtol=1e-5, atol=1e-6)
+        Upstream(model)([path])[0]['pred_scores'],
+        scores(inferencer, path),
+        rtol=1e-5,
+        atol=1e-6)
 
 
-def test_classes_from_checkpoint_and_mmpretrain_inferencer(tiny_trained,
-                                                           tmp_path):
+def test_classes_from_checkpoint_and_mmpretrain_inferencer(
+        tiny_trained, tmp_path):
     cfg, _, ckpt = tiny_trained
     model, _ = init_model(cfg, ckpt)
     from mmpretrain.datasets import FashionMNIST
@@ -115,29 +121,39 @@ def test_classes_from_checkpoint_and_mmpretrain_inferencer(tiny_trained,
     from mmpretrain.apis import ImageClassificationInferencer as Upstream
     theirs = Upstream(model)([grey])[0]
     assert theirs['pred_class'] == ours['pred_class']
-    np.testing.assert_allclose(theirs['pred_scores'], ours['pred_scores'],
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        theirs['pred_scores'], ours['pred_scores'], rtol=1e-5, atol=1e-6)
     # a grey file gives what its array gives
     path = tmp_path / 'g.png'
     mmcv.imwrite(grey, str(path))
     np.testing.assert_allclose(
         inference_model(model, str(path))['pred_scores'],
-        ours['pred_scores'], rtol=1e-5, atol=1e-6)
+        ours['pred_scores'],
+        rtol=1e-5,
+        atol=1e-6)
     # a config path and a checkpoint work as well
     again = inference_model(cfg, [grey], pretrained=ckpt)
-    np.testing.assert_allclose(again[0]['pred_scores'], ours['pred_scores'],
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        again[0]['pred_scores'], ours['pred_scores'], rtol=1e-5, atol=1e-6)
 
 
 def test_input_format_rules(tmp_path):
     from mmengine.config import Config
-    unknown = Config(dict(test_dataloader=dict(dataset=dict(
-        type='MyArrays', pipeline=[dict(type='PackInputs')]))))
+    unknown = Config(
+        dict(
+            test_dataloader=dict(
+                dataset=dict(
+                    type='MyArrays', pipeline=[dict(type='PackInputs')]))))
     with pytest.raises(ValueError, match='input_format'):
         model_input_format(unknown)
-    grey_files = Config(dict(test_dataloader=dict(dataset=dict(
-        type='CustomDataset', pipeline=[
-            dict(type='LoadImageFromFile', color_type='grayscale')]))))
+    grey_files = Config(
+        dict(
+            test_dataloader=dict(
+                dataset=dict(
+                    type='CustomDataset',
+                    pipeline=[
+                        dict(type='LoadImageFromFile', color_type='grayscale')
+                    ]))))
     assert model_input_format(grey_files) == 'grey'
     rgb = coloured_image(4, 4)
     assert (to_model_input(rgb, 'bgr') == rgb[..., ::-1]).all()

@@ -19,7 +19,6 @@ import yaml
 from mmctune.apis import (ModelHub, get_model, list_models, list_settings,
                           model_of_config, setting_models)
 from mmctune.apis.model import ROLES, metadata, role_of
-
 from ..conftest import ROOT
 
 CONFIGS = osp.join(ROOT, 'configs')
@@ -55,13 +54,14 @@ def test_every_config_is_one_model_named_by_its_path():
     for path in metafiles():
         folder = osp.basename(osp.dirname(path))
         with open(path) as f:
-            names = [m['Name'] for m in yaml.load(
-                f, Loader=yaml.CSafeLoader)['Models']]
+            names = [
+                m['Name']
+                for m in yaml.load(f, Loader=yaml.CSafeLoader)['Models']
+            ]
         assert all(n.startswith(folder + '/') for n in names), path
-    assert {osp.basename(osp.dirname(p)) for p in metafiles()} == {
-        c.split('/')[0]
-        for c in leaf_configs()
-    }
+    assert {osp.basename(osp.dirname(p))
+            for p in metafiles()} == {c.split('/')[0]
+                                      for c in leaf_configs()}
     assert model_of_config(osp.join(CONFIGS, '_base_',
                                     'default_runtime.py')) is None
 
@@ -71,20 +71,23 @@ def test_roles_and_settings_make_the_comparisons():
     per method, its reference (CE-tuning) first."""
     for col in ModelHub.collections():
         assert role_of(col) in ROLES + (None, ), col.name
-    assert [c.name for c in ModelHub.collections()
-            if role_of(c) == 'reference'] == ['CE-tuning']
-    assert [c.name for c in ModelHub.collections()
-            if role_of(c) == 'proposed'] == ['Core-tuning']
+    assert [
+        c.name for c in ModelHub.collections() if role_of(c) == 'reference'
+    ] == ['CE-tuning']
+    assert [
+        c.name for c in ModelHub.collections() if role_of(c) == 'proposed'
+    ] == ['Core-tuning']
     for setting in list_settings():
         rows = setting_models(setting, ROLES)
         methods = [m.in_collection for m in rows]
         assert len(set(methods)) == len(methods), setting
         if setting != 'fmnist-pretrain':
             assert methods[0] == 'CE-tuning', setting
-        assert [ROLES.index(role_of(m)) for m in rows] == sorted(
-            ROLES.index(role_of(m)) for m in rows)
-    assert {'fmnist', 'fmnist-mbv2', 'cifar10', 'seg', 'dtd',
-            'fmnist-pretrain'} <= set(list_settings())
+        assert [ROLES.index(role_of(m)) for m in rows
+                ] == sorted(ROLES.index(role_of(m)) for m in rows)
+    assert {
+        'fmnist', 'fmnist-mbv2', 'cifar10', 'seg', 'dtd', 'fmnist-pretrain'
+    } <= set(list_settings())
 
 
 def test_the_tables_order_is_the_roles_then_the_index():
@@ -94,15 +97,16 @@ def test_the_tables_order_is_the_roles_then_the_index():
         'M&M', 'Noisy-Tune', 'RIFLE', 'StochNorm', 'Core-tuning'
     ]
     full = setting_models('fmnist', ROLES)
-    assert [m.in_collection for m in full][-5:] == [
-        '+mix', '+L_con +mix-H', 'AT-CE', 'AT-Core', 'AT-L2SP'
-    ]
+    assert [m.in_collection for m in full
+            ][-5:] == ['+mix', '+L_con +mix-H', 'AT-CE', 'AT-Core', 'AT-L2SP']
     assert [m.name for m in setting_models('seg')] == [
         'seg/deeplabv3_r50_moco_ce_voc12aug',
         'seg/deeplabv3_r50_moco_coretune_voc12aug'
     ]
-    assert [m.in_collection for m in setting_models(
-        'fmnist-pretrain', ('pre-training', ))] == ['SimCLR', 'HCSC', 'TCL']
+    assert [
+        m.in_collection
+        for m in setting_models('fmnist-pretrain', ('pre-training', ))
+    ] == ['SimCLR', 'HCSC', 'TCL']
     with pytest.raises(KeyError, match='the settings are'):
         setting_models('cifar11')
     with pytest.raises(KeyError, match='the roles are'):
@@ -114,9 +118,10 @@ def test_list_models_as_mmpretrain():
         'coretune/r50_moco_cifar10', 'coretune/r50_moco_cifar100',
         'coretune/r50_moco_cifar100_rrc', 'coretune/r50_moco_cifar10_rrc'
     ]
-    assert list_models('coretune/r50_moco_cifar', exclude_patterns=[
-        '*rrc', 'coretune/r50_moco_cifar100'
-    ]) == ['coretune/r50_moco_cifar10']
+    assert list_models(
+        'coretune/r50_moco_cifar',
+        exclude_patterns=['*rrc', 'coretune/r50_moco_cifar100'
+                          ]) == ['coretune/r50_moco_cifar10']
     seg = list_models(task='Semantic Segmentation')
     assert seg and all(n.startswith('seg/') for n in seg)
     assert list_models(setting='seg') == [
@@ -136,8 +141,10 @@ def test_get_model_builds_the_config_and_loads_weights_strictly(tmp_path):
     assert model._metainfo.name == name
     assert model._config.model.head.num_classes == 10
     # a checkpoint loads into the same model: the weights are the file's
-    state = {k: torch.randn_like(v) if v.is_floating_point() else v
-             for k, v in model.state_dict().items()}
+    state = {
+        k: torch.randn_like(v) if v.is_floating_point() else v
+        for k, v in model.state_dict().items()
+    }
     ckpt = str(tmp_path / 'ckpt.pth')
     torch.save(dict(state_dict=state), ckpt)
     loaded = get_model(name, pretrained=ckpt)
@@ -146,8 +153,8 @@ def test_get_model_builds_the_config_and_loads_weights_strictly(tmp_path):
     with pytest.warns(UserWarning, match='no released weights'):
         get_model(name, pretrained=True)
     # a config path, and settings of the model changed by keyword
-    other = get_model(osp.join(CONFIGS, name + '.py'),
-                      head=dict(num_classes=3))
+    other = get_model(
+        osp.join(CONFIGS, name + '.py'), head=dict(num_classes=3))
     assert other._metainfo is None and other.head.num_classes == 3
     assert ModelHub.get(name).config.model.head.num_classes == 10
 
@@ -191,12 +198,12 @@ Models:
     # the fine-tuning benchmark runs it (untuned), the cost benchmark times
     # it
     ft = load_bench('finetune_table')
-    row = [r for r in ft.setting_rows('simclr-r18-tiny') if r[0] ==
-           'NewMethod']
+    row = [
+        r for r in ft.setting_rows('simclr-r18-tiny') if r[0] == 'NewMethod'
+    ]
     assert row == [('NewMethod', osp.relpath(demo_config, ROOT), {})]
     step_time = load_bench('step_time')
-    assert osp.relpath(demo_config, ROOT) in step_time.method_configs(
-        'fmnist')
+    assert osp.relpath(demo_config, ROOT) in step_time.method_configs('fmnist')
 
 
 def test_the_index_refuses_what_it_cannot_resolve(tmp_path, monkeypatch):
@@ -204,8 +211,8 @@ def test_the_index_refuses_what_it_cannot_resolve(tmp_path, monkeypatch):
     monkeypatch.setattr(ModelHub, '_collections', {})
     monkeypatch.setattr(ModelHub, '_by_config', {})
     monkeypatch.setattr(ModelHub, '_registered', True)
-    (tmp_path / 'model-index.yml').write_text(
-        'Import:\n  - configs/*/metafile.yml\n')
+    (tmp_path /
+     'model-index.yml').write_text('Import:\n  - configs/*/metafile.yml\n')
     (tmp_path / 'configs' / 'a').mkdir(parents=True)
     (tmp_path / 'configs' / 'a' / 'metafile.yml').write_text(
         'Models:\n  - Name: a/x\n    In Collection: Nowhere\n'
@@ -242,8 +249,7 @@ def test_the_papers_tables_are_docs_configs_md():
         table = cells[0].replace('`', '')
         for pattern in re.findall(r'`([^`]+\.py)`', cells[2]):
             for p in _expand(pattern):
-                named |= {(c[:-3], table)
-                          for c in fnmatch.filter(configs, p)}
+                named |= {(c[:-3], table) for c in fnmatch.filter(configs, p)}
     in_index = {(m.name, r['Table'])
                 for m in ModelHub.models()
                 for r in m.data.get('Reproduces', [])}
@@ -279,8 +285,9 @@ def test_paper_figures_are_the_papers():
             for metric, value in result.metrics.items():
                 figure = f'{value:.2f}'
                 # Table 1's figures in its table, the others in the file
-                assert figure in (table1 if in_table1 else text), (
-                    model.name, metric, figure)
+                assert figure in (table1 if in_table1 else text), (model.name,
+                                                                   metric,
+                                                                   figure)
 
 
 def _sections(text):

@@ -7,10 +7,8 @@ import re
 import pytest
 
 from mmctune.apis import list_settings, setting_models
-
 from ..conftest import ROOT, run_python
 from .bench_loader import load_bench, script
-
 
 ROW = (r'^\| (configs/\S+) \| [\d.]+ \| [\d.]+ \| [\d.]+ \| '
        r'([\d.]+) \| ([\d.]+) \|$')
@@ -22,8 +20,8 @@ MEM_ROW = (r'^\| (configs/\S+) \| [\d.]+ \| [\d.]+ \| [\d.]+ \| '
 @pytest.mark.parametrize('extra', [[], ['--head-only']])
 def test_step_time_prints_ratios(extra):
     r = run_python(args=[
-        script('step_time.py'), '--batch-size', '4',
-        '--img-size', '32', '--steps', '1', '--warmup', '0', *extra
+        script('step_time.py'), '--batch-size', '4', '--img-size', '32',
+        '--steps', '1', '--warmup', '0', *extra
     ])
     assert r.returncode == 0, r.stdout[-3000:]
     rows = re.findall(ROW, r.stdout, re.M)
@@ -36,18 +34,17 @@ def test_step_time_of_every_method(tiny_fmnist, capsys):
     views, DELTA with its reference forward), on real-format Fashion-MNIST
     images, with the peak memory of a step."""
     r = run_python(args=[
-        script('step_time.py'), '--methods',
-        'fmnist', '--batch-size', '6', '--img-size', '28', '--steps', '1',
-        '--warmup', '0', '--memory', '--fmnist-root', tiny_fmnist
+        script('step_time.py'), '--methods', 'fmnist', '--batch-size', '6',
+        '--img-size', '28', '--steps', '1', '--warmup', '0', '--memory',
+        '--fmnist-root', tiny_fmnist
     ])
     assert r.returncode == 0, r.stdout[-3000:]
     assert '(Fashion-MNIST images)' in r.stdout
     rows = re.findall(MEM_ROW, r.stdout, re.M)
     names = [row[0].split('/')[-2:] for row in rows]
     # the fine-tuning methods of the model index's setting, in its order
-    assert [osp.join(ROOT, row[0]) for row in rows] == [
-        m.config for m in setting_models('fmnist')
-    ]
+    assert [osp.join(ROOT, row[0])
+            for row in rows] == [m.config for m in setting_models('fmnist')]
     assert [n[0] for n in names] == [
         'baselines', 'baselines', 'bituning', 'bss', 'coin', 'cotuning',
         'delta', 'ema', 'freeze', 'l2sp', 'llrd', 'lp_ft', 'lwf', 'mm',
@@ -65,8 +62,9 @@ def test_step_time_of_every_method(tiny_fmnist, capsys):
     # queues, DELTA a reference network: each needs more than CE-tuning
     assert mem['l2sp'] > 1 and mem['bituning'] > 1 and mem['delta'] > 1
     assert mem['lwf'] > 1 and mem['cotuning'] > 1  # reference; prototypes
-    refused(['--fmnist-root', tiny_fmnist, '--batch-size', '2', '--steps',
-             '1'], '--fmnist-root needs 1-channel', capsys)
+    refused(
+        ['--fmnist-root', tiny_fmnist, '--batch-size', '2', '--steps', '1'],
+        '--fmnist-root needs 1-channel', capsys)
 
 
 def refused(argv, message, capsys):
@@ -112,9 +110,8 @@ def test_step_time_of_segmentation(capsys):
     """DeepLabV3 with and without the contrastive regulariser, on masks
     made by the benchmark, padded to its image size."""
     r = run_python(args=[
-        script('step_time.py'), '--methods', 'seg',
-        '--batch-size', '2', '--img-size', '33', '--steps', '1', '--warmup',
-        '0'
+        script('step_time.py'), '--methods', 'seg', '--batch-size', '2',
+        '--img-size', '33', '--steps', '1', '--warmup', '0'
     ])
     assert r.returncode == 0, r.stdout[-3000:]
     rows = re.findall(ROW, r.stdout, re.M)
@@ -162,8 +159,7 @@ def test_step_time_settings_come_from_the_method_table(capsys):
 
 def test_miner_scaling_grows_with_the_batch():
     r = run_python(args=[
-        script('miner_scaling.py'), '--batches', '64',
-        '256', '--repeats', '1'
+        script('miner_scaling.py'), '--batches', '64', '256', '--repeats', '1'
     ])
     assert r.returncode == 0, r.stdout[-3000:]
     rows = re.findall(
@@ -176,15 +172,17 @@ def test_miner_scaling_grows_with_the_batch():
 
 
 def test_dist_throughput_one_and_two_processes(tiny_fmnist):
-    r = run_python(args=[
-        script('dist_throughput.py'), '--fmnist-root',
-        tiny_fmnist, '--batch-size', '4', '--steps', '1', '--warmup', '0'
-    ], timeout=240)
+    r = run_python(
+        args=[
+            script('dist_throughput.py'), '--fmnist-root', tiny_fmnist,
+            '--batch-size', '4', '--steps', '1', '--warmup', '0'
+        ],
+        timeout=240)
     assert r.returncode == 0, r.stdout[-3000:]
     rows = re.findall(r'^\| ([12]) \| (\d+) \| (\d+) \|', r.stdout, re.M)
-    assert rows == [('1', '2', '4'), ('2', '1', '8')] or rows == [
-        ('1', '1', '4'), ('2', '1', '8')
-    ]
+    assert rows == [('1', '2', '4'),
+                    ('2', '1', '8')] or rows == [('1', '1', '4'),
+                                                 ('2', '1', '8')]
     # 4 images x (128 features + 10 labels) from the other rank, twice
     assert '| 2 | 4 kB (4 x 138 floats from each of 1 other rank(s), twice)' \
         in r.stdout
@@ -192,7 +190,8 @@ def test_dist_throughput_one_and_two_processes(tiny_fmnist):
 
 def test_run_all_refuses_unknown_arguments():
     import subprocess
-    r = subprocess.run(['bash', script('run_all.sh'),
-                        '--quik'], capture_output=True, text=True)
+    r = subprocess.run(['bash', script('run_all.sh'), '--quik'],
+                       capture_output=True,
+                       text=True)
     assert r.returncode == 2
     assert 'unknown argument --quik' in r.stderr

@@ -11,7 +11,6 @@ import pytest
 import torch
 
 from mmctune.apis import setting_models
-
 from ..conftest import ROOT
 from .bench_loader import load_bench
 
@@ -40,8 +39,7 @@ def pretrained(tmp_path_factory):
 def args_for(pretrained, data_root, work_dir, *extra):
     return [
         '--pretrained', pretrained, '--data-root', data_root, '--work-dir',
-        work_dir, '--holdout', '0.25', '--images', '32', '--jobs', '1',
-        *extra
+        work_dir, '--holdout', '0.25', '--images', '32', '--jobs', '1', *extra
     ]
 
 
@@ -49,10 +47,8 @@ def test_training_and_validation_sets_are_disjoint(pretrained, tiny_fmnist,
                                                    tmp_path):
     from mmctune.registry import DATASETS
     args = ft.parse_args(args_for(pretrained, tiny_fmnist, str(tmp_path)))
-    val = ft.job_config(CE_CONFIG, (), 0.5, 0, 'val', args,
-                        str(tmp_path))
-    test = ft.job_config(CE_CONFIG, (), 0.5, 0, 'test', args,
-                         str(tmp_path))
+    val = ft.job_config(CE_CONFIG, (), 0.5, 0, 'val', args, str(tmp_path))
+    test = ft.job_config(CE_CONFIG, (), 0.5, 0, 'test', args, str(tmp_path))
     train_set = DATASETS.build(val.train_dataloader.dataset)
     val_set = DATASETS.build(val.test_dataloader.dataset)
     test_set = DATASETS.build(test.test_dataloader.dataset)
@@ -72,32 +68,33 @@ def test_training_and_validation_sets_are_disjoint(pretrained, tiny_fmnist,
     assert val.model.backbone.init_cfg.checkpoint == pretrained
     # a grid setting the config does not have is refused by name
     with pytest.raises(KeyError, match='no_such_weight'):
-        ft.job_config(CE_CONFIG, (('model.head.no_such_weight', 1.0), ),
-                      0.5, 0, 'val', args, str(tmp_path))
+        ft.job_config(CE_CONFIG, (('model.head.no_such_weight', 1.0), ), 0.5,
+                      0, 'val', args, str(tmp_path))
 
 
 def test_tunes_on_validation_then_tests_every_seed(pretrained, tiny_fmnist,
                                                    tmp_path):
     argv = args_for(pretrained, tiny_fmnist, str(tmp_path), '--rows',
                     'CE-tuning', 'SCL (+L_con)', '--fractions', '0.5',
-                    '--tune-fraction', '0.5', '--seeds', '0', '1',
-                    '--stages', 'tune', 'final')
+                    '--tune-fraction', '0.5', '--seeds', '0', '1', '--stages',
+                    'tune', 'final')
     raw = ft.main(argv)
     scores = raw['tune']['SCL (+L_con)']
     assert [p['model.head.con_loss.loss_weight']
             for p, _ in scores] == [0.1, 1, 10]
     assert 'CE-tuning' not in raw['tune']  # nothing to tune
-    best = max(scores,
-               key=lambda ps: ps[1])[0]['model.head.con_loss.loss_weight']
+    best = max(
+        scores, key=lambda ps: ps[1])[0]['model.head.con_loss.loss_weight']
     runs = os.listdir(
         osp.join(str(tmp_path), 'final', ft.slug('SCL (+L_con)')))
     assert sorted(runs) == [
         f'50%_{ft.slug(f"eta={best:g}")}_seed{s}' for s in (0, 1)
     ]
-    assert sorted((n, s) for n, _, s, _ in raw['final']) == [
-        ('CE-tuning', 0), ('CE-tuning', 1), ('SCL (+L_con)', 0),
-        ('SCL (+L_con)', 1)
-    ]
+    assert sorted(
+        (n, s) for n, _, s, _ in raw['final']) == [('CE-tuning', 0),
+                                                   ('CE-tuning', 1),
+                                                   ('SCL (+L_con)', 0),
+                                                   ('SCL (+L_con)', 1)]
     tables = open(osp.join(str(tmp_path), 'tables.md')).read()
     assert '| CE-tuning | - |' in tables and '+0.00 ± 0.00' in tables
     assert f'| SCL (+L_con) | eta={best:g} |' in tables
@@ -105,8 +102,7 @@ def test_tunes_on_validation_then_tests_every_seed(pretrained, tiny_fmnist,
     # a second call reuses every finished run
     results = [
         osp.join(root, 'result.json')
-        for root, _, files in os.walk(str(tmp_path))
-        if 'result.json' in files
+        for root, _, files in os.walk(str(tmp_path)) if 'result.json' in files
     ]
     assert len(results) == 3 + 4
     stamps = {p: os.stat(p).st_mtime_ns for p in results}
@@ -135,18 +131,29 @@ def test_verdict_and_gain_are_paired_by_seed():
     assert ft.gain(better, ce) == '+1.00 ± 0.50'
     noisy = {0: 83.0, 1: 79.0, 2: 79.5}  # +3, -2, +0.5
     assert 'within the spread' in ft.verdict(
-        {('Core-tuning', 0.1): noisy, ('CE-tuning', 0.1): ce}, 0.1, *names)
+        {
+            ('Core-tuning', 0.1): noisy,
+            ('CE-tuning', 0.1): ce
+        }, 0.1, *names)
     # one seed: no spread, so no claim beyond "higher"
     assert 'no spread to compare with' in ft.verdict(
-        {('Core-tuning', 0.1): {0: 81.0}, ('CE-tuning', 0.1): {0: 80.0}}, 0.1,
-        *names)
+        {
+            ('Core-tuning', 0.1): {
+                0: 81.0
+            },
+            ('CE-tuning', 0.1): {
+                0: 80.0
+            }
+        }, 0.1, *names)
     worse = {s: v - 1 for s, v in ce.items()}
     assert 'does not beat CE-tuning' in ft.verdict(
-        {('Core-tuning', 0.1): worse, ('CE-tuning', 0.1): ce}, 0.1, *names)
+        {
+            ('Core-tuning', 0.1): worse,
+            ('CE-tuning', 0.1): ce
+        }, 0.1, *names)
 
 
-def test_refuses_unknown_rows_and_fractions(pretrained, tiny_fmnist,
-                                            tmp_path):
+def test_refuses_unknown_rows_and_fractions(pretrained, tiny_fmnist, tmp_path):
     with pytest.raises(SystemExit):
         ft.parse_args(
             args_for(pretrained, tiny_fmnist, str(tmp_path), '--rows',
@@ -176,7 +183,8 @@ def test_imagenet_mobilenet_v2_setting(tiny_fmnist, tmp_path, capsys):
     ckpt = str(tmp_path / 'mbv2.pth')
     argv = [
         '--setting', 'imagenet-mbv2', '--pretrained', ckpt, '--data-root',
-        tiny_fmnist, '--work-dir', str(tmp_path), '--holdout', '0.25'
+        tiny_fmnist, '--work-dir',
+        str(tmp_path), '--holdout', '0.25'
     ]
     args = ft.parse_args(argv)
     for _, config, _ in ft.rows_of(args):
@@ -208,9 +216,8 @@ def test_rows_come_from_the_model_index():
             if m.in_collection not in ft.BENCHMARK['leave_out']
         ]
         assert [r[0] for r in rows] == [m.in_collection for m in models]
-        assert [osp.join(ROOT, r[1]) for r in rows] == [
-            m.config for m in models
-        ]
+        assert [osp.join(ROOT, r[1])
+                for r in rows] == [m.config for m in models]
         assert rows[0][0] == 'CE-tuning' and rows[0][2] == {}
         for _, config, grid in rows:
             assert osp.isfile(osp.join(ROOT, config)), config
@@ -218,8 +225,8 @@ def test_rows_come_from_the_model_index():
                 assert grid in [r[0] for r in rows]
     assert [r[0] for r in ft.setting_rows('simclr-r18-tiny')] == [
         'CE-tuning', 'SCL (+L_con)', 'Bi-tuning', 'BSS', 'COIN', 'Co-Tuning',
-        'EMA', 'Freeze k stages', 'L2-SP', 'LLRD', 'LP-FT', 'LwF',
-        'StochNorm', 'Core-tuning', '+mix', '+L_con +mix-H'
+        'EMA', 'Freeze k stages', 'L2-SP', 'LLRD', 'LP-FT', 'LwF', 'StochNorm',
+        'Core-tuning', '+mix', '+L_con +mix-H'
     ]
     # the grids as the benchmark ran them (docs/benchmarks.md, sections 2
     # and 2d): the same values, named the same
@@ -227,12 +234,10 @@ def test_rows_come_from_the_model_index():
     assert grids['+L_con +mix-H'] == 'Core-tuning'
     assert [ft.describe(p) for p in ft.grid_points(grids['Core-tuning'])
             ][:2] == ['eta=0.1, alpha=0.1', 'eta=0.1, alpha=1']
-    assert [ft.describe(p) for p in ft.grid_points(grids['COIN'])] == [
-        'eta=0.1', 'eta=1', 'eta=10'
-    ]
-    assert [ft.describe(p) for p in ft.grid_points(grids['L2-SP'])] == [
-        'alpha=0.001', 'alpha=0.01', 'alpha=0.1'
-    ]
+    assert [ft.describe(p) for p in ft.grid_points(grids['COIN'])
+            ] == ['eta=0.1', 'eta=1', 'eta=10']
+    assert [ft.describe(p) for p in ft.grid_points(grids['L2-SP'])
+            ] == ['alpha=0.001', 'alpha=0.01', 'alpha=0.1']
     assert grids['LLRD'] == grids['LP-FT'] == {}
 
 
@@ -266,9 +271,11 @@ def test_set_by_path_names_list_elements_by_type_or_content():
         dict(
             custom_hooks=[
                 dict(type='mmengine.EMAHook', momentum=0.1),
-                dict(type='StageSwitchHook', stages=[(0.7, {
-                    'head.con_loss.loss_weight': 0.1
-                })])
+                dict(
+                    type='StageSwitchHook',
+                    stages=[(0.7, {
+                        'head.con_loss.loss_weight': 0.1
+                    })])
             ],
             model=dict(head=dict(con_loss=dict(loss_weight=1.0)))))
     path = ('custom_hooks[type=StageSwitchHook].stages[*].'
@@ -335,8 +342,8 @@ def test_mobilenet_v2_linear_probe_trains_the_classifier_only():
     statistic as it was and trains the classifier; imagenet-mbv2's probe
     (frozen_stages=7, mmpretrain's most) trains the last 1x1 conv too,
     which is why the linear one exists."""
-    linear = _probe_step(ft.config_of(
-        ft.SETTINGS['imagenet-mbv2-12k']['probe']))
+    linear = _probe_step(
+        ft.config_of(ft.SETTINGS['imagenet-mbv2-12k']['probe']))
     assert linear['head.fc.weight'] and linear['head.fc.bias']
     assert not any(v for k, v in linear.items() if k.startswith('backbone.'))
     old = _probe_step(ft.config_of(ft.SETTINGS['imagenet-mbv2']['probe']))
@@ -370,7 +377,7 @@ def test_imagenet_mobilenet_v2_12k_setting(tiny_fmnist, tmp_path):
 
 
 def test_cfg_options_change_fine_tuning_runs_only(pretrained, tiny_fmnist,
-                                                 tmp_path):
+                                                  tmp_path):
     """--cfg-options reach the fine-tuning runs (after the row's values),
     not the probe; a top-level key nothing reads is refused before any
     run."""
@@ -382,16 +389,27 @@ def test_cfg_options_change_fine_tuning_runs_only(pretrained, tiny_fmnist,
         'optim_wrapper.optimizer.lr': 0.001,
         'model.backbone.norm_eval': True
     }
-    cfg = ft.job_config(CE_CONFIG, (('optim_wrapper.optimizer.lr', 0.5), ),
-                        0.5, 0, 'val', args, str(tmp_path),
-                        options=args.cfg_options)
+    cfg = ft.job_config(
+        CE_CONFIG, (('optim_wrapper.optimizer.lr', 0.5), ),
+        0.5,
+        0,
+        'val',
+        args,
+        str(tmp_path),
+        options=args.cfg_options)
     assert cfg.optim_wrapper.optimizer.lr == 0.001
     assert cfg.model.backbone.norm_eval is True
     plain = ft.job_config(CE_CONFIG, (), 0.5, 0, 'val', args, str(tmp_path))
     assert plain.optim_wrapper.optimizer.lr == 0.05
     with pytest.raises(KeyError, match='optim_wraper'):
-        ft.job_config(CE_CONFIG, (), 0.5, 0, 'val', args, str(tmp_path),
-                      options={'optim_wraper.optimizer.lr': 0.1})
+        ft.job_config(
+            CE_CONFIG, (),
+            0.5,
+            0,
+            'val',
+            args,
+            str(tmp_path),
+            options={'optim_wraper.optimizer.lr': 0.1})
 
 
 def test_check_stage_compares_ce_tuning_with_the_probe_on_validation(
@@ -418,8 +436,7 @@ def test_check_stage_compares_ce_tuning_with_the_probe_on_validation(
         runs = sorted(os.listdir(osp.join(check, row)))
         assert runs == ['50%_seed0', '50%_seed1']
         for run in runs:
-            result = json.load(
-                open(osp.join(check, row, run, 'result.json')))
+            result = json.load(open(osp.join(check, row, run, 'result.json')))
             # scored on the validation split (the hold-out of 25%)
             assert result['test_images'] == val_images < 64
             dumped = [
@@ -454,7 +471,6 @@ def test_check_verdict_needs_a_higher_mean_and_a_small_spread():
     assert text.startswith('The check fails') and 'one seed' in text
 
 
-
 def _accuracy(cfg, checkpoint):
     """Top-1 (%) of ``checkpoint`` on ``cfg``'s test split, counted here:
     the model loaded strictly, each image predicted."""
@@ -481,10 +497,10 @@ def test_ensemble_stage_chooses_on_validation_and_tests(
         pretrained, tiny_fmnist, tmp_path):
     # the soups' row trains its own grid: it need not be among --rows
     argv = args_for(pretrained, tiny_fmnist, str(tmp_path), '--rows',
-                    'CE-tuning', '--fractions', '0.5',
-                    '--tune-fraction', '0.5', '--seeds', '1',
-                    '--wise-ft-rows', 'CE-tuning', '--soup-row',
-                    'SCL (+L_con)', '--stages', 'tune', 'ensemble')
+                    'CE-tuning', '--fractions', '0.5', '--tune-fraction',
+                    '0.5', '--seeds', '1', '--wise-ft-rows', 'CE-tuning',
+                    '--soup-row', 'SCL (+L_con)', '--stages', 'tune',
+                    'ensemble')
     with pytest.raises(SystemExit):  # the rows' values come from tune
         ft.parse_args(argv[:-2] + ['ensemble'])
     with pytest.raises(SystemExit):  # CE-tuning has no grid to soup
@@ -499,9 +515,9 @@ def test_ensemble_stage_chooses_on_validation_and_tests(
         # WiSE-FT: the alpha of the best validation score, tested
         folder = osp.join(root, 'wise-ft', 'CE-tuning', f'50%_seed{seed}')
         rec = json.load(open(osp.join(folder, 'ensemble.json')))
-        assert rec['alpha'] == max(
-            (float(a) for a in rec['candidates']),
-            key=lambda a: (rec['candidates'][f'{a:g}'], -a))
+        assert rec['alpha'] == max((float(a) for a in rec['candidates']),
+                                   key=lambda a:
+                                   (rec['candidates'][f'{a:g}'], -a))
         assert rec['val'] == rec['candidates'][f'{rec["alpha"]:g}']
         assert top1[('WiSE-FT of CE-tuning', seed)] == rec['top1']
         job = ft.final_jobs(args, {}, [ft.rows_of(args)[0]])[0][0]
@@ -524,12 +540,13 @@ def test_ensemble_stage_chooses_on_validation_and_tests(
             _accuracy(cfg, osp.join(folder, 'soup_uniform.pth')))
     # the uniform soup's classifier is the mean of the runs'
     soup = torch.load(
-        osp.join(folder, 'soup_uniform.pth'),
-        weights_only=False)['state_dict']
+        osp.join(folder, 'soup_uniform.pth'), weights_only=False)['state_dict']
     runs = [
-        torch.load(osp.join(d, open(osp.join(d, 'last_checkpoint')).read()
-                            .strip()), weights_only=False)['state_dict']
-        for _, _, j in ft.soup_jobs(args) if j.work_dir.endswith(
+        torch.load(
+            osp.join(d,
+                     open(osp.join(d, 'last_checkpoint')).read().strip()),
+            weights_only=False)['state_dict'] for _, _, j in ft.soup_jobs(args)
+        if j.work_dir.endswith(
             tuple(f'seed1/{ft.slug(i["point"])}' for i in rec['ingredients']))
         for d in [j.work_dir]
     ]

@@ -34,11 +34,8 @@ def number(cell):
 def test_dry_run_writes_every_table(tmp_path):
     out = tmp_path / 'report.md'
     r = run_python(
-        args=[
-            script('gpu_check.py'), '--dry-run',
-            '--out',
-            str(out)
-        ],
+        args=[script('gpu_check.py'), '--dry-run', '--out',
+              str(out)],
         timeout=600)
     assert r.returncode == 0, r.stdout[-3000:]
     report = out.read_text()
@@ -120,9 +117,8 @@ def test_strong_weights_fine_tune_ce_and_core(tmp_path, tiny_fmnist):
     ])
     cmd = tool.strong_command(args, str(tmp_path / 'w'), 224)
     assert cmd[cmd.index('--setting') + 1] == 'imagenet-mbv2-12k'
-    assert cmd[cmd.index('--rows') + 1:cmd.index('--rows') + 3] == [
-        'CE-tuning', 'Core-tuning'
-    ]
+    assert cmd[cmd.index('--rows') + 1:cmd.index('--rows') +
+               3] == ['CE-tuning', 'Core-tuning']
     assert 'train_dataloader.dataset.dataset.pipeline.2.scale=(224,224)' \
         in cmd
     section = tool.strong_part(args, str(out))
@@ -134,10 +130,12 @@ def test_strong_weights_fine_tune_ce_and_core(tmp_path, tiny_fmnist):
     import json
     with open(tmp_path / 'strong_weights' / 'results.json') as f:
         options = json.load(f)['args']['cfg_options']
-    assert tuple(options['test_dataloader.dataset.pipeline.0.scale']) == (
-        16, 16)
-    assert len(glob.glob(str(tmp_path / 'strong_weights' / 'final' / '**' /
-                             'result.json'), recursive=True)) == 2
+    assert tuple(options['test_dataloader.dataset.pipeline.0.scale']) == (16,
+                                                                          16)
+    assert len(
+        glob.glob(
+            str(tmp_path / 'strong_weights' / 'final' / '**' / 'result.json'),
+            recursive=True)) == 2
 
 
 def test_a_failing_part_is_reported_and_exits_1(monkeypatch, tmp_path, capsys):

@@ -16,7 +16,8 @@ pt = load_bench('pretrain_table')
 
 def args_of(tmp_path, *extra):
     return pt.parse_args(
-        ['--work-dir', str(tmp_path), '--data-root',
+        ['--work-dir',
+         str(tmp_path), '--data-root',
          osp.join(ROOT, 'tests')] + list(extra))
 
 
@@ -25,16 +26,22 @@ def test_every_pretraining_config_exists_with_the_same_budget():
     its order, each with the benchmarks' SimCLR budget; the fine-tuning
     rows are its reference and proposed methods."""
     from mmengine.config import Config
-    assert {n: k for n, (k, _) in pt.METHODS.items()} == {
-        'SimCLR': 'simclr', 'HCSC': 'hcsc', 'TCL': 'tcl'}
+    assert {
+        n: k
+        for n, (k, _) in pt.METHODS.items()
+    } == {
+        'SimCLR': 'simclr',
+        'HCSC': 'hcsc',
+        'TCL': 'tcl'
+    }
     assert list(pt.METHODS) == ['SimCLR', 'HCSC', 'TCL']
     assert pt.ROWS == ('CE-tuning', 'Core-tuning')
     assert pt.PROBE_CONFIG == 'configs/linear_probe/r18-tiny_fmnist.py'
     budgets = set()
     for key, config in pt.METHODS.values():
         cfg = Config.fromfile(osp.join(ROOT, config))
-        budgets.add((cfg.train_cfg.max_epochs,
-                     cfg.train_dataloader.batch_size))
+        budgets.add(
+            (cfg.train_cfg.max_epochs, cfg.train_dataloader.batch_size))
     assert budgets == {(4, 256)}
 
 
@@ -107,8 +114,7 @@ def test_a_finished_pretraining_is_reused_with_the_time_its_log_shows(
 def test_the_random_encoder_is_seeded_and_loads_strictly(tmp_path):
     from mmengine.config import Config
 
-    from mmctune.models.utils import (extract_state_dict,
-                                      load_state_dict_strict)
+    from mmctune.models.utils import extract_state_dict, load_state_dict_strict
     from mmctune.registry import MODELS
     args = args_of(tmp_path)
     path = pt.random_checkpoint(args)
@@ -121,8 +127,10 @@ def test_the_random_encoder_is_seeded_and_loads_strictly(tmp_path):
     cfg = Config.fromfile(osp.join(ROOT, pt.PROBE_CONFIG))
     cfg.model.backbone.init_cfg = None
     backbone = MODELS.build(cfg.model.backbone)
-    load_state_dict_strict(backbone, extract_state_dict(
-        dict(state_dict=first), 'backbone.'))  # raises on a mismatch
+    load_state_dict_strict(backbone,
+                           extract_state_dict(
+                               dict(state_dict=first),
+                               'backbone.'))  # raises on a mismatch
 
 
 def fake_results(args):
@@ -136,10 +144,13 @@ def fake_results(args):
             final[f'Core-tuning {f:g}'] = {'0': 71.0 + i, '1': 75.0 + i}
         finetune[name] = dict(probe=60.0 + i, final=final, seconds=1.0)
     knn = {
-        name: dict(
+        name:
+        dict(
             metrics={
-                **{f'knn/top1_k{k}': 50.0 + i
-                   for k in pt.KS}, 'knn/top1_best': 50.0 + i
+                **{
+                    f'knn/top1_k{k}': 50.0 + i
+                    for k in pt.KS
+                }, 'knn/top1_best': 50.0 + i
             },
             seconds=1.0)
         for i, name in enumerate(args.candidates)
@@ -182,19 +193,22 @@ def test_a_pretraining_of_another_config_is_refused(tmp_path, monkeypatch):
                    'pretrain')
     with pytest.raises(RuntimeError, match='not the config that made it'):
         pt.pretrain_stage(args)
-    dump_config(work_dir, 'SimCLR', args.data_root,
-                indices=1024)  # what --quick trains on
-    with pytest.raises(RuntimeError,
-                       match=r"differs .* in \['train_dataloader.dataset'\]"):
+    dump_config(
+        work_dir, 'SimCLR', args.data_root,
+        indices=1024)  # what --quick trains on
+    with pytest.raises(
+            RuntimeError,
+            match=r"differs .* in \['train_dataloader.dataset'\]"):
         pt.pretrain_stage(args)
     assert pt.pretrain_stage(
-        pt.parse_args(['--quick'] + [str(a) for a in (
-            '--work-dir', tmp_path, '--data-root', args.data_root,
-            '--methods', 'SimCLR', '--no-random', '--stages', 'pretrain')]
-                      ))['SimCLR']['reused']
-    assert pt.parse_args(['--quick', '--data-root', args.data_root
-                          ]).work_dir.startswith(
-        osp.join('work_dirs', 'benchmarks-quick'))
+        pt.parse_args(['--quick'] + [
+            str(a) for a in ('--work-dir', tmp_path, '--data-root',
+                             args.data_root, '--methods', 'SimCLR',
+                             '--no-random', '--stages', 'pretrain')
+        ]))['SimCLR']['reused']
+    assert pt.parse_args(['--quick', '--data-root',
+                          args.data_root]).work_dir.startswith(
+                              osp.join('work_dirs', 'benchmarks-quick'))
 
 
 def test_hcsc_statistics_join_a_resumed_run(tmp_path):
@@ -208,9 +222,12 @@ def test_hcsc_statistics_join_a_resumed_run(tmp_path):
         with open(vis / 'scalars.json', 'w') as f:
             f.write(json.dumps(dict(lr=0.1, step=7)) + '\n')  # not HCSC's
             for step, t in records:
-                f.write(json.dumps({'hcsc/train_time': t, 'step': step}) +
-                        '\n')
+                f.write(
+                    json.dumps({
+                        'hcsc/train_time': t,
+                        'step': step
+                    }) + '\n')
     rows = pt.hcsc_statistics(str(tmp_path))
     assert [(r['step'], r['hcsc/train_time']) for r in rows] == [(1, 10.0),
-                                                                (2, 12.0),
-                                                                (3, 13.0)]
+                                                                 (2, 12.0),
+                                                                 (3, 13.0)]

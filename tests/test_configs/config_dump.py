@@ -119,8 +119,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('files', nargs='+')
     parser.add_argument('--compare', action='store_true')
-    parser.add_argument('--map', action='append', default=[],
-                        metavar='OLD=NEW')
+    parser.add_argument(
+        '--map', action='append', default=[], metavar='OLD=NEW')
     args = parser.parse_args(argv)
     if not args.compare:
         dump(args.files[0])

@@ -66,8 +66,7 @@ def tree_problems(root):
             raise ValueError(f'{osp.relpath(path, root)} inherits itself')
         if path not in depth:
             depth[path] = 1 + max((depth_of(b, seen + (path, ))
-                                   for b in bases.get(path, [])
-                                   if b in bases),
+                                   for b in bases.get(path, []) if b in bases),
                                   default=0)
         return depth[path]
 
@@ -84,8 +83,7 @@ def tree_problems(root):
         else:
             for parent in parents:
                 grand = [
-                    b for b in bases.get(parent, [])
-                    if not is_base(b, root)
+                    b for b in bases.get(parent, []) if not is_base(b, root)
                 ]
                 if grand:
                     problems.append(
@@ -116,13 +114,13 @@ def test_the_paths_users_type_are_configs():
 def _write(root, rel, bases=()):
     path = root / rel
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f'_base_ = {list(bases)!r}\nx = 1\n' if bases else
-                    'x = 1\n')
+    path.write_text(
+        f'_base_ = {list(bases)!r}\nx = 1\n' if bases else 'x = 1\n')
 
 
-@pytest.mark.parametrize('case', [
-    'chain', 'two parents', 'base on a config', 'too deep', 'missing'
-])
+@pytest.mark.parametrize(
+    'case',
+    ['chain', 'two parents', 'base on a config', 'too deep', 'missing'])
 def test_each_breach_is_named(tmp_path, case):
     """The checker finds each kind of breach in a small tree (and none in
     the same tree without it)."""
@@ -153,8 +151,9 @@ def test_each_breach_is_named(tmp_path, case):
     else:
         _write(tmp_path, 'ce/core.py', ['./nothing.py'])
     problems = tree_problems(str(tmp_path))
-    assert any(p.startswith(f'ce/{expected}') or p.startswith(expected)
-               for p in problems), problems
+    assert any(
+        p.startswith(f'ce/{expected}') or p.startswith(expected)
+        for p in problems), problems
 
 
 # -- the primaries that repeat a value agree --------------------------------
@@ -228,8 +227,10 @@ def differences(a, b, path=''):
     return [] if a == b and type(a) is type(b) else [path]
 
 
-@pytest.mark.parametrize('config,reference,allowed', list(_pairs()),
-                         ids=lambda x: x if isinstance(x, str) else '')
+@pytest.mark.parametrize(
+    'config,reference,allowed',
+    list(_pairs()),
+    ids=lambda x: x if isinstance(x, str) else '')
 def test_a_primary_repeats_its_siblings_values(config, reference, allowed):
     """Primaries list their bases and write their dataset's values again
     (SCL and Core-tuning: CE-tuning's classes, learning rate, batch,
@@ -238,15 +239,15 @@ def test_a_primary_repeats_its_siblings_values(config, reference, allowed):
     a, b = loaded(config), loaded(reference)
     extra = [
         d for d in differences(a, b)
-        if not any(d == k or d.startswith((k + '.', k + '['))
-                   for k in allowed)
+        if not any(d == k or d.startswith((k + '.', k + '[')) for k in allowed)
     ]
     assert not extra, f'{config} differs from {reference} at {extra}'
 
 
 def test_differences():
-    assert differences(dict(a=dict(b=1, c=[1, 2])),
-                       dict(a=dict(b=1, c=[1, 3]), d=0)) == ['a.c[1]', 'd']
+    assert differences(
+        dict(a=dict(b=1, c=[1, 2])), dict(a=dict(b=1, c=[1, 3]),
+                                          d=0)) == ['a.c[1]', 'd']
     assert differences(dict(a=1), dict(a=1.0)) == ['a']
 
 
@@ -268,8 +269,7 @@ def test_the_dump_comparison_names_each_change(tmp_path, capsys):
         'list': dict(model=dict(lr=1, k=[1, 2])),
     }
     (tmp_path / 'before.json').write_text(json.dumps(before))
-    assert compare(tmp_path / 'before.json', tmp_path / 'before.json',
-                   {}) == 0
+    assert compare(tmp_path / 'before.json', tmp_path / 'before.json', {}) == 0
     for name, cfg in changes.items():
         after = dict(before, **{'a.py': canonical(cfg)})
         (tmp_path / 'after.json').write_text(json.dumps(after))

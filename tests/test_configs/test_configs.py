@@ -9,7 +9,6 @@ from mmengine.registry import FUNCTIONS
 
 from mmctune import registry
 from mmctune.utils import register_all_modules
-
 from ..conftest import ROOT
 
 register_all_modules()
@@ -70,9 +69,11 @@ def test_paper_settings(path):
         ('SGD', 0.9, 1e-4, 'imagenet20' not in name)
     big = any(d in name for d in ('imagenet20', 'inat18'))
     assert opt.lr == (0.1 if big else 0.01)
-    batch = 64 if any(d in name for d in ('aircraft', 'cars', 'pets',
-                                         'flowers')) else 128 \
-        if 'inat18' in name else 256
+    small = ('aircraft', 'cars', 'pets', 'flowers')
+    if any(d in name for d in small):
+        batch = 64
+    else:
+        batch = 128 if 'inat18' in name else 256
     assert cfg.train_dataloader.batch_size == batch
     assert cfg.auto_scale_lr.base_batch_size == batch
     assert cfg.train_cfg.max_epochs == (160 if 'inat18' in name else 100)
@@ -221,10 +222,10 @@ def test_imagenet_mobilenet_v2_fmnist_config(tmp_path):
     grey = packed['inputs'].float()
     assert grey.shape == (1, 32, 32)
     data = model.data_preprocessor(
-        dict(inputs=[packed['inputs']], data_samples=[packed['data_samples']
-                                                      ]))
+        dict(inputs=[packed['inputs']], data_samples=[packed['data_samples']]))
     x = data['inputs']
     assert x.shape == (1, 3, 32, 32)
-    for c, (mean, std) in enumerate(zip(cfg.model.data_preprocessor.mean,
-                                        cfg.model.data_preprocessor.std)):
+    for c, (mean, std) in enumerate(
+            zip(cfg.model.data_preprocessor.mean,
+                cfg.model.data_preprocessor.std)):
         torch.testing.assert_close(x[0, c], (grey[0] - mean) / std)

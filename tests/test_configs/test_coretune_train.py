@@ -21,9 +21,8 @@ def tiny_image_folder(tmp_path):
         folder = tmp_path / 'imgs' / f'class{c}'
         folder.mkdir(parents=True)
         for i in range(1):
-            Image.fromarray(
-                rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(
-                    folder / f'{i}.png')
+            Image.fromarray(rng.integers(
+                0, 255, (32, 32, 3), dtype=np.uint8)).save(folder / f'{i}.png')
     return str(tmp_path / 'imgs')
 
 
@@ -57,11 +56,13 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 """)
     work = str(tmp_path / 'work')
-    r = run_python(args=[
-        osp.join(ROOT, 'tools', 'train.py'),
-        str(data), '--work-dir', work, '--cfg-options',
-        'train_cfg.max_epochs=1'
-    ], timeout=600)
+    r = run_python(
+        args=[
+            osp.join(ROOT, 'tools', 'train.py'),
+            str(data), '--work-dir', work, '--cfg-options',
+            'train_cfg.max_epochs=1'
+        ],
+        timeout=600)
     assert r.returncode == 0, r.stdout[-3000:]
     assert 'loss_con' in r.stdout
     assert ('loss_mix' in r.stdout) == ('coretune' in config)

@@ -16,7 +16,6 @@ from PIL import Image
 
 from mmctune.registry import TRANSFORMS
 from mmctune.utils import register_all_modules
-
 from ..conftest import ROOT
 
 register_all_modules()
@@ -286,8 +285,8 @@ def test_cifar100_repeats_cifar10s_recipe():
     (so that no chain of bases is more than two files deep,
     test_config_tree.py): both recipes the same transform for transform,
     the dataset and the classes CIFAR-100's."""
-    c10, c100 = (load(f'_base_/datasets/{d}.py')
-                 for d in ('cifar10', 'cifar100'))
+    c10, c100 = (
+        load(f'_base_/datasets/{d}.py') for d in ('cifar10', 'cifar100'))
     for key in ('train_pipeline', 'test_pipeline', 'rrc_train_pipeline',
                 'rrc_test_pipeline'):
         assert c100[key] == c10[key], key
@@ -299,5 +298,5 @@ def test_cifar100_repeats_cifar10s_recipe():
             ('CIFAR100', 'data/cifar100')
         assert {k: v for k, v in b.items() if k != 'dataset'} == \
             {k: v for k, v in a.items() if k != 'dataset'}
-    assert c100.data_preprocessor == dict(c10.data_preprocessor,
-                                          num_classes=100)
+    assert c100.data_preprocessor == dict(
+        c10.data_preprocessor, num_classes=100)

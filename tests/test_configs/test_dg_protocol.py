@@ -19,7 +19,6 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmctune.registry import MODELS
 from mmctune.utils import register_all_modules
-
 from ..conftest import ROOT
 
 register_all_modules()
@@ -50,13 +49,11 @@ def test_supervised_ce_rows_cover_every_target():
     """Table 8's first row: CE-tuning from supervised ImageNet weights, the
     MoCo v2 CE config of the same target but for the weights and the
     method's name in the results."""
-    names = {
-        osp.basename(p)
-        for p in PAPER_DG if '_supervised_' in p
-    }
+    names = {osp.basename(p) for p in PAPER_DG if '_supervised_' in p}
     assert names == {
         f'ce_r50_supervised_{d}_{t}.py'
-        for d, ts in TARGETS.items() for t in ts
+        for d, ts in TARGETS.items()
+        for t in ts
     }
     for name in names:
         sl = Config.fromfile(osp.join(ROOT, 'configs/dg', name))
@@ -64,7 +61,8 @@ def test_supervised_ce_rows_cover_every_target():
             osp.join(ROOT, 'configs/dg', name.replace('supervised', 'moco')))
         init = sl.model.backbone.pop('init_cfg')
         assert init == dict(
-            type='Pretrained', checkpoint='torchvision://resnet50',
+            type='Pretrained',
+            checkpoint='torchvision://resnet50',
             prefix=None)
         assert moco.model.backbone.pop('init_cfg').checkpoint.startswith(
             'https://dl.fbaipublicfiles.com/moco/')
@@ -84,8 +82,7 @@ def fake_pacs(root, per_class=(5, 5, 10, 3)):
     classes = ('dog', 'elephant', 'giraffe', 'guitar', 'horse', 'house',
                'person')
     rng = np.random.default_rng(0)
-    for d, domain in enumerate(('art_painting', 'cartoon', 'photo',
-                                'sketch')):
+    for d, domain in enumerate(('art_painting', 'cartoon', 'photo', 'sketch')):
         for c in classes:
             folder = osp.join(root, domain, c)
             os.makedirs(folder)
@@ -157,8 +154,8 @@ def _step(norm_eval, inputs):
     before = {k: v.clone() for k, v in model.state_dict().items()}
     opt = cfg.optim_wrapper.optimizer
     optim = OptimWrapper(
-        torch.optim.Adam(model.parameters(), lr=opt.lr,
-                         weight_decay=opt.weight_decay))
+        torch.optim.Adam(
+            model.parameters(), lr=opt.lr, weight_decay=opt.weight_decay))
     from mmpretrain.structures import DataSample
     samples = [DataSample().set_gt_label(i % 7) for i in range(len(inputs))]
     model.train_step(dict(inputs=list(inputs), data_samples=samples), optim)
@@ -172,8 +169,11 @@ def test_frozen_bn_keeps_the_running_statistics_and_trains_the_affine():
     do (DomainBed's freeze_bn: ``m.eval()`` only, and Adam over all the
     network's parameters). The same step with ``norm_eval=False`` moves
     the statistics, so the test can tell."""
-    inputs = torch.randint(0, 256, (4, 3, 32, 32), dtype=torch.uint8,
-                           generator=torch.Generator().manual_seed(0))
+    inputs = torch.randint(
+        0,
+        256, (4, 3, 32, 32),
+        dtype=torch.uint8,
+        generator=torch.Generator().manual_seed(0))
     model, before = _step(True, inputs)
     bns = _bn(model)
     assert len(bns) == 53  # ResNet-50: stem + 16 blocks x 3 + 4 downsample
@@ -181,15 +181,20 @@ def test_frozen_bn_keeps_the_running_statistics_and_trains_the_affine():
     model.train()  # what the Runner calls every epoch
     assert not any(bn.training for bn in bns)
     state = model.state_dict()
-    stats = [k for k in state if k.startswith('backbone.') and k.endswith(
-        ('running_mean', 'running_var', 'num_batches_tracked'))]
+    stats = [
+        k for k in state
+        if k.startswith('backbone.') and k.endswith(('running_mean',
+                                                     'running_var',
+                                                     'num_batches_tracked'))
+    ]
     assert len(stats) == 3 * 53
     for k in stats:
         assert torch.equal(state[k], before[k]), k
     for name, p in model.backbone.named_parameters():
         if name.rsplit('.', 1)[-1] in ('weight', 'bias') and any(
-                name.startswith(n + '.') for n, m in
-                model.backbone.named_modules() if isinstance(m, _BatchNorm)):
+                name.startswith(n + '.')
+                for n, m in model.backbone.named_modules()
+                if isinstance(m, _BatchNorm)):
             assert p.requires_grad
             assert not torch.equal(p.detach(), before['backbone.' + name]), \
                 name
@@ -228,21 +233,24 @@ def test_table8_rows_start_with_the_supervised_ce_row(tmp_path):
 
     from ..test_tools.tool_loader import load_tool
     collect = load_tool('analysis_tools/collect_dg_results.py')
-    for i, method in enumerate(
-        ('Core-tuning', 'CE-Con', 'SL-CE-tuning', 'CE-tuning')):
+    methods = ('Core-tuning', 'CE-Con', 'SL-CE-tuning', 'CE-tuning')
+    for i, method in enumerate(methods):
         folder = tmp_path / method
         folder.mkdir()
         record = dict(
-            dataset='PACS', method=method, domains=['art_painting'],
+            dataset='PACS',
+            method=method,
+            domains=['art_painting'],
             target_domain='art_painting',
             selections=dict(
                 last=dict(metrics={'accuracy/top1': 80.0 + i}),
                 train_domain_val=dict(metrics={'accuracy/top1': 70.0 + i})))
-        (folder / 'target_domain_results.json').write_text(
-            json.dumps(record))
+        (folder / 'target_domain_results.json').write_text(json.dumps(record))
     text = collect.main(['--root', str(tmp_path)])
     last = text.split('selection: last checkpoint')[1]
-    rows = [ln.split(' | ')[0][2:] for ln in last.splitlines()
-            if ln.startswith('| ') and not ln.startswith('| method')]
+    rows = [
+        ln.split(' | ')[0][2:] for ln in last.splitlines()
+        if ln.startswith('| ') and not ln.startswith('| method')
+    ]
     assert rows == ['SL-CE-tuning', 'CE-tuning', 'CE-Con', 'Core-tuning']
     assert '| SL-CE-tuning | 82.00 | 82.00 |' in last

@@ -16,7 +16,6 @@ from mmengine.config import Config
 
 from mmctune import registry
 from mmctune.utils import register_all_modules
-
 from ..conftest import ROOT
 
 register_all_modules()
@@ -378,9 +377,9 @@ def test_every_config_the_paper_table_map_names_exists():
     # configs from configs/
     missing = [
         p for p in paths if not osp.isfile(
-            osp.join(ROOT if p.startswith(('tools/', 'tests/', '.dev_scripts/'))
-                     else CONFIGS,
-                     p))
+            osp.join(
+                ROOT if p.startswith(('tools/', 'tests/',
+                                      '.dev_scripts/')) else CONFIGS, p))
     ]
     assert not missing, missing
     # and every config made for a paper table here is in the map
@@ -390,9 +389,9 @@ def test_every_config_the_paper_table_map_names_exists():
                     'baselines/ce_r50_supervised_*.py',
                     'noisytune/scl_r50_moco_*.py', 'coin/ablations/*.py',
                     'adv/{at-ce,at-ce-con,at-core,ce}_r50_moco_*.py',
-                    'seg/*_voc12aug.py',
-                    'pretrain/hcsc_r50_*.py', 'linear_probe/r50_hcsc_*.py',
-                    'pretrain/*_cifar10.py', 'linear_probe/r50_*_cifar10.py'):
+                    'seg/*_voc12aug.py', 'pretrain/hcsc_r50_*.py',
+                    'linear_probe/r50_hcsc_*.py', 'pretrain/*_cifar10.py',
+                    'linear_probe/r50_*_cifar10.py'):
         for pat in expand(pattern):
             for p in glob.glob(osp.join(CONFIGS, pat)):
                 assert osp.relpath(p, CONFIGS) in named, p
@@ -410,9 +409,9 @@ def test_supplement_table5_rows(dataset):
     budgets = {(a.norm, a.eps) for a in ce.test_cfg.attacks}
     assert {('l2', 0.5), ('linf', 4 / 255)} <= budgets
     assert all(a.steps == 10 for a in ce.test_cfg.attacks)
-    assert without(ce, 'test_cfg', *[
-        k for k in ce.to_dict() if k.startswith('pgd10_')
-    ], 'robust_attacks') == without(base, 'test_cfg')
+    assert without(ce, 'test_cfg',
+                   *[k for k in ce.to_dict() if k.startswith('pgd10_')],
+                   'robust_attacks') == without(base, 'test_cfg')
     for row, parent in (('at-ce', 'baselines/ce_r50_moco_{}.py'),
                         ('at-ce-con', 'baselines/scl_r50_moco_{}.py'),
                         ('at-core', 'coretune/r50_moco_{}.py')):

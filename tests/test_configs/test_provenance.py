@@ -21,7 +21,6 @@ from mmengine.config import Config
 
 from mmctune import registry
 from mmctune.utils import register_all_modules
-
 from ..conftest import ROOT
 
 register_all_modules()
@@ -51,8 +50,8 @@ def provenance():
 
 def all_configs():
     return sorted(
-        osp.relpath(p, CONFIGS) for p in glob.glob(
-            osp.join(CONFIGS, '**', '*.py'), recursive=True)
+        osp.relpath(p, CONFIGS)
+        for p in glob.glob(osp.join(CONFIGS, '**', '*.py'), recursive=True)
         if '_base_' not in osp.relpath(p, CONFIGS))
 
 
@@ -122,8 +121,8 @@ def flat_transforms(pipeline):
             continue
         out.append(t)
         for inner in t.get('transforms', []):
-            out += flat_transforms(inner if isinstance(inner, (
-                list, tuple)) else [inner])
+            out += flat_transforms(
+                inner if isinstance(inner, (list, tuple)) else [inner])
     return out
 
 
@@ -140,8 +139,7 @@ def _built(cfg_json, num_classes):
 
 
 def built(node, **extra):
-    return _built(json.dumps(node, sort_keys=True),
-                  extra.get('num_classes'))
+    return _built(json.dumps(node, sort_keys=True), extra.get('num_classes'))
 
 
 def value_of(cfg, key):
@@ -155,8 +153,9 @@ def value_of(cfg, key):
     kind, _, arg = key[1:].partition(':')
     if kind in ('train_transforms', 'test_transforms'):
         split = kind.split('_')[0]
-        return [short(t['type']) for t in
-                flat_transforms(pipeline_of(d, split))]
+        return [
+            short(t['type']) for t in flat_transforms(pipeline_of(d, split))
+        ]
     if kind == 'transform':  # =transform:train:Type.attr
         split, _, rest = arg.partition(':')
         type_name, _, attr = rest.partition('.')
@@ -305,8 +304,15 @@ def test_every_setting_has_a_source():
 
 
 GREEK = {
-    'τ': 'tau', 'λ': 'lambda', 'η': 'eta', 'α': 'alpha', 'ε': 'epsilon',
-    'σ': 'sigma', 'φ': 'phi', '−': '-', '×': 'x'
+    'τ': 'tau',
+    'λ': 'lambda',
+    'η': 'eta',
+    'α': 'alpha',
+    'ε': 'epsilon',
+    'σ': 'sigma',
+    'φ': 'phi',
+    '−': '-',
+    '×': 'x'
 }
 
 

@@ -17,7 +17,6 @@ from mmengine.registry import PARAM_SCHEDULERS
 from mmpretrain.structures import DataSample
 
 from mmctune.registry import MODELS
-
 from ..conftest import ROOT, run_python, write_tiny_config
 
 DATASETS = ('aircraft', 'caltech101', 'cars', 'cifar10', 'cifar100', 'dtd',
@@ -267,10 +266,11 @@ def test_ema_run_keeps_the_formula_and_test_py_evaluates_it(
     runner.register_hook(tested)
     runner.test()
     torch.testing.assert_close(
-        tested.scores[:len(scores['ema'])], scores['ema'], rtol=1e-4,
+        tested.scores[:len(scores['ema'])],
+        scores['ema'],
+        rtol=1e-4,
         atol=1e-5)
-    torch.testing.assert_close(runner.model.state_dict()[key],
-                               states[-1][key])
+    torch.testing.assert_close(runner.model.state_dict()[key], states[-1][key])
 
 
 class RecordTestScores(Hook):
@@ -279,7 +279,10 @@ class RecordTestScores(Hook):
     def __init__(self):
         self.batches = []
 
-    def after_test_iter(self, runner, batch_idx, data_batch=None,
+    def after_test_iter(self,
+                        runner,
+                        batch_idx,
+                        data_batch=None,
                         outputs=None):
         self.batches.append(torch.stack([s.pred_score for s in outputs]))
 

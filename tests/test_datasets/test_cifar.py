@@ -19,8 +19,10 @@ def write_cifar10(root, n=4):
     md5 = {}
     names = [f'data_batch_{i}' for i in range(1, 6)] + ['test_batch']
     for name in names:
-        data = {'data': rng.integers(0, 256, (n, 3072), dtype=np.uint8),
-                'labels': list(range(n))}
+        data = {
+            'data': rng.integers(0, 256, (n, 3072), dtype=np.uint8),
+            'labels': list(range(n))
+        }
         (folder / name).write_bytes(pickle.dumps(data))
     meta = {'label_names': [f'c{i}' for i in range(10)]}
     (folder / 'batches.meta').write_bytes(pickle.dumps(meta))
@@ -44,8 +46,10 @@ class MatchingCIFAR10(CIFAR10):
 
     @property
     def meta(self):
-        return dict(filename='batches.meta', key='label_names',
-                    md5=self.md5['batches.meta'])
+        return dict(
+            filename='batches.meta',
+            key='label_names',
+            md5=self.md5['batches.meta'])
 
 
 def test_missing_data_is_named_without_downloading(tmp_path):
@@ -62,9 +66,10 @@ def test_missing_data_is_named_without_downloading(tmp_path):
 
 def test_corrupt_files_are_told_apart_from_missing_ones(tmp_path):
     write_cifar10(tmp_path)  # real format, but not the release's bytes
-    with pytest.raises(RuntimeError,
-                       match=r'data_batch_1, .*test_batch.* fail their MD5 '
-                       r'check'):
+    with pytest.raises(
+            RuntimeError,
+            match=r'data_batch_1, .*test_batch.* fail their MD5 '
+            r'check'):
         CIFAR10(data_root=str(tmp_path), split='test')
     os.remove(tmp_path / 'cifar-10-batches-py' / 'test_batch')
     with pytest.raises(FileNotFoundError, match='lacks test_batch'):
@@ -85,8 +90,8 @@ def test_whole_files_load(tmp_path):
 
     ours = MatchingCIFAR10(data_root=str(tmp_path), split='train')
     theirs = Upstream.__new__(UpstreamMatching)
-    Upstream.__init__(theirs, data_root=str(tmp_path), split='train',
-                      download=False)
+    Upstream.__init__(
+        theirs, data_root=str(tmp_path), split='train', download=False)
     for i in range(15):
         a, b = ours.get_data_info(i), theirs.get_data_info(i)
         assert np.array_equal(a['img'], b['img'])

@@ -6,8 +6,7 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmctune.datasets import (find_pipeline, set_pipeline,
-                              train_eval_loader_cfg)
+from mmctune.datasets import find_pipeline, set_pipeline, train_eval_loader_cfg
 
 TRAIN = ['train']
 TEST = ['test']
@@ -46,13 +45,11 @@ def test_the_label_fraction_is_kept_and_its_dataset_gets_the_pipeline():
     assert loader['persistent_workers'] is True
     # a kNN bank: the whole training set
     whole = train_eval_loader_cfg(cfg_with(fraction), whole_set=True)
-    assert whole['dataset'] == dict(
-        type='mmpretrain.CIFAR10', pipeline=TEST)
+    assert whole['dataset'] == dict(type='mmpretrain.CIFAR10', pipeline=TEST)
     # the validation pipeline, a given one, the training one
     assert train_eval_loader_cfg(
-        cfg_with(fraction), 'val')['dataset']['dataset']['pipeline'] == [
-            'val'
-        ]
+        cfg_with(fraction),
+        'val')['dataset']['dataset']['pipeline'] == ['val']
     assert train_eval_loader_cfg(
         cfg_with(fraction), ['x'])['dataset']['dataset']['pipeline'] == ['x']
     assert train_eval_loader_cfg(
@@ -130,8 +127,7 @@ def test_a_built_loader_gives_each_labelled_image_once_unaugmented(
     passes = []
     for _ in range(2):
         loader = Runner.build_dataloader(loader_cfg, seed=0)
-        passes.append([(b['inputs'],
-                        [s.sample_idx for s in b['data_samples']])
+        passes.append([(b['inputs'], [s.sample_idx for s in b['data_samples']])
                        for b in loader])
     indices = [i for _, idx in passes[0] for i in idx]
     subset = loader.dataset.indices.tolist()

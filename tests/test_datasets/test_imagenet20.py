@@ -18,8 +18,8 @@ def make_tree(root, per_class=2, skip=()):
                 folder = root / subset / split / wnid
                 folder.mkdir(parents=True)
                 for i in range(per_class):
-                    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(
-                        folder / f'{wnid}_{i}.JPEG')
+                    Image.fromarray(np.zeros(
+                        (8, 8, 3), np.uint8)).save(folder / f'{wnid}_{i}.JPEG')
                 (folder / 'notes.txt').write_text('not an image')
     return root
 

@@ -8,8 +8,10 @@ from mmctune.datasets import INaturalist2018
 def write_ann(root, split, n_images=4, categories=3, images=None):
     cats = [dict(id=i, name=f'species {i}') for i in range(categories)]
     images = images if images is not None else [
-        dict(id=100 + i, file_name=f'train_val2018/Plantae/{i % categories}/'
-             f'{i}.jpg') for i in range(n_images)
+        dict(
+            id=100 + i,
+            file_name=f'train_val2018/Plantae/{i % categories}/'
+            f'{i}.jpg') for i in range(n_images)
     ]
     anns = [
         dict(id=i, image_id=img['id'], category_id=i % categories)
@@ -26,8 +28,7 @@ def test_reads_published_layout(tmp_path):
     assert ds.CLASSES == ('species 0', 'species 1', 'species 2')
     info = ds.get_data_info(4)
     assert info['gt_label'] == 1
-    assert info['img_path'] == str(
-        tmp_path / 'train_val2018/Plantae/1/4.jpg')
+    assert info['img_path'] == str(tmp_path / 'train_val2018/Plantae/1/4.jpg')
 
 
 def test_missing_annotation_file(tmp_path):

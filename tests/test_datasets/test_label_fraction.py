@@ -83,8 +83,7 @@ def test_holdout_is_disjoint_from_every_training_fraction():
     assert set(train[2]) | set(val) == set(range(len(LABELS)))
     # the fraction argument does not move the validation split
     np.testing.assert_array_equal(
-        val, stratified_subset(LABELS, 0.1, seed=0, holdout=0.25,
-                               split='val'))
+        val, stratified_subset(LABELS, 0.1, seed=0, holdout=0.25, split='val'))
     with pytest.raises(ValueError, match='exceed'):
         stratified_subset(LABELS, 0.8, seed=0, holdout=0.25)
     with pytest.raises(ValueError, match='needs a holdout'):

@@ -16,7 +16,6 @@ from PIL import Image
 from mmctune.datasets.transforms.seg_center_crop import center_crop_box
 from mmctune.registry import MODELS, TRANSFORMS
 from mmctune.utils import register_all_modules
-
 from ..conftest import ROOT
 
 register_all_modules()
@@ -25,8 +24,11 @@ VOC = osp.join(ROOT, 'configs/seg/deeplabv3_r50_moco_ce_voc12aug.py')
 
 def crop(array, size, **kwargs):
     t = TRANSFORMS.build(dict(type='SegCenterCrop', crop_size=size, **kwargs))
-    return t(dict(img=array.copy(), gt_seg_map=array[..., 0].copy(),
-                  seg_fields=['gt_seg_map']))
+    return t(
+        dict(
+            img=array.copy(),
+            gt_seg_map=array[..., 0].copy(),
+            seg_fields=['gt_seg_map']))
 
 
 @pytest.mark.parametrize('hw', [(7, 9), (9, 7), (4, 4), (2, 11), (6, 6),
@@ -135,8 +137,8 @@ def test_prediction_comes_out_at_the_crop_size(tmp_path):
         osp.join(ROOT, 'configs/seg/deeplabv3_r18-tiny_ce_stardist.py'))
     torch.manual_seed(0)
     model = MODELS.build(small.model).eval()
-    batch = dict(inputs=[packed['inputs']],
-                 data_samples=[packed['data_samples']])
+    batch = dict(
+        inputs=[packed['inputs']], data_samples=[packed['data_samples']])
     with torch.no_grad():
         out = model.test_step(batch)[0]
     assert out.pred_sem_seg.data.shape == (1, 513, 513)

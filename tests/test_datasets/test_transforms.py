@@ -39,8 +39,8 @@ def test_torchvision_autoaugment_is_torchvisions(policy):
     from torchvision.transforms import AutoAugment, AutoAugmentPolicy
     aug = TRANSFORMS.build(dict(type='TorchvisionAutoAugment', policy=policy))
     bgr = TRANSFORMS.build(
-        dict(type='TorchvisionAutoAugment', policy=policy,
-             channel_order='bgr'))
+        dict(
+            type='TorchvisionAutoAugment', policy=policy, channel_order='bgr'))
     ref = AutoAugment(AutoAugmentPolicy(policy))
     rng = np.random.default_rng(0)
     changed = 0

@@ -7,7 +7,6 @@ import torch
 
 from mmctune.engine import weight_ensemble as we
 from mmctune.registry import MODELS
-
 from ..conftest import noisy_state_dict, tiny_classifier
 
 PREPROCESSOR = dict(type='mmpretrain.ClsDataPreprocessor')
@@ -18,7 +17,8 @@ def test_interpolation_is_the_formula():
     finetuned = noisy_state_dict(sd, 0.1, 1)
     pre = {
         k[len('backbone.'):]: v
-        for k, v in noisy_state_dict(sd, 0.1, 2).items() if k.startswith('backbone.')
+        for k, v in noisy_state_dict(sd, 0.1, 2).items()
+        if k.startswith('backbone.')
     }
     for alpha in (0.0, 0.3, 1.0):
         out = we.interpolate(pre, finetuned, alpha)

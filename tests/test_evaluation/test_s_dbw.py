@@ -10,9 +10,8 @@ def blobs(seed, k=4, n=40, d=6, spread=1.0):
     rng = np.random.default_rng(seed)
     centres = rng.normal(0, 4, (k, d))
     sizes = rng.integers(n // 2, n, k)
-    X = np.concatenate([
-        c + rng.normal(0, spread, (s, d)) for c, s in zip(centres, sizes)
-    ])
+    X = np.concatenate(
+        [c + rng.normal(0, spread, (s, d)) for c, s in zip(centres, sizes)])
     labels = np.repeat(np.arange(k), sizes)
     return X, labels
 
@@ -21,15 +20,25 @@ def blobs(seed, k=4, n=40, d=6, spread=1.0):
 @pytest.mark.parametrize('seed', [0, 1, 2])
 def test_equals_reference_package(method, seed):
     X, labels = blobs(seed)
-    want = reference.S_Dbw(X, labels, method=method, centr='mean',
-                           nearest_centr=True, metric='euclidean')
+    want = reference.S_Dbw(
+        X,
+        labels,
+        method=method,
+        centr='mean',
+        nearest_centr=True,
+        metric='euclidean')
     assert s_dbw(X, labels, method=method) == pytest.approx(want, rel=1e-9)
 
 
 def test_mean_centroids_match_too():
     X, labels = blobs(3, d=2, spread=2.0)
-    want = reference.S_Dbw(X, labels, method='Halkidi', centr='mean',
-                           nearest_centr=False, metric='euclidean')
+    want = reference.S_Dbw(
+        X,
+        labels,
+        method='Halkidi',
+        centr='mean',
+        nearest_centr=False,
+        metric='euclidean')
     got = s_dbw(X, labels, method='Halkidi', nearest_centroid=False)
     assert got == pytest.approx(want, rel=1e-9)
 

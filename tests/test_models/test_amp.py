@@ -365,8 +365,8 @@ def channels_last_broken() -> bool:
 def test_channels_last_gives_the_contiguous_result(method):
     if channels_last_broken():
         pytest.skip('this CPU\'s oneDNN computes the weight gradient of a '
-                     'strided 1x1 convolution in channels-last wrongly (a '
-                     'torch bug, docs/reliability.md#reproducibility)')
+                    'strided 1x1 convolution in channels-last wrongly (a '
+                    'torch bug, docs/reliability.md#reproducibility)')
     build, make_batch = METHODS[method]
     model = build()
     inputs, samples = make_batch(model)
@@ -539,8 +539,8 @@ def test_hcsc_queue_keeps_its_dtype_under_autocast():
 
 @pytest.mark.parametrize('method', ['l2sp', 'delta', 'lwf'])
 def test_reference_model_stays_fp32_and_unchanged(method):
-    """L2-SP's, DELTA's and LwF's frozen pre-trained copy: a bf16 step (forward,
-    backward, SGD step) leaves it as it was, in fp32."""
+    """L2-SP's, DELTA's and LwF's frozen pre-trained copy: a bf16 step
+    (forward, backward, SGD step) leaves it as it was, in fp32."""
     model = METHODS[method][0]()
     before = {n: b.clone() for n, b in model.reference.named_buffers()}
     inputs, samples = batch()

@@ -6,7 +6,6 @@ import torch
 from mmengine.config import Config
 
 from mmctune.models import build_model, model_config
-
 from ..conftest import write_tiny_config
 
 

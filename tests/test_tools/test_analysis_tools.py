@@ -32,8 +32,8 @@ def png_size(path):
 def test_plot_curves(trained, tmp_path):
     _, work, _ = trained
     out = str(tmp_path / 'curves.png')
-    r = run_python(args=[osp.join(TOOLS, 'plot_curves.py'), work, '--out',
-                         out])
+    r = run_python(
+        args=[osp.join(TOOLS, 'plot_curves.py'), work, '--out', out])
     assert r.returncode == 0, r.stdout[-3000:]
     assert 'loss, lr, val' in r.stdout
     # mmengine logs a loss as the mean of a window of iterations (10 by
@@ -50,16 +50,16 @@ def test_tsne(trained, tmp_path):
     cfg, _, ckpt = trained
     out = str(tmp_path / 'tsne.png')
     r = run_python(args=[
-        osp.join(TOOLS, 'tsne.py'), cfg, ckpt, '--out', out,
-        '--max-samples', '30'
+        osp.join(TOOLS, 'tsne.py'), cfg, ckpt, '--out', out, '--max-samples',
+        '30'
     ])
     assert r.returncode == 0, r.stdout[-3000:]
     assert 't-SNE of 30 features' in r.stdout
     assert min(png_size(out)) > 100
 
 
-def test_tsne_of_a_label_fraction_training_set(trained, tmp_path,
-                                               tiny_fmnist, capsys):
+def test_tsne_of_a_label_fraction_training_set(trained, tmp_path, tiny_fmnist,
+                                               capsys):
     """``--split train`` of a label-fraction config: the labelled images
     (LabelFraction takes no pipeline: its dataset gets the test one)."""
     cfg, _, ckpt = trained
@@ -94,7 +94,8 @@ def test_linear_probe_trains_only_the_classifier(trained, tmp_path,
                                                  tiny_fmnist):
     _, _, ckpt = trained
     cfg = write_tiny_config(
-        tmp_path / 'probe.py', tiny_fmnist,
+        tmp_path / 'probe.py',
+        tiny_fmnist,
         base='configs/linear_probe/r18-tiny_fmnist.py',
         extra=f"model = dict(backbone=dict(init_cfg=dict(type='Pretrained', "
         f"checkpoint={ckpt!r}, prefix='backbone.')))")
@@ -102,8 +103,8 @@ def test_linear_probe_trains_only_the_classifier(trained, tmp_path,
     r = run_python(args=[TRAIN, cfg, '--work-dir', work])
     assert r.returncode == 0, r.stdout[-3000:]
     before = torch.load(ckpt, weights_only=False)['state_dict']
-    after = torch.load(osp.join(work, 'epoch_1.pth'),
-                       weights_only=False)['state_dict']
+    after = torch.load(
+        osp.join(work, 'epoch_1.pth'), weights_only=False)['state_dict']
     for k, v in after.items():
         if k.startswith('backbone.') and 'num_batches_tracked' not in k:
             assert torch.equal(v, before[k]), k  # weights and BN statistics
@@ -113,21 +114,23 @@ def test_linear_probe_trains_only_the_classifier(trained, tmp_path,
 def test_multi_seed_run_and_collect(trained, tmp_path):
     cfg, _, _ = trained
     root = str(tmp_path / 'seeds')
-    r = run_python(args=[
-        osp.join(TOOLS, 'multi_seed.py'), 'run', cfg, '--seeds', '0', '1',
-        '--root', root
-    ], timeout=600)
+    r = run_python(
+        args=[
+            osp.join(TOOLS, 'multi_seed.py'), 'run', cfg, '--seeds', '0', '1',
+            '--root', root
+        ],
+        timeout=600)
     assert r.returncode == 0, r.stdout[-3000:]
     row = re.search(r'\| tiny \| ([\d.]+) ± ([\d.]+) \(2\) \|', r.stdout)
     assert row, r.stdout[-2000:]
-    again = run_python(args=[
-        osp.join(TOOLS, 'multi_seed.py'), 'collect', '--root', root])
+    again = run_python(
+        args=[osp.join(TOOLS, 'multi_seed.py'), 'collect', '--root', root])
     assert again.returncode == 0
     assert row.group(0) in again.stdout
     # each seed a tools/train.py run, its multi_seed.json beside it, reused
     # by a second run
-    results = sorted(glob.glob(osp.join(root, 'tiny', 'tiny', 'seed_*',
-                                        'multi_seed.json')))
+    results = sorted(
+        glob.glob(osp.join(root, 'tiny', 'tiny', 'seed_*', 'multi_seed.json')))
     assert len(results) == 2
     stamps = [os.stat(p).st_mtime_ns for p in results]
     rerun = run_python(args=[
@@ -162,8 +165,8 @@ def test_multi_seed_run_and_collect(trained, tmp_path):
 def test_multi_seed_names_methods_from_the_model_index():
     multi_seed = load_tool('analysis_tools/multi_seed.py')
     assert multi_seed.method_and_dataset(
-        osp.join(ROOT, 'configs/coretune/r50_moco_dtd.py')) == (
-            'core-tuning', 'dtd')
+        osp.join(ROOT,
+                 'configs/coretune/r50_moco_dtd.py')) == ('core-tuning', 'dtd')
     assert multi_seed.method_and_dataset(
         'configs/baselines/ce_r18-tiny_simclr_fmnist.py') == ('ce-tuning',
                                                               'fmnist')
@@ -201,8 +204,8 @@ def _write_part(work, stamp, records, config=None):
     folder = work / stamp / 'vis_data'
     folder.mkdir(parents=True)
     import json
-    (folder / 'scalars.json').write_text(
-        ''.join(json.dumps(r) + '\n' for r in records))
+    (folder / 'scalars.json').write_text(''.join(
+        json.dumps(r) + '\n' for r in records))
     if config is not None:  # what mmengine saves beside the scalars
         (folder / 'config.py').write_text(config)
 
@@ -212,8 +215,15 @@ def test_plot_curves_says_what_a_point_is(tmp_path, capsys):
     iterations, every ``default_hooks.logger.interval``: the panels say so,
     from the run's saved config, and per term where terms differ."""
     plot_curves = load_tool('analysis_tools/plot_curves.py')
-    records = [dict(step=i, epoch=1, lr=0.1, loss=1. / i, loss_ce=1. / i,
-                    loss_max=2. / i) for i in range(50, 201, 50)]
+    records = [
+        dict(
+            step=i,
+            epoch=1,
+            lr=0.1,
+            loss=1. / i,
+            loss_ce=1. / i,
+            loss_max=2. / i) for i in range(50, 201, 50)
+    ]
     _write_part(
         tmp_path / 'w', '20260101_000000', records,
         "default_hooks = dict(logger=dict(type='LoggerHook', interval=50))\n"
@@ -234,8 +244,8 @@ def test_plot_curves_says_what_a_point_is(tmp_path, capsys):
     # validation scalars
     _write_part(
         tmp_path / 'raw', '20260101_000000',
-        [dict(step=i, lr=0.1, loss=1. / i) for i in (1, 2)] +
-        [dict(step=2, acc=50.)],
+        [dict(step=i, lr=0.1, loss=1. / i)
+         for i in (1, 2)] + [dict(step=2, acc=50.)],
         "default_hooks = dict(logger=dict(interval=1, "
         "log_metric_by_epoch=False))\nlog_processor = dict(window_size=1)\n")
     drawn = plot_curves.main([str(tmp_path / 'raw'), '--out', out])
@@ -249,27 +259,28 @@ def test_plot_curves_joins_a_resumed_run(tmp_path):
     work = tmp_path / 'work'
     # 2 epochs of 5 iterations, interrupted after them; a test run; then a
     # resume from the epoch-1 checkpoint that trains epoch 2 again and 3
-    _write_part(work, '20260101_000000',
-                [dict(step=i, epoch=(i + 4) // 5, lr=0.1, loss=10. - i)
-                 for i in range(1, 11)] +
-                [dict(step=1, acc=50.), dict(step=2, acc=60.)])
+    _write_part(work, '20260101_000000', [
+        dict(step=i, epoch=(i + 4) // 5, lr=0.1, loss=10. - i)
+        for i in range(1, 11)
+    ] + [dict(step=1, acc=50.), dict(step=2, acc=60.)])
     _write_part(work, '20260101_000100', [dict(step=0, acc=61.)])
-    _write_part(work, '20260101_000200',
-                [dict(step=i, epoch=(i + 4) // 5, lr=0.1, loss=-i)
-                 for i in range(6, 16)] +
-                [dict(step=2, acc=62.), dict(step=3, acc=70.)])
+    _write_part(work, '20260101_000200', [
+        dict(step=i, epoch=(i + 4) // 5, lr=0.1, loss=-i)
+        for i in range(6, 16)
+    ] + [dict(step=2, acc=62.), dict(step=3, acc=70.)])
     train, val, used = plot_curves.read_scalars(
         plot_curves.find_scalars(str(work)))
     assert [r['step'] for r in train] == list(range(1, 16))
     # the first part up to iteration 5, the resumed part from 6 on
-    assert [r['loss'] for r in train] == [10. - i for i in range(1, 6)] + [
-        -i for i in range(6, 16)]
+    assert [r['loss'] for r in train
+            ] == [10. - i for i in range(1, 6)] + [-i for i in range(6, 16)]
     assert [(r['step'], r['acc']) for r in val] == [(1, 50.), (2, 62.),
                                                     (3, 70.)]
     assert len(used) == 2  # the test run's folder is left out
     # a run started afresh in the same work dir replaces what it repeats
-    _write_part(work, '20260101_000300',
-                [dict(step=i, epoch=1, lr=0.1, loss=100.) for i in range(1, 4)])
+    _write_part(
+        work, '20260101_000300',
+        [dict(step=i, epoch=1, lr=0.1, loss=100.) for i in range(1, 4)])
     train, val, _ = plot_curves.read_scalars(
         plot_curves.find_scalars(str(work)))
     assert [r['loss'] for r in train] == [100.] * 3 and val == []

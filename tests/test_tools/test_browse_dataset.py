@@ -10,14 +10,15 @@ from ..conftest import write_tiny_config
 from .tool_loader import load_tool
 
 
-def test_browse_dataset_writes_grids_after_the_pipeline(tmp_path, capsys,
-                                                        tiny_fmnist):
+def test_browse_dataset_writes_grids_after_the_pipeline(
+        tmp_path, capsys, tiny_fmnist):
     browse = load_tool('visualization/browse_dataset.py')
     cfg = write_tiny_config(tmp_path / 'tiny.py', tiny_fmnist)
     out = tmp_path / 'browse'
     # the command of docs/get_started.md, CONFIG being the tiny config
     cells, files = browse.main(
-        [cfg, '--phase', 'train', '-n', '32', '-o', str(out)])
+        [cfg, '--phase', 'train', '-n', '32', '-o',
+         str(out)])
     assert files == [str(out / 'train_0.png')]  # one grid of 4 x 8
     assert capsys.readouterr().out.strip() == (
         f'32 images of the train split (after the pipeline) in {files[0]}')
@@ -25,19 +26,21 @@ def test_browse_dataset_writes_grids_after_the_pipeline(tmp_path, capsys,
         assert min(img.size) > 200
     assert len(cells) == 32
     # grey 28x28 images (RandomCrop 28 with padding 2), each with its class
-    classes = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat',
-               'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot')
+    classes = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal',
+               'Shirt', 'Sneaker', 'Bag', 'Ankle boot')
     for i, (picture, caption) in enumerate(cells):
         assert picture.shape == (28, 28) and picture.dtype == np.uint8
         index, name = re.match(r'(\d+): (.+)$', caption).groups()
         assert int(index) == i and name in classes
     # as read: the dataset's own images; concat: both, side by side
-    cells, files = browse.main(
-        [cfg, '-n', '20', '--rows', '2', '--mode', 'concat', '-o',
-         str(out / 'concat')])
+    cells, files = browse.main([
+        cfg, '-n', '20', '--rows', '2', '--mode', 'concat', '-o',
+        str(out / 'concat')
+    ])
     assert len(cells) == 40 and len(files) == 3  # 16 per grid
-    from mmctune.registry import DATASETS
     from mmengine.config import Config
+
+    from mmctune.registry import DATASETS
     dataset = DATASETS.build(
         dict(Config.fromfile(cfg).train_dataloader.dataset, pipeline=[]))
     for i in range(20):

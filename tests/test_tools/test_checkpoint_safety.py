@@ -11,7 +11,6 @@ import torchvision
 
 from mmctune.apis import ImageClassificationInferencer, init_model
 from mmctune.utils.checkpoint import UnsafeCheckpointError
-
 from ..test_utils.test_checkpoint import RunsCode, current_log
 from .tool_loader import load_tool
 
@@ -25,8 +24,9 @@ class Case:
     def __init__(self, tmp_path, source, name='evil.pth', legacy=False):
         self.dir = tmp_path
         self.marker = tmp_path / 'code-ran'
-        ckpt = (torch.load(source, map_location='cpu', weights_only=False)
-                if isinstance(source, str) else dict(source))
+        ckpt = (
+            torch.load(source, map_location='cpu', weights_only=False)
+            if isinstance(source, str) else dict(source))
         ckpt.setdefault('meta', {})
         ckpt['meta'] = dict(ckpt['meta'], note=RunsCode(self.marker))
         self.path = str(tmp_path / name)

@@ -27,13 +27,11 @@ AT_CONFIGS = sorted(
 
 
 def test_cifar10_has_every_method_at_every_budget():
-    names = {
-        osp.basename(p)
-        for p in AT_CONFIGS if '_cifar10_' in p
-    }
+    names = {osp.basename(p) for p in AT_CONFIGS if '_cifar10_' in p}
     assert names == {
         f'{m}_r50_moco_cifar10_{k}.py'
-        for m in METHODS for k in KEYS
+        for m in METHODS
+        for k in KEYS
     }
     assert osp.isfile(osp.join(ROOT, 'configs/adv/ce_r50_moco_cifar10.py'))
 
@@ -55,9 +53,8 @@ def test_each_at_config_trains_at_the_budget_its_name_says(path):
                                                ('linf', 4), ('linf', 8)]
     # the same method as the other budgets' configs: only the attack differs
     method = osp.basename(path).split('_')[0]
-    sibling = osp.join(
-        ROOT, 'configs/adv',
-        BUDGET.sub('_l2-0.5.py', osp.basename(path)))
+    sibling = osp.join(ROOT, 'configs/adv',
+                       BUDGET.sub('_l2-0.5.py', osp.basename(path)))
     if method in METHODS and sibling != path:
         other = Config.fromfile(sibling)
         other.model.pop('attack'), cfg.model.pop('attack')
@@ -114,8 +111,14 @@ def test_collector_prints_table9_from_work_dirs(tmp_path, capsys):
     # CE: one model, tested under every budget
     write_test(
         adv / 'ce_r50_moco_cifar10', '20260101_000000',
-        robust(94.7, l2_0_5=50.25, l2_1_5=10.0, l2_2_5=1.5, linf_2=40.0,
-               linf_4=12.28, linf_8=0.5))
+        robust(
+            94.7,
+            l2_0_5=50.25,
+            l2_1_5=10.0,
+            l2_2_5=1.5,
+            linf_2=40.0,
+            linf_4=12.28,
+            linf_8=0.5))
     # AT-CE at l2 0.5: an older test, then the newest (which counts)
     write_test(adv / 'at-ce_r50_moco_cifar10_l2-0.5', '20260101_000000',
                robust(90.0, l2_0_5=80.0))
@@ -131,8 +134,8 @@ def test_collector_prints_table9_from_work_dirs(tmp_path, capsys):
     train_log = adv / 'at-ce-con_r50_moco_cifar10_l2-1.5' / \
         '20260104_000000' / 'vis_data'
     train_log.mkdir(parents=True)
-    (train_log / '20260104_000000.json').write_text(
-        '{"lr": 0.01, "step": 1}\n{"lr": 0.009, "step": 2}\n')
+    (train_log / '20260104_000000.json'
+     ).write_text('{"lr": 0.01, "step": 1}\n{"lr": 0.009, "step": 2}\n')
     (train_log.parent / '20260104_000000.json').write_text(
         '{"loss": 1.0}\n{"loss": 0.9}\n')  # lines, not a test's dict
     write_test(adv / 'at-ce-con_r50_moco_cifar10_l2-2.5', '20260105_000000',
@@ -163,22 +166,25 @@ def test_collector_prints_table9_from_work_dirs(tmp_path, capsys):
     assert (f"- AT-CE-Con, ℓ2 ε=2.5: {adv}/at-ce-con_r50_moco_cifar10_l2-2.5:"
             " its tests have no 'pgd10-l2-2.5/accuracy/top1'; "
             'configs/adv/at-ce-con_r50_moco_cifar10_l2-2.5.py') in listed
-    assert (f'- AT-Core, ℓ2 ε=0.5: {adv}/at-core_r50_moco_cifar10_l2-0.5: '
-            'not run; configs/adv/at-core_r50_moco_cifar10_l2-0.5.py'
-            ) in listed
+    assert (
+        f'- AT-Core, ℓ2 ε=0.5: {adv}/at-core_r50_moco_cifar10_l2-0.5: '
+        'not run; configs/adv/at-core_r50_moco_cifar10_l2-0.5.py') in listed
     assert not any('no such config' in ln for ln in listed)
 
     # no CE run: one line for the whole row, not six
     out = tmp_path / 'table9.md'
     (tmp_path / 'none_yet').mkdir()
     text = collect_adv_table.main(
-        ['--root', str(tmp_path / 'none_yet'), '--out', str(out)])
+        ['--root', str(tmp_path / 'none_yet'), '--out',
+         str(out)])
     assert out.read_text().strip() == text.strip()
     assert 'missing runs (24 of 24 cells):' in text
     ce = [ln for ln in text.splitlines() if ln.startswith('- CE,')]
-    assert ce == [f'- CE, every budget: {tmp_path}/none_yet/adv/'
-                  'ce_r50_moco_cifar10: not run; '
-                  'configs/adv/ce_r50_moco_cifar10.py']
+    assert ce == [
+        f'- CE, every budget: {tmp_path}/none_yet/adv/'
+        'ce_r50_moco_cifar10: not run; '
+        'configs/adv/ce_r50_moco_cifar10.py'
+    ]
     # a dataset with two budgets' configs only: the others have none
     text = collect_adv_table.main(
         ['--root', str(tmp_path), '--dataset', 'dtd'])
@@ -193,7 +199,8 @@ def test_collector_reads_what_a_test_run_writes(tmp_path, tiny_fmnist):
     on the tiny data) in the work dir of AT-CE at l2 1.5: the collector's
     cell is that run's robust and clean top-1."""
     cfg_path = write_tiny_config(
-        tmp_path / 'cfg.py', tiny_fmnist,
+        tmp_path / 'cfg.py',
+        tiny_fmnist,
         base='configs/adv/at-ce_r18-tiny_simclr_fmnist.py',
         extra=f"""
 test_dataloader = dict(batch_size=16, dataset=dict(
@@ -203,8 +210,7 @@ test_dataloader = dict(batch_size=16, dataset=dict(
     cfg.work_dir = str(tmp_path / 'work_dirs' / 'adv' /
                        'at-ce_r50_moco_cifar10_l2-1.5')
     metrics = Runner.from_cfg(cfg).test()
-    text = collect_adv_table.main(
-        ['--root', str(tmp_path / 'work_dirs')])
+    text = collect_adv_table.main(['--root', str(tmp_path / 'work_dirs')])
     row = [ln for ln in text.splitlines() if ln.startswith('| AT-CE |')][0]
     expected = (f"{metrics['pgd10-l2-1.5/accuracy/top1']:.2f} / "
                 f"{metrics['accuracy/top1']:.2f}")

@@ -9,8 +9,10 @@ import torch
 
 from .tool_loader import load_tool
 
-FMNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat',
-                  'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
+FMNIST_CLASSES = [
+    'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt',
+    'Sneaker', 'Bag', 'Ankle boot'
+]
 
 
 def test_confusion_matrix_from_checkpoint_and_predictions(
@@ -19,8 +21,9 @@ def test_confusion_matrix_from_checkpoint_and_predictions(
     tool = load_tool('analysis_tools/confusion_matrix.py')
     # the commands of docs/evaluation.md
     cm, classes = tool.main([
-        cfg, ckpt, '--show-path', str(tmp_path / 'cm.png'),
-        '--include-values', '--out', str(tmp_path / 'cm.json')
+        cfg, ckpt, '--show-path',
+        str(tmp_path / 'cm.png'), '--include-values', '--out',
+        str(tmp_path / 'cm.json')
     ])
     printed = capsys.readouterr().out
     assert cm.shape == (10, 10) and int(cm.sum()) == 32  # the test split
@@ -29,7 +32,8 @@ def test_confusion_matrix_from_checkpoint_and_predictions(
     saved = json.loads((tmp_path / 'cm.json').read_text())
     assert saved == dict(classes=FMNIST_CLASSES, matrix=cm.tolist())
     metrics = load_tool('test.py').main([
-        cfg, ckpt, '--out', str(tmp_path / 'preds.pkl'), '--work-dir',
+        cfg, ckpt, '--out',
+        str(tmp_path / 'preds.pkl'), '--work-dir',
         str(tmp_path / 'test')
     ])
     capsys.readouterr()
@@ -42,8 +46,9 @@ def test_confusion_matrix_from_checkpoint_and_predictions(
     assert top1 == pytest.approx(metrics['accuracy/top1'])
     assert f'top-1 accuracy {top1:.2f}%' in printed
     summary = [line for line in printed.splitlines() if 'top-1' in line]
-    assert summary == [line for line in printed_preds.splitlines()
-                       if 'top-1' in line]
+    assert summary == [
+        line for line in printed_preds.splitlines() if 'top-1' in line
+    ]
     # numbers: a row per true class, in the matrix's order
     rows = [line for line in printed.splitlines() if ' | ' in line][1:]
     assert [int(v) for v in rows[3].split(' | ')[1:]] == cm[3].tolist()
@@ -63,10 +68,14 @@ def test_confusion_matrix_reads_predictions_without_running_code(
     payload = _Runs()
     payload.path = tmp_path / 'ran'
     bad = tmp_path / 'preds.pkl'
-    bad.write_bytes(pickle.dumps([dict(gt_label=torch.tensor([0]),
-                                       pred_score=torch.ones(10),
-                                       note=payload)]))
-    with pytest.raises(pickle.UnpicklingError,
-                       match=r'os\.makedirs.*--trust-checkpoint'):
+    bad.write_bytes(
+        pickle.dumps([
+            dict(
+                gt_label=torch.tensor([0]),
+                pred_score=torch.ones(10),
+                note=payload)
+        ]))
+    with pytest.raises(
+            pickle.UnpicklingError, match=r'os\.makedirs.*--trust-checkpoint'):
         tool.main([cfg, str(bad)])
     assert not payload.path.exists()

@@ -29,8 +29,8 @@ def test_tcl_self_supervised_config_is_the_supplements():
 
 
 def test_supervised_two_stages_chain():
-    for method, loss_type in (('supcon', 'SupConLoss'),
-                              ('tcl-sup', 'TCLLoss')):
+    for method, loss_type in (('supcon', 'SupConLoss'), ('tcl-sup',
+                                                         'TCLLoss')):
         stage1 = f'pretrain/{method}_r50_cifar10.py'
         cfg1 = load(stage1)
         assert cfg1.model.positives == 'class'
@@ -53,8 +53,10 @@ def test_supervised_two_stages_chain():
 def test_tcl_pretraining_then_linear_probe(tiny_fmnist, tmp_path):
     work = tmp_path / 'tcl'
     r = run_python(args=[
-        TRAIN, osp.join(ROOT, 'configs/pretrain/tcl_r18-tiny_fmnist.py'),
-        '--smoke', '--work-dir', str(work), '--cfg-options',
+        TRAIN,
+        osp.join(ROOT, 'configs/pretrain/tcl_r18-tiny_fmnist.py'), '--smoke',
+        '--work-dir',
+        str(work), '--cfg-options',
         f'train_dataloader.dataset.data_root={tiny_fmnist}',
         'train_dataloader.drop_last=False'
     ])
@@ -63,8 +65,10 @@ def test_tcl_pretraining_then_linear_probe(tiny_fmnist, tmp_path):
     ckpt, = glob.glob(str(work / 'epoch_*.pth'))
     probe = tmp_path / 'probe'
     r = run_python(args=[
-        TRAIN, osp.join(ROOT, 'configs/linear_probe/r18-tiny_fmnist.py'),
-        '--smoke', '--work-dir', str(probe), '--cfg-options',
+        TRAIN,
+        osp.join(ROOT, 'configs/linear_probe/r18-tiny_fmnist.py'), '--smoke',
+        '--work-dir',
+        str(probe), '--cfg-options',
         f'model.backbone.init_cfg.checkpoint={ckpt}',
         f'train_dataloader.dataset.data_root={tiny_fmnist}',
         f'val_dataloader.dataset.data_root={tiny_fmnist}'

@@ -7,7 +7,6 @@ import re
 import pytest
 
 from mmctune.apis import setting_models
-
 from ..conftest import ROOT, run_python, write_idx_fmnist
 from .tool_loader import load_tool
 
@@ -96,17 +95,16 @@ def test_demo_methods_come_from_the_model_index(capsys):
     in the index's order; its default: the reference and the proposed
     method."""
     demo = load_tool('demo.py')
-    table = setting_models('fmnist', ('reference', 'baseline', 'proposed',
-                                      'adversarial'))
+    table = setting_models(
+        'fmnist', ('reference', 'baseline', 'proposed', 'adversarial'))
     assert list(demo.METHODS) == [m.in_collection for m in table]
-    assert [m.config for m in demo.METHODS.values()] == [
-        m.config for m in table
-    ]
+    assert [m.config
+            for m in demo.METHODS.values()] == [m.config for m in table]
     assert demo.DEFAULT_METHODS == ('CE-tuning', 'Core-tuning')
     assert '+mix' not in demo.METHODS
     assert demo.parse_args(['--methods', 'all']).methods == list(demo.METHODS)
-    assert {'CE-tuning', 'Core-tuning', 'SCL (+L_con)', 'AT-Core'} <= set(
-        demo.METHODS)
+    assert {'CE-tuning', 'Core-tuning', 'SCL (+L_con)',
+            'AT-Core'} <= set(demo.METHODS)
     with pytest.raises(SystemExit):
         demo.parse_args(['--methods', 'L3-SP'])
     assert "unknown method(s) ['L3-SP']" in capsys.readouterr().err
@@ -123,5 +121,7 @@ def test_prepare_fashion_mnist_script(tmp_path):
     PREPARE.main(['--src', raw, '--out', str(tmp_path / 'out')])
     assert sorted(os.listdir(tmp_path / 'out')) == sorted(FILES)
     with pytest.raises(SystemExit, match='apt-get install'):
-        PREPARE.main(['--src', str(tmp_path / 'none'), '--out',
-                     str(tmp_path / 'out2')])
+        PREPARE.main(
+            ['--src',
+             str(tmp_path / 'none'), '--out',
+             str(tmp_path / 'out2')])

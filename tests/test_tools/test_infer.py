@@ -21,12 +21,15 @@ def test_infer_folder_and_file(tiny_trained, tmp_path, capsys):
     (folder / 'notes.txt').write_text('not an image')
     out = tmp_path / 'preds.json'
     records = infer.main([
-        cfg, ckpt, str(folder), str(paths[2]), '--topk', '3', '--out',
+        cfg, ckpt,
+        str(folder),
+        str(paths[2]), '--topk', '3', '--out',
         str(out)
     ])
     assert [r['image'] for r in records] == [str(p) for p in paths]
-    from mmctune.apis import inference_model, init_model
     from mmpretrain.datasets import FashionMNIST
+
+    from mmctune.apis import inference_model, init_model
     model, _ = init_model(cfg, ckpt)
     for grey, record in zip(greys, records):
         scores = inference_model(model, grey)['pred_scores']
@@ -34,8 +37,8 @@ def test_infer_folder_and_file(tiny_trained, tmp_path, capsys):
         assert len(top) == 3
         assert [p['label'] for p in top] == list(np.argsort(-scores)[:3])
         assert top[0]['score'] == pytest.approx(float(scores.max()))
-        assert top[0]['class'] == FashionMNIST.METAINFO['classes'][
-            top[0]['label']]
+        assert top[0]['class'] == FashionMNIST.METAINFO['classes'][top[0]
+                                                                   ['label']]
     assert json.loads(out.read_text()) == records
     printed = capsys.readouterr().out
     assert f'{paths[0]}: {records[0]["top"][0]["class"]}' in printed

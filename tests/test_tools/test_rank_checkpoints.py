@@ -12,9 +12,8 @@ from mmengine.config import Config
 from scipy.stats import kendalltau
 
 from mmctune.engine.runner import Runner
-from mmctune.evaluation.functional import (extract_features, h_score, logme)
+from mmctune.evaluation.functional import extract_features, h_score, logme
 from mmctune.registry import MODELS
-
 from ..conftest import write_tiny_config
 from .tool_loader import load_tool
 

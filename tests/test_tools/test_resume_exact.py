@@ -126,8 +126,10 @@ def whole_run(method, data_root, tmp_path_factory):
         r = train(cfg, str(tmp / 'work'))
         assert r.returncode == 0, r.stdout[-3000:]
         # max_keep_ckpts=1: each new checkpoint replaced the last
-        assert [osp.basename(p) for p in glob.glob(
-            str(tmp / 'work' / 'epoch_*.pth*'))] == ['epoch_3.pth']
+        assert [
+            osp.basename(p)
+            for p in glob.glob(str(tmp / 'work' / 'epoch_*.pth*'))
+        ] == ['epoch_3.pth']
         _WHOLE[method] = final(str(tmp / 'work'))
     return _WHOLE[method]
 
@@ -157,8 +159,7 @@ def test_killed_and_resumed_run_equals_uninterrupted(method, kill, tiny_fmnist,
         parts, 'last_rng_state') in r.stdout
     if method == 'coin':
         assert "head set to {'train_classifier': True" not in r.stdout
-    assert_same(
-        whole_run(method, tiny_fmnist, tmp_path_factory), final(parts))
+    assert_same(whole_run(method, tiny_fmnist, tmp_path_factory), final(parts))
 
 
 def test_same_config_and_seed_twice_is_identical(tiny_fmnist, tmp_path,

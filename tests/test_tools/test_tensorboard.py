@@ -24,17 +24,16 @@ def doc_snippet():
     return snippet
 
 
-def test_tensorboard_beside_the_local_backend(tmp_path, tiny_fmnist,
-                                              capsys):
+def test_tensorboard_beside_the_local_backend(tmp_path, tiny_fmnist, capsys):
     from tensorboard.backend.event_processing.event_accumulator import \
         EventAccumulator
-    cfg = write_tiny_config(tmp_path / 'tb.py', tiny_fmnist,
-                            extra=doc_snippet())
+    cfg = write_tiny_config(
+        tmp_path / 'tb.py', tiny_fmnist, extra=doc_snippet())
     work = tmp_path / 'work'
     # with docs/evaluation.md's options for every iteration's own loss
     r = run_python(args=[
-        osp.join(ROOT, 'tools', 'train.py'), cfg, '--work-dir', str(work),
-        '--cfg-options', 'log_processor.window_size=1',
+        osp.join(ROOT, 'tools', 'train.py'), cfg, '--work-dir',
+        str(work), '--cfg-options', 'log_processor.window_size=1',
         'default_hooks.logger.interval=1'
     ])
     assert r.returncode == 0, r.stdout[-3000:]
@@ -56,15 +55,15 @@ def test_tensorboard_beside_the_local_backend(tmp_path, tiny_fmnist,
     # plot_curves.py plots the run, each point one iteration's loss
     plot_curves = load_tool('analysis_tools/plot_curves.py')
     drawn = plot_curves.main([str(work), '--out', str(tmp_path / 'c.png')])
-    assert drawn[0] == ('loss', 'training losses: per iteration',
-                        'iteration')
+    assert drawn[0] == ('loss', 'training losses: per iteration', 'iteration')
     # a run with TensorBoard only (the local backend replaced): no
     # scalars.json, and plot_curves.py says what to do
     only = tmp_path / 'tb_only'
     shutil.copytree(work, only)
     for path in glob.glob(str(only / '*' / 'vis_data' / '*.json')):
         os.remove(path)
-    with pytest.raises(FileNotFoundError,
-                       match='TensorBoard only.*tensorboard --logdir.*'
-                       'LocalVisBackend beside TensorboardVisBackend'):
+    with pytest.raises(
+            FileNotFoundError,
+            match='TensorBoard only.*tensorboard --logdir.*'
+            'LocalVisBackend beside TensorboardVisBackend'):
         plot_curves.main([str(only), '--out', str(tmp_path / 'd.png')])

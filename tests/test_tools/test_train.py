@@ -50,8 +50,8 @@ def train(*args):
 
 
 def weights(path):
-    return torch.load(path, map_location='cpu',
-                      weights_only=False)['state_dict']
+    return torch.load(
+        path, map_location='cpu', weights_only=False)['state_dict']
 
 
 def scalars(work_dir):
@@ -127,10 +127,12 @@ def test_test_script(tiny_config, tmp_path):
     (['configs/no/such.py'], 'config file configs/no/such.py not found'),
     (['{cfg}', '--resume', '/no/ckpt.pth'], 'no checkpoint /no/ckpt.pth'),
     (['{cfg}', '--cfg-options', 'model.backbone.dept=18'], 'dept'),
-    (['{cfg}', '--cfg-options', 'train_dataloder.batch_size=4'],
-     'has no key "train_dataloder"'),
-    (['{cfg}', '--cfg-options', 'model.backbone.init_cfg.type=Pretrained',
-      'model.backbone.init_cfg.checkpoint=/no/w.pth'], '/no/w.pth'),
+    (['{cfg}', '--cfg-options', 'train_dataloder.batch_size=4'
+      ], 'has no key "train_dataloder"'),
+    ([
+        '{cfg}', '--cfg-options', 'model.backbone.init_cfg.type=Pretrained',
+        'model.backbone.init_cfg.checkpoint=/no/w.pth'
+    ], '/no/w.pth'),
 ])
 def test_bad_input_is_named(tiny_config, tmp_path, args, message):
     (['{cfg}', '--cfg-options', 'model.head.type=NoSuchHead'],
@@ -176,18 +178,21 @@ def test_test_script_missing_checkpoint(tiny_config):
 def dist_run(script, *args):
     env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()))
     env.pop('MMCTUNE_COMPAT_DISABLE', None)
-    r = subprocess.run(
-        ['bash', osp.join(ROOT, 'tools', script), *args],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, timeout=600)
+    r = subprocess.run(['bash', osp.join(ROOT, 'tools', script), *args],
+                       cwd=ROOT,
+                       env=env,
+                       stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT,
+                       text=True,
+                       timeout=600)
     assert r.returncode == 0, r.stdout[-3000:]
     return r
 
 
 def scores(path):
     import mmengine
-    return torch.stack([torch.as_tensor(p['pred_score'])
-                        for p in mmengine.load(path)])
+    return torch.stack(
+        [torch.as_tensor(p['pred_score']) for p in mmengine.load(path)])
 
 
 def test_dist_train_two_cpu_processes(tiny_config, tmp_path):
@@ -223,15 +228,17 @@ val_evaluator = [dict(type='mmpretrain.Accuracy', topk=(1, )),
     # statistics averaged first: SyncNormStatsHook)
     ckpt = osp.join(work, 'epoch_2.pth')
     out = str(tmp_path / 'test.pkl')
-    r = run_python(args=[TEST, str(config), ckpt, '--work-dir', work,
-                         '--out', out])
+    r = run_python(
+        args=[TEST, str(config), ckpt, '--work-dir', work, '--out', out])
     assert r.returncode == 0, r.stdout[-3000:]
     torch.testing.assert_close(scores(val_dump), scores(out))
 
     # --tta, in one process and in two
     tta, tta2 = str(tmp_path / 'tta.pkl'), str(tmp_path / 'tta2.pkl')
-    r = run_python(args=[TEST, str(config), ckpt, '--work-dir', work,
-                         '--tta', '--out', tta])
+    r = run_python(args=[
+        TEST,
+        str(config), ckpt, '--work-dir', work, '--tta', '--out', tta
+    ])
     assert r.returncode == 0, r.stdout[-3000:]
     dist_run('dist_test.sh', str(config), ckpt, '2', '--work-dir', work,
              '--tta', '--out', tta2)
@@ -246,8 +253,10 @@ def test_test_script_refuses_a_checkpoint_that_does_not_fit(
                  'train_cfg.max_epochs=1').returncode == 0
     sd = weights(osp.join(work, 'epoch_1.pth'))
     wrong = str(tmp_path / 'wrong_prefix.pth')
-    torch.save({'state_dict': {'module.' + k: v for k, v in sd.items()}},
-               wrong)
+    torch.save({'state_dict': {
+        'module.' + k: v
+        for k, v in sd.items()
+    }}, wrong)
     r = run_python(args=[TEST, tiny_config, wrong])
     assert r.returncode != 0
     assert 'missing keys' in r.stdout and 'backbone.conv1.weight' in r.stdout
@@ -259,7 +268,8 @@ def test_test_script_val_override_reaches_the_test(tiny_trained, tmp_path):
     of val_dataloader made at parse time)."""
     cfg, _, ckpt = tiny_trained
     r = run_python(args=[
-        TEST, cfg, ckpt, '--work-dir', str(tmp_path / 'w'), '--cfg-options',
+        TEST, cfg, ckpt, '--work-dir',
+        str(tmp_path / 'w'), '--cfg-options',
         'val_dataloader.dataset.data_root=/no/such/fmnist'
     ])
     assert r.returncode != 0
@@ -276,7 +286,8 @@ def test_a_ce_checkpoint_tests_with_a_core_tuning_config(
     from ..conftest import write_tiny_config
     _, _, ckpt = tiny_trained
     core = write_tiny_config(
-        tmp_path / 'core.py', tiny_fmnist,
+        tmp_path / 'core.py',
+        tiny_fmnist,
         base='configs/coretune/r18-tiny_simclr_fmnist.py')
     r = run_python(args=[TEST, core, ckpt, '--work-dir', str(tmp_path / 'w')])
     assert r.returncode == 0, r.stdout[-3000:]
@@ -287,8 +298,13 @@ def test_a_ce_checkpoint_tests_with_a_core_tuning_config(
 
     sd = weights(ckpt)
     other = str(tmp_path / 'other.pth')
-    torch.save({'state_dict': {k: v for k, v in sd.items()
-                               if not k.startswith('head.fc')}}, other)
+    torch.save(
+        {
+            'state_dict': {
+                k: v
+                for k, v in sd.items() if not k.startswith('head.fc')
+            }
+        }, other)
     r = run_python(args=[TEST, core, other, '--work-dir', str(tmp_path / 'w')])
     assert r.returncode != 0
     assert 'missing keys (2 of' in r.stdout and 'head.fc.weight' in r.stdout
@@ -301,12 +317,14 @@ def test_smoke_run_of_a_config(tiny_fmnist, tmp_path):
     the real run's folder), and --cfg-options still apply on top."""
     from ..conftest import write_tiny_config
     cfg = write_tiny_config(
-        tmp_path / 'core.py', tiny_fmnist,
+        tmp_path / 'core.py',
+        tiny_fmnist,
         base='configs/coretune/r18-tiny_simclr_fmnist.py',
         extra='train_cfg = dict(max_epochs=5)\nwork_dir = ' +
         repr(str(tmp_path / 'run')))
-    r = run_python(args=[TRAIN, cfg, '--smoke', '--cfg-options',
-                         'train_dataloader.batch_size=8'])
+    r = run_python(args=[
+        TRAIN, cfg, '--smoke', '--cfg-options', 'train_dataloader.batch_size=8'
+    ])
     assert r.returncode == 0, r.stdout[-3000:]
     assert '--smoke: 1 epoch, the first 16 images of each split' in r.stdout
     assert osp.isfile(tmp_path / 'run_smoke' / 'epoch_1.pth')
@@ -323,8 +341,9 @@ def test_smoke_run_of_a_config(tiny_fmnist, tmp_path):
     assert 'Config:' in log and 'Hooks will be executed' in log
     assert not (tmp_path / 'run').exists()
     # 16 images at the user's batch 8: 2 iterations
-    train_logs = [s for s in scalars(str(tmp_path / 'run_smoke'))
-                  if 'loss' in s]
+    train_logs = [
+        s for s in scalars(str(tmp_path / 'run_smoke')) if 'loss' in s
+    ]
     assert max(s['step'] for s in train_logs) == 2
 
 
@@ -378,7 +397,6 @@ def test_load_from_is_strict_unless_told(tiny_trained, tmp_path):
     it non-strictly: the run would train from the initial weights without
     a word); load_from_strict=False loads what fits and lists the rest."""
     from mmctune.models.utils import CheckpointMismatchError
-
     from .tool_loader import load_tool
     train_tool = load_tool('train.py')
     config, _, ckpt = tiny_trained
@@ -413,7 +431,6 @@ def test_the_documented_dict_options_train(tiny_fmnist, tmp_path):
     from mmengine.hooks import EMAHook
 
     from mmctune.models.losses import TCLLoss
-
     from ..conftest import write_tiny_config
     from .tool_loader import load_tool
     with open(osp.join(ROOT, 'docs', 'get_started.md')) as f:
@@ -421,10 +438,12 @@ def test_the_documented_dict_options_train(tiny_fmnist, tmp_path):
     options = re.findall(r'--cfg-options \\\n\s+(\S+="[^"]+")', doc)
     assert len(options) == 2
     config = write_tiny_config(
-        tmp_path / 'core.py', tiny_fmnist,
+        tmp_path / 'core.py',
+        tiny_fmnist,
         base='configs/coretune/r18-tiny_simclr_fmnist.py')
     runner = load_tool('train.py').main([
-        config, '--work-dir', str(tmp_path / 'w'), '--cfg-options',
+        config, '--work-dir',
+        str(tmp_path / 'w'), '--cfg-options',
         *[o.replace('"', '') for o in options]
     ])
     loss = runner.model.head.con_loss

@@ -24,13 +24,16 @@ def image_folder(root, bad=()):
 
 def folder_config(tmp_path, data):
     path = tmp_path / 'folder.py'
-    pipeline = [dict(type='LoadImageFromFile'),
-                dict(type='mmpretrain.Resize', scale=8),
-                dict(type='mmpretrain.PackInputs')]
+    pipeline = [
+        dict(type='LoadImageFromFile'),
+        dict(type='mmpretrain.Resize', scale=8),
+        dict(type='mmpretrain.PackInputs')
+    ]
     loader = dict(
         batch_size=2,
-        dataset=dict(type='mmpretrain.CustomDataset', data_root=data,
-                     pipeline=pipeline),
+        dataset=dict(
+            type='mmpretrain.CustomDataset', data_root=data,
+            pipeline=pipeline),
         sampler=dict(type='DefaultSampler', shuffle=False))
     path.write_text(f"""default_scope = 'mmctune'
 train_dataloader = {loader!r}
@@ -56,8 +59,9 @@ def test_whole_data_and_in_memory_datasets(tmp_path, tiny_fmnist, capsys):
     verify = load_tool('misc/verify_dataset.py')
     data = image_folder(tmp_path / 'data')
     out = str(tmp_path / 'broken.txt')
-    assert verify.main([folder_config(tmp_path, data), '--out-path', out,
-                        '--splits', 'train']) == []
+    assert verify.main([
+        folder_config(tmp_path, data), '--out-path', out, '--splits', 'train'
+    ]) == []
     assert 'train: 6 images read, 0 could not be' in capsys.readouterr().out
     assert not osp.exists(out)
     assert verify.main([

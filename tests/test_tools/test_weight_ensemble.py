@@ -11,7 +11,6 @@ from mmengine.config import Config
 
 from mmctune.apis import load_model_checkpoint
 from mmctune.registry import MODELS
-
 from .tool_loader import load_tool
 
 we = load_tool('model_converters/weight_ensemble.py')

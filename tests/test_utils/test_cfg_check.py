@@ -22,15 +22,21 @@ def test_val_options_reach_the_test_where_it_is_the_validation_copy():
 
     from mmctune.utils.cfg_check import mirror_val_options_to_test
     val = dict(batch_size=4, dataset=dict(data_root='data/cifar10'))
-    cfg = Config(dict(val_dataloader=val, test_dataloader=dict(val),
-                      val_evaluator=dict(type='A'),
-                      test_evaluator=dict(type='A')))
-    opts = {'val_dataloader.dataset.data_root': '/mine',
-            'val_evaluator.topk': (1, ),
-            'model.x': 1}
+    cfg = Config(
+        dict(
+            val_dataloader=val,
+            test_dataloader=dict(val),
+            val_evaluator=dict(type='A'),
+            test_evaluator=dict(type='A')))
+    opts = {
+        'val_dataloader.dataset.data_root': '/mine',
+        'val_evaluator.topk': (1, ),
+        'model.x': 1
+    }
     added = mirror_val_options_to_test(cfg, opts)
-    assert sorted(added) == ['test_dataloader.dataset.data_root',
-                             'test_evaluator.topk']
+    assert sorted(added) == [
+        'test_dataloader.dataset.data_root', 'test_evaluator.topk'
+    ]
     cfg.merge_from_dict(opts)
     assert cfg.test_dataloader.dataset.data_root == '/mine'
     # an explicit test option wins
@@ -44,10 +50,14 @@ def test_val_options_refused_where_the_test_has_its_own_settings():
     from mmengine.config import Config
 
     from mmctune.utils.cfg_check import mirror_val_options_to_test
-    cfg = Config(dict(val_dataloader=dict(dataset=dict(split='val')),
-                      test_dataloader=dict(dataset=dict(split='test'))))
-    with pytest.raises(ValueError, match='give test_dataloader.dataset.'
-                       'data_root=... instead'):
+    cfg = Config(
+        dict(
+            val_dataloader=dict(dataset=dict(split='val')),
+            test_dataloader=dict(dataset=dict(split='test'))))
+    with pytest.raises(
+            ValueError,
+            match='give test_dataloader.dataset.'
+            'data_root=... instead'):
         mirror_val_options_to_test(
             cfg, {'val_dataloader.dataset.data_root': '/mine'})
 
@@ -57,17 +67,25 @@ def test_a_typo_of_a_runner_key_is_named():
     from mmengine.config import Config
 
     from mmctune.utils.cfg_check import check_config_keys
-    for typo, meant in (('trian_cfg', 'train_cfg'),
-                        ('val_evalutor', 'val_evaluator'),
-                        ('optim_wraper', 'optim_wrapper'),
-                        ('defualt_hooks', 'default_hooks')):
-        with pytest.raises(KeyError, match=f'"{typo}" is read by nothing; '
-                           f'did you mean {meant}'):
+    for typo, meant in (('trian_cfg', 'train_cfg'), ('val_evalutor',
+                                                     'val_evaluator'),
+                        ('optim_wraper', 'optim_wrapper'), ('defualt_hooks',
+                                                            'default_hooks')):
+        with pytest.raises(
+                KeyError,
+                match=f'"{typo}" is read by nothing; '
+                f'did you mean {meant}'):
             check_config_keys(Config({typo: dict(max_epochs=1)}), 'x.py')
     # config variables are not typos
     check_config_keys(
-        Config(dict(train_pipeline=[], test_pipeline=[], resize=32,
-                    delta_model=dict(), norm_cfg=dict(), train_cfg=dict())))
+        Config(
+            dict(
+                train_pipeline=[],
+                test_pipeline=[],
+                resize=32,
+                delta_model=dict(),
+                norm_cfg=dict(),
+                train_cfg=dict())))
 
 
 def test_no_shipped_config_has_a_key_or_hook_argument_typo():
@@ -77,10 +95,12 @@ def test_no_shipped_config_has_a_key_or_hook_argument_typo():
     from mmengine.config import Config
 
     from mmctune.utils.cfg_check import check_config_keys, check_hook_args
-
     from ..conftest import ROOT
-    leaves = [p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'),
-                                   recursive=True) if '_base_' not in p]
+    leaves = [
+        p for p in glob.glob(
+            osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
+        if '_base_' not in p
+    ]
     for path in leaves:
         cfg = Config.fromfile(path)
         check_config_keys(cfg, path)
@@ -92,10 +112,12 @@ def test_cfg_options_typo_in_a_default_hook_and_custom_imports():
     from mmengine.config import Config
 
     from mmctune.utils.cfg_check import check_cfg_options
-    cfg = Config(dict(default_hooks=dict(checkpoint=dict(interval=5)),
-                      custom_hooks=[]))
-    with pytest.raises(KeyError, match='no default hook "checkpont".*did '
-                       'you mean checkpoint'):
+    cfg = Config(
+        dict(default_hooks=dict(checkpoint=dict(interval=5)), custom_hooks=[]))
+    with pytest.raises(
+            KeyError,
+            match='no default hook "checkpont".*did '
+            'you mean checkpoint'):
         check_cfg_options(cfg, {'default_hooks.checkpont.interval': 1})
     check_cfg_options(cfg, {'default_hooks.checkpoint.interval': 1})
     check_cfg_options(cfg, {'default_hooks.ema.type': 'EMAHook'})
@@ -108,23 +130,37 @@ def test_swapping_a_type_says_which_arguments_are_kept():
     from mmengine.config import Config
 
     from mmctune.utils.cfg_check import check_cfg_options
-    cfg = Config(dict(model=dict(head=dict(con_loss=dict(
-        type='FocalSupConLoss', temperature=0.07, loss_weight=0.1)))))
-    with pytest.warns(UserWarning, match=r"model.head.con_loss are kept for "
-                      r"the new type: temperature=0.07, loss_weight=0.1"):
+    cfg = Config(
+        dict(
+            model=dict(
+                head=dict(
+                    con_loss=dict(
+                        type='FocalSupConLoss',
+                        temperature=0.07,
+                        loss_weight=0.1)))))
+    with pytest.warns(
+            UserWarning,
+            match=r"model.head.con_loss are kept for "
+            r"the new type: temperature=0.07, loss_weight=0.1"):
         check_cfg_options(cfg, {'model.head.con_loss.type': 'TCLLoss'})
     # giving the arguments too leaves nothing kept silently
-    with pytest.warns(UserWarning, match='kept for the new type: '
-                      'loss_weight=0.1. Give'):
-        check_cfg_options(cfg, {'model.head.con_loss.type': 'TCLLoss',
-                                'model.head.con_loss.temperature': 0.1})
+    with pytest.warns(
+            UserWarning, match='kept for the new type: '
+            'loss_weight=0.1. Give'):
+        check_cfg_options(
+            cfg, {
+                'model.head.con_loss.type': 'TCLLoss',
+                'model.head.con_loss.temperature': 0.1
+            })
     import warnings
     with warnings.catch_warnings():
         warnings.simplefilter('error')
-        check_cfg_options(cfg, {
-            'model.head.con_loss.type': 'TCLLoss',
-            'model.head.con_loss.temperature': 0.1,
-            'model.head.con_loss.loss_weight': 0.1})
+        check_cfg_options(
+            cfg, {
+                'model.head.con_loss.type': 'TCLLoss',
+                'model.head.con_loss.temperature': 0.1,
+                'model.head.con_loss.loss_weight': 0.1
+            })
 
 
 @pytest.mark.parametrize('key,value,equivalent', [
@@ -135,12 +171,11 @@ def test_swapping_a_type_says_which_arguments_are_kept():
     ('checkpoint_config', dict(interval=1), 'default_hooks'),
     ('log_config', dict(interval=50), 'default_hooks'),
     ('workflow', [('train', 1)], 'train_cfg'),
-    ('data', dict(samples_per_gpu=32, workers_per_gpu=2),
-     'batch_size=... (was samples_per_gpu)'),
+    ('data', dict(samples_per_gpu=32,
+                  workers_per_gpu=2), 'batch_size=... (was samples_per_gpu)'),
     ('optimizer', dict(type='SGD', lr=0.1), 'optim_wrapper'),
 ])
-def test_mmcv1_keys_are_refused_with_their_equivalent(key, value,
-                                                      equivalent):
+def test_mmcv1_keys_are_refused_with_their_equivalent(key, value, equivalent):
     """An mmcls 0.x / mmcv 1.x key is read by nothing in mmengine: a config
     with runner=dict(max_epochs=2) would train the base's 100 epochs."""
     from mmctune.utils.cfg_check import check_config_keys
@@ -156,8 +191,8 @@ def test_mmcv1_keys_are_refused_with_their_equivalent(key, value,
 def test_helper_variables_with_old_names_are_not_refused():
     from mmctune.utils.cfg_check import check_config_keys
     sgd = dict(type='SGD', lr=0.1)
-    check_config_keys(Config(dict(optimizer=sgd,
-                                  optim_wrapper=dict(optimizer=sgd))))
+    check_config_keys(
+        Config(dict(optimizer=sgd, optim_wrapper=dict(optimizer=sgd))))
     check_config_keys(Config(dict(data=dict(root='x'))))
 
 
@@ -168,9 +203,11 @@ def test_a_hook_argument_typo_is_named_before_the_run():
     hooks = dict(checkpoint=dict(type='AtomicCheckpointHook', interval=1))
     check_hook_args(Config(dict(default_hooks=hooks)))
     hooks['checkpoint']['intervall'] = 2
-    with pytest.raises(TypeError, match='default_hooks.checkpoint: '
-                       'AtomicCheckpointHook has no argument "intervall"; '
-                       'did you mean interval'):
+    with pytest.raises(
+            TypeError,
+            match='default_hooks.checkpoint: '
+            'AtomicCheckpointHook has no argument "intervall"; '
+            'did you mean interval'):
         check_hook_args(Config(dict(default_hooks=hooks)))
     # an argument save_checkpoint does not take, far from every name
     hooks['checkpoint'] = dict(type='CheckpointHook', foo=1)
@@ -182,7 +219,6 @@ def test_a_hook_argument_typo_is_named_before_the_run():
     custom = [dict(type='RIFLEHook', intervall=10)]
     with pytest.raises(TypeError, match=r'custom_hooks\[0\].*interval'):
         check_hook_args(Config(dict(custom_hooks=custom)))
-
 
 
 def test_dict_options_parse_as_written():
@@ -202,8 +238,9 @@ def test_dict_options_parse_as_written():
     ]).cfg_options
     assert opts['model.head.con_loss'] == dict(
         _delete_=True, type='TCLLoss', k1=-1.5, temperature=0.1, name='a b')
-    assert opts['custom_hooks'] == [dict(type='mmengine.EMAHook',
-                                         momentum=1e-3)]
+    assert opts['custom_hooks'] == [
+        dict(type='mmengine.EMAHook', momentum=1e-3)
+    ]
     # everything else as mmengine parses it
     assert opts['train_cfg.max_epochs'] == 3
     assert opts['x'] == [1, 2] and opts['y'] == ('a', 'b')
@@ -217,8 +254,14 @@ def test_the_swap_hint_works_as_suggested():
     import warnings
 
     from mmctune.utils.dict_action import DictAction
-    cfg = Config(dict(model=dict(head=dict(con_loss=dict(
-        type='FocalSupConLoss', temperature=0.07, loss_weight=0.1)))))
+    cfg = Config(
+        dict(
+            model=dict(
+                head=dict(
+                    con_loss=dict(
+                        type='FocalSupConLoss',
+                        temperature=0.07,
+                        loss_weight=0.1)))))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
         check_cfg_options(cfg, {'model.head.con_loss.type': 'BSSLoss'})
@@ -229,18 +272,20 @@ def test_the_swap_hint_works_as_suggested():
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     options = parser.parse_args(['--cfg-options', option]).cfg_options
     cfg.merge_from_dict(options)
-    assert cfg.model.head.con_loss == dict(type='BSSLoss',
-                                           loss_weight=0.001)
+    assert cfg.model.head.con_loss == dict(type='BSSLoss', loss_weight=0.001)
 
 
 def test_top5_of_three_classes_is_refused_before_training():
     from mmctune.utils.cfg_check import check_topk
-    cfg = Config(dict(model=dict(head=dict(num_classes=3)),
-                      val_evaluator=dict(type='mmpretrain.Accuracy',
-                                         topk=(1, 5))))
-    with pytest.raises(ValueError, match=r'val_evaluator: Accuracy '
-                       r'topk=\(1, 5\) but the model has 3 classes.*'
-                       r'val_evaluator.topk="\(1,\)"'):
+    cfg = Config(
+        dict(
+            model=dict(head=dict(num_classes=3)),
+            val_evaluator=dict(type='mmpretrain.Accuracy', topk=(1, 5))))
+    with pytest.raises(
+            ValueError,
+            match=r'val_evaluator: Accuracy '
+            r'topk=\(1, 5\) but the model has 3 classes.*'
+            r'val_evaluator.topk="\(1,\)"'):
         check_topk(cfg)
     cfg.merge_from_dict({'val_evaluator.topk': (1, )})
     check_topk(cfg)

@@ -32,8 +32,9 @@ class RunsCode:
 
 def evil_file(path, marker, legacy=False, state_dict=None):
     torch.save(
-        dict(state_dict=state_dict or {'w': torch.ones(2)},
-             meta=dict(note=RunsCode(marker))),
+        dict(
+            state_dict=state_dict or {'w': torch.ones(2)},
+            meta=dict(note=RunsCode(marker))),
         path,
         _use_new_zipfile_serialization=not legacy)
     return str(path)
@@ -117,8 +118,9 @@ def test_published_training_options_load(tmp_path):
     Namespaces: rebuilt from their attributes, nothing called."""
     path = str(tmp_path / 'dino.pth')
     torch.save(
-        dict(teacher={'w': torch.ones(1)},
-             args=argparse.Namespace(arch='vit_small', lr=5e-4)), path)
+        dict(
+            teacher={'w': torch.ones(1)},
+            args=argparse.Namespace(arch='vit_small', lr=5e-4)), path)
     assert load_checkpoint(path)['args'].arch == 'vit_small'
 
 
@@ -145,8 +147,7 @@ def test_every_mmengine_scheme_loads_safely(tmp_path, monkeypatch):
     marker = tmp_path / 'ran'
     evil_file(served / 'evil.pth', marker)
     server = http.server.ThreadingHTTPServer(
-        ('127.0.0.1', 0),
-        functools.partial(_Quiet, directory=str(served)))
+        ('127.0.0.1', 0), functools.partial(_Quiet, directory=str(served)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f'http://127.0.0.1:{server.server_address[1]}/evil.pth'
@@ -246,6 +247,7 @@ def test_a_url_checkpoint_offline(tmp_path, monkeypatch):
     assert err.value.__cause__ is None and err.value.__suppress_context__
 
     (tmp_path / 'checkpoints').mkdir()
-    torch.save({'state_dict': {'w': torch.ones(1)}},
-               tmp_path / 'checkpoints' / 'moco_v2_800ep_pretrain.pth.tar')
+    torch.save({'state_dict': {
+        'w': torch.ones(1)
+    }}, tmp_path / 'checkpoints' / 'moco_v2_800ep_pretrain.pth.tar')
     assert torch.equal(load_checkpoint(url)['state_dict']['w'], torch.ones(1))

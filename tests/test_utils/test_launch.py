@@ -7,7 +7,6 @@ from mmengine.config import Config
 
 from mmctune.utils.launch import (check_no_overwrite, default_work_dir,
                                   fit_total_batch, world_size_from_env)
-
 from ..conftest import ROOT
 
 
@@ -30,8 +29,9 @@ def test_default_work_dir_is_unique_per_config():
 def test_every_config_path_gets_its_own_work_dir():
     import glob
     leaves = [
-        p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'),
-                             recursive=True) if '_base_' not in p
+        p for p in glob.glob(
+            osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
+        if '_base_' not in p
     ]
     assert len({default_work_dir(p) for p in leaves}) == len(leaves)
 
@@ -58,8 +58,10 @@ def test_total_batch_kept_when_it_divides():
 
 
 def test_total_batch_that_does_not_split_is_an_error():
-    with pytest.raises(ValueError, match=r'does not split evenly over 3 '
-                       r'processes.*train_dataloader\.batch_size=B'):
+    with pytest.raises(
+            ValueError,
+            match=r'does not split evenly over 3 '
+            r'processes.*train_dataloader\.batch_size=B'):
         fit_total_batch(cfg(256), 3, False)
 
 
@@ -98,10 +100,12 @@ def test_a_run_may_not_overwrite_the_checkpoint_it_reads(tmp_path):
     work = tmp_path / 'w'
     work.mkdir()
     ckpt = str(work / 'epoch_100.pth')
-    c = Config(dict(
-        work_dir=str(work),
-        model=dict(backbone=dict(init_cfg=dict(type='Pretrained',
-                                               checkpoint=ckpt)))))
+    c = Config(
+        dict(
+            work_dir=str(work),
+            model=dict(
+                backbone=dict(
+                    init_cfg=dict(type='Pretrained', checkpoint=ckpt)))))
     with pytest.raises(ValueError, match='overwrite it.*--work-dir'):
         check_no_overwrite(c)
     c = Config(dict(work_dir=str(work), load_from=ckpt, model=dict()))
@@ -133,20 +137,22 @@ def lr_at_end(cfg, iters_per_epoch=4):
     from mmengine.optim import build_optim_wrapper
     from mmengine.registry import PARAM_SCHEDULERS
     model = torch.nn.Linear(1, 1)
-    wrapper = build_optim_wrapper(
-        model, dict(optimizer=dict(type='SGD', lr=1.0)))
+    wrapper = build_optim_wrapper(model,
+                                  dict(optimizer=dict(type='SGD', lr=1.0)))
     loop = cfg.train_cfg
     scheds = []
     for s in fit_schedulers_list(cfg.param_scheduler):
         s = dict(s)
         by_epoch = s.pop('by_epoch', True)
         convert = s.pop('convert_to_iter_based', False)
-        s.setdefault('end', loop.max_epochs if by_epoch else
-                     loop.max_epochs * iters_per_epoch)
+        s.setdefault(
+            'end',
+            loop.max_epochs if by_epoch else loop.max_epochs * iters_per_epoch)
         kind = PARAM_SCHEDULERS.get(s.pop('type'))
         if by_epoch and convert:
-            scheds.append(kind.build_iter_from_epoch(
-                wrapper, **s, epoch_length=iters_per_epoch))
+            scheds.append(
+                kind.build_iter_from_epoch(
+                    wrapper, **s, epoch_length=iters_per_epoch))
         else:
             scheds.append(kind(wrapper, **s, by_epoch=by_epoch))
     for _ in range(loop.max_epochs * iters_per_epoch - 1):
@@ -172,8 +178,8 @@ def test_a_shorter_run_gets_the_whole_schedule():
     note = fit_schedule(cfg)
     assert 'written for 100 epochs, fitted to the run\'s 3' in note
     assert cfg.param_scheduler.T_max == 3
-    assert lr_at_end(cfg) == pytest.approx((1 + math.cos(11 * math.pi / 12))
-                                           / 2)
+    assert lr_at_end(cfg) == pytest.approx(
+        (1 + math.cos(11 * math.pi / 12)) / 2)
     assert fit_schedule(cfg) is None  # fitted: nothing more to do
 
 
@@ -184,10 +190,17 @@ def test_schedule_fitting_scales_warm_up_and_keeps_iteration_warm_up():
             train_cfg=dict(max_epochs=10),
             param_scheduler=[
                 dict(type='LinearLR', by_epoch=False, begin=0, end=40),
-                dict(type='LinearLR', begin=0, end=10,
-                     convert_to_iter_based=True),
-                dict(type='CosineAnnealingLR', T_max=90, begin=10, end=100,
-                     convert_to_iter_based=True),
+                dict(
+                    type='LinearLR',
+                    begin=0,
+                    end=10,
+                    convert_to_iter_based=True),
+                dict(
+                    type='CosineAnnealingLR',
+                    T_max=90,
+                    begin=10,
+                    end=100,
+                    convert_to_iter_based=True),
                 dict(type='MultiStepLR', milestones=[30, 60]),
             ]))
     fit_schedule(cfg)
@@ -234,8 +247,10 @@ def test_a_stage_that_would_last_no_epoch_is_refused():
 def test_workers_are_capped_at_the_cores(monkeypatch):
     from mmctune.utils.launch import cap_workers
     monkeypatch.setattr('os.sched_getaffinity', lambda pid: {0, 1})
-    cfg = Config(dict(train_dataloader=dict(num_workers=8),
-                      val_dataloader=dict(num_workers=2)))
+    cfg = Config(
+        dict(
+            train_dataloader=dict(num_workers=8),
+            val_dataloader=dict(num_workers=2)))
     note = cap_workers(cfg)
     assert cfg.train_dataloader.num_workers == 2
     assert cfg.val_dataloader.num_workers == 2

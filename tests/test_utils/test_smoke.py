@@ -5,7 +5,6 @@ import os.path as osp
 from mmengine.config import Config
 
 from mmctune.utils.smoke import describe, smoke_cfg
-
 from ..conftest import ROOT
 
 
@@ -59,8 +58,10 @@ def test_the_log_line_says_what_the_options_made_of_it():
     length and batch after them."""
     cfg = load('coretune/r50_moco_cifar10.py')
     notes = smoke_cfg(cfg)
-    cfg.merge_from_dict({'train_cfg.max_epochs': 3,
-                         'train_dataloader.batch_size': 8})
+    cfg.merge_from_dict({
+        'train_cfg.max_epochs': 3,
+        'train_dataloader.batch_size': 8
+    })
     line, = describe(cfg, notes)
     assert line.startswith('--smoke: 3 epochs, the first 16 images of each '
                            'split, batch 8')

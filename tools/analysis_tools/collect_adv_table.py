@@ -104,8 +104,8 @@ def collect(root: str, dataset: str, metric: str):
                                        metric)
             table[row][key] = (robust, clean, note)
             if robust is None:
-                missing.append((row, title, f'configs/adv/{name}.py',
-                                work_dir, note))
+                missing.append(
+                    (row, title, f'configs/adv/{name}.py', work_dir, note))
     return table, missing
 
 
@@ -124,8 +124,10 @@ def render(table, missing, dataset: str, metric: str) -> str:
         cells = [_fmt(*table[row][key][:2]) for key, *_ in BUDGETS]
         lines.append(f'| {row} | ' + ' | '.join(cells) + ' |')
     if missing:
-        lines += ['', f'missing runs ({len(missing)} of '
-                  f'{len(ROWS) * len(BUDGETS)} cells):']
+        lines += [
+            '', f'missing runs ({len(missing)} of '
+            f'{len(ROWS) * len(BUDGETS)} cells):'
+        ]
         done = set()
         for row, title, config, work_dir, why in missing:
             if row == 'CE':

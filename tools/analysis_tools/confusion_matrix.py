@@ -36,26 +36,27 @@ import sys
 import matplotlib
 
 matplotlib.use('Agg')
-import mmengine  # noqa: E402
-import torch  # noqa: E402
-from mmengine.config import Config  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
-from mmpretrain.evaluation import ConfusionMatrix  # noqa: E402
+import mmengine
+import torch
+from mmengine.config import Config
+from mmengine.runner import Runner
+from mmpretrain.evaluation import ConfusionMatrix
 
-from mmctune.apis import init_model  # noqa: E402
-from mmctune.utils.cfg_check import (check_cfg_options,  # noqa: E402
+from mmctune.apis import init_model
+from mmctune.utils.cfg_check import (check_cfg_options,
                                      mirror_val_options_to_test)
-from mmctune.utils.checkpoint import (add_trust_argument,  # noqa: E402
-                                      register_safe_loaders)
-from mmctune.utils.dict_action import DictAction  # noqa: E402
+from mmctune.utils.checkpoint import add_trust_argument, register_safe_loaders
+from mmctune.utils.dict_action import DictAction
 
 PREDICTION_EXTENSIONS = ('.pkl', '.pickle')
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('config', help='the config the model was trained '
-                        'with (its test split is used)')
+    parser.add_argument(
+        'config',
+        help='the config the model was trained '
+        'with (its test split is used)')
     parser.add_argument(
         'ckpt_or_result',
         help='a checkpoint, or the predictions (.pkl) of tools/test.py --out')
@@ -131,8 +132,10 @@ def predict(cfg, checkpoint, device):
     with torch.no_grad():
         for data in loader:
             for sample in model.test_step(data):
-                results.append(dict(gt_label=sample.gt_label.cpu(),
-                                    pred_score=sample.pred_score.cpu()))
+                results.append(
+                    dict(
+                        gt_label=sample.gt_label.cpu(),
+                        pred_score=sample.pred_score.cpu()))
     classes = model._dataset_meta.get('classes') or \
         loader.dataset.metainfo.get('classes')
     return results, classes
@@ -147,8 +150,10 @@ def dataset_classes(cfg):
     try:
         dataset = DATASETS.build(cfg.test_dataloader.dataset)
     except Exception as error:  # the plot then numbers the classes
-        print(f'class names not found ({type(error).__name__}: {error}); '
-              'numbering the classes', file=sys.stderr)
+        print(
+            f'class names not found ({type(error).__name__}: {error}); '
+            'numbering the classes',
+            file=sys.stderr)
         return None
     return dataset.metainfo.get('classes')
 
@@ -160,16 +165,19 @@ def summary(cm, classes):
         else [str(i) for i in range(n)]
     total = int(cm.sum())
     correct = int(cm.trace())
-    lines = [f'{total} images, {n} classes; top-1 accuracy '
-             f'{100 * correct / total:.2f}% ({correct} of {total})']
+    lines = [
+        f'{total} images, {n} classes; top-1 accuracy '
+        f'{100 * correct / total:.2f}% ({correct} of {total})'
+    ]
     if n <= 20:
         width = max(len(s) for s in names + [str(int(cm.max()))])
         lines.append('rows: true class, columns: predicted class')
-        lines.append(' ' * width + ' | ' + ' | '.join(
-            s.rjust(width) for s in names))
+        lines.append(' ' * width + ' | ' +
+                     ' | '.join(s.rjust(width) for s in names))
         for name, row in zip(names, cm.tolist()):
-            lines.append(name.rjust(width) + ' | ' + ' | '.join(
-                str(v).rjust(width) for v in row))
+            lines.append(
+                name.rjust(width) + ' | ' +
+                ' | '.join(str(v).rjust(width) for v in row))
     off = cm.clone()
     off.fill_diagonal_(0)
     pairs = [(int(off[i, j]), i, j) for i in range(n) for j in range(n)
@@ -218,15 +226,22 @@ def main(argv=None):
             os.makedirs(osp.dirname(args.out), exist_ok=True)
         if args.out.endswith('.json'):
             with open(args.out, 'w') as f:
-                json.dump(dict(classes=list(classes) if classes else None,
-                               matrix=cm.tolist()), f, indent=1)
+                json.dump(
+                    dict(
+                        classes=list(classes) if classes else None,
+                        matrix=cm.tolist()),
+                    f,
+                    indent=1)
         else:
             mmengine.dump(cm, args.out)
         print(f'matrix written to {args.out}')
     if args.show_path:
         fig = ConfusionMatrix.plot(
-            cm, show=False, classes=list(classes) if classes else None,
-            include_values=args.include_values, cmap=args.cmap)
+            cm,
+            show=False,
+            classes=list(classes) if classes else None,
+            include_values=args.include_values,
+            cmap=args.cmap)
         if osp.dirname(args.show_path):
             os.makedirs(osp.dirname(args.show_path), exist_ok=True)
         fig.savefig(args.show_path)

@@ -26,16 +26,16 @@ from mmctune.engine.runner import Runner
 from mmctune.models import model_config
 from mmctune.utils.cfg_check import check_cfg_options
 from mmctune.utils.checkpoint import add_trust_argument, register_safe_loaders
-from mmctune.utils.launch import default_work_dir
 from mmctune.utils.dict_action import DictAction
+from mmctune.utils.launch import default_work_dir
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('config')
     parser.add_argument('checkpoint')
-    parser.add_argument('--ks', type=int, nargs='+',
-                        default=[10, 20, 100, 200])
+    parser.add_argument(
+        '--ks', type=int, nargs='+', default=[10, 20, 100, 200])
     parser.add_argument('--temperature', type=float, default=0.07)
     parser.add_argument(
         '--no-s-dbw', action='store_true', help='skip S_Dbw (kNN only)')

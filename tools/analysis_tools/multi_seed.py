@@ -43,8 +43,7 @@ from mmctune.apis import ModelHub, model_of_config
 from mmctune.apis.model import slug
 from mmctune.utils.dict_action import DictAction
 
-TRAIN = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
-                 'train.py')
+TRAIN = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'train.py')
 MARKER = 'multi_seed.json'
 
 
@@ -56,9 +55,9 @@ def method_names():
 
 #: dataset names as config file names hold them
 DATASET_NAMES = {
-    'aircraft', 'caltech101', 'cars', 'cifar10', 'cifar100', 'dtd',
-    'flowers', 'imagenet20', 'inat18', 'pets', 'fmnist', 'pacs', 'vlcs',
-    'officehome', 'voc12aug', 'stardist', 'digits'
+    'aircraft', 'caltech101', 'cars', 'cifar10', 'cifar100', 'dtd', 'flowers',
+    'imagenet20', 'inat18', 'pets', 'fmnist', 'pacs', 'vlcs', 'officehome',
+    'voc12aug', 'stardist', 'digits'
 }
 
 
@@ -153,8 +152,8 @@ def train_seeds(config, tokens, seeds, work_dir, name, jobs=1):
         set_aside(wd)
         todo.append((seed, wd, sha1))
     threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads),
-               MKL_NUM_THREADS=str(threads))
+    env = dict(
+        os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     running = []
     for i, (seed, wd, sha1) in enumerate(todo):
         os.makedirs(wd, exist_ok=True)
@@ -163,8 +162,8 @@ def train_seeds(config, tokens, seeds, work_dir, name, jobs=1):
             f'randomness.seed={seed}', *tokens
         ]
         log = open(osp.join(wd, 'multi_seed.log'), 'w')
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                env=env)
+        proc = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
         running.append((proc, log, seed, wd, sha1, cmd, time.time()))
         if len(running) >= jobs or i == len(todo) - 1:
             for item in running:
@@ -182,10 +181,12 @@ def _finish(proc, log, seed, wd, sha1, cmd, start, name):
                            f'{proc.returncode}): {" ".join(cmd)}\n{tail}')
     seconds = round(time.time() - start, 1)
     with open(osp.join(wd, MARKER), 'w') as f:
-        json.dump(dict(config_sha1=sha1, seed=seed, command=cmd,
-                       seconds=seconds), f, indent=1)
-    print(f'  {name} seed {seed}: trained in {seconds:.0f} s ({wd})',
-          flush=True)
+        json.dump(
+            dict(config_sha1=sha1, seed=seed, command=cmd, seconds=seconds),
+            f,
+            indent=1)
+    print(
+        f'  {name} seed {seed}: trained in {seconds:.0f} s ({wd})', flush=True)
 
 
 def run(args):
@@ -239,8 +240,7 @@ def collect(args):
             seeds = sorted(glob.glob(osp.join(d, 'seed_*')))
             work_dirs += seeds or [d]
     else:
-        work_dirs = sorted(glob.glob(osp.join(args.root, '*', '*',
-                                              'seed_*')))
+        work_dirs = sorted(glob.glob(osp.join(args.root, '*', '*', 'seed_*')))
     if not work_dirs:
         raise FileNotFoundError('no runs found (give work dirs or --root)')
     table = defaultdict(list)

@@ -33,8 +33,7 @@ import re
 import matplotlib
 
 matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
-
+import matplotlib.pyplot as plt
 
 # mmengine's defaults (LogProcessor, LoggerHook) for a config that sets none
 DEFAULT_WINDOW = 10
@@ -96,8 +95,8 @@ def describe(key, logging):
             'say what)'
     if key in logging['custom']:
         item = logging['custom'][key]
-        what = _window(item.get('method_name', 'mean'),
-                       item.get('window_size', 'global'))
+        what = _window(
+            item.get('method_name', 'mean'), item.get('window_size', 'global'))
     elif re.search(logging['mean_pattern'], key):
         what = _window('mean', logging['window'])
     else:
@@ -175,11 +174,13 @@ def plot(train, val, out, title='', loggings=(None, )):
     ``[(panel, title, x label), ...]``."""
     losses = sorted({k for r in train for k in r if k.startswith('loss')})
     metrics = sorted({
-        k for r in val for k in r
-        if k not in ('step', 'epoch', 'iter', 'data_time', 'time')
+        k
+        for r in val
+        for k in r if k not in ('step', 'epoch', 'iter', 'data_time', 'time')
     })
-    panels = [p for p in (losses and 'loss', train and 'lr', metrics
-                          and 'val') if p]
+    panels = [
+        p for p in (losses and 'loss', train and 'lr', metrics and 'val') if p
+    ]
     fig, axes = plt.subplots(
         1, len(panels), figsize=(5 * len(panels), 4), dpi=120, squeeze=False)
     drawn = []
@@ -196,8 +197,8 @@ def plot(train, val, out, title='', loggings=(None, )):
                 ax_title += f'\n{texts[losses[0]]}'
                 said = ax_title
             else:  # in the legend
-                said = f'{ax_title}\n' + '; '.join(
-                    f'{k}: {texts[k]}' for k in losses)
+                said = f'{ax_title}\n' + '; '.join(f'{k}: {texts[k]}'
+                                                   for k in losses)
             ax.legend(fontsize=8)
         elif panel == 'lr':
             ax.plot([r['step'] for r in train], [r['lr'] for r in train])
@@ -232,8 +233,12 @@ def main(argv=None):
     train, val, used = read_scalars(find_scalars(args.path))
     title = used[-1] if len(used) == 1 else \
         f'{args.path} ({len(used)} parts)'
-    drawn = plot(train, val, args.out, title=title,
-                 loggings=[read_logging(p) for p in used])
+    drawn = plot(
+        train,
+        val,
+        args.out,
+        title=title,
+        loggings=[read_logging(p) for p in used])
     print(f'{args.out}: {", ".join(p for p, _, _ in drawn)} from '
           f'{", ".join(used)}')
     for _, ax_title, xlabel in drawn:

@@ -157,8 +157,8 @@ def source_checkpoint(cfg, checkpoint):
 def build_encoder(cfg, checkpoint, prefix, device):
     """The config's model with the candidate's backbone: ``checkpoint``'s
     ``prefix`` keys (strictly), or the config's own ``init_cfg``."""
-    if checkpoint is None and not (
-            cfg.model.get('backbone', {}).get('init_cfg') or {}):
+    if checkpoint is None and not (cfg.model.get('backbone',
+                                                 {}).get('init_cfg') or {}):
         raise ValueError('the config names no pre-trained backbone '
                          '(model.backbone.init_cfg): give --checkpoints')
     model = build_model(cfg, pretrained=checkpoint is None)

@@ -13,15 +13,14 @@ import os.path as osp
 import matplotlib
 
 matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
+import matplotlib.pyplot as plt
+from mmengine.runner import Runner
 
-from mmctune.apis import init_model  # noqa: E402
-from mmctune.datasets import train_eval_loader_cfg  # noqa: E402
-from mmctune.evaluation.functional import extract_features  # noqa: E402
-from mmctune.utils.dict_action import DictAction  # noqa: E402
-from mmctune.utils.checkpoint import (add_trust_argument,  # noqa: E402
-                                      register_safe_loaders)
+from mmctune.apis import init_model
+from mmctune.datasets import train_eval_loader_cfg
+from mmctune.evaluation.functional import extract_features
+from mmctune.utils.checkpoint import add_trust_argument, register_safe_loaders
+from mmctune.utils.dict_action import DictAction
 
 
 def tsne_2d(features, seed=0, perplexity=30.0):
@@ -38,8 +37,13 @@ def plot(points, labels, classes, out, title):
     for c in sorted(set(labels.tolist())):
         sel = labels == c
         name = classes[c] if classes and c < len(classes) else str(c)
-        ax.scatter(points[sel, 0], points[sel, 1], s=4, alpha=0.7,
-                   color=cmap(c % cmap.N), label=name)
+        ax.scatter(
+            points[sel, 0],
+            points[sel, 1],
+            s=4,
+            alpha=0.7,
+            color=cmap(c % cmap.N),
+            label=name)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_title(title)
@@ -57,8 +61,8 @@ def main(argv=None):
     parser.add_argument('config')
     parser.add_argument('checkpoint')
     parser.add_argument('--out', default='tsne.png')
-    parser.add_argument('--split', choices=['train', 'val', 'test'],
-                        default='test')
+    parser.add_argument(
+        '--split', choices=['train', 'val', 'test'], default='test')
     parser.add_argument('--max-samples', type=int, default=2000)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
@@ -68,8 +72,11 @@ def main(argv=None):
         if not osp.isfile(path):
             raise FileNotFoundError(f'{path} not found')
     register_safe_loaders(trust=args.trust_checkpoint)
-    model, cfg = init_model(args.config, args.checkpoint,
-                            cfg_options=args.cfg_options, backbone_only=True)
+    model, cfg = init_model(
+        args.config,
+        args.checkpoint,
+        cfg_options=args.cfg_options,
+        backbone_only=True)
     loader_cfg = cfg[f'{args.split}_dataloader']
     if args.split == 'train':  # no augmentation, a fixed sample
         loader_cfg = train_eval_loader_cfg(cfg)
@@ -77,9 +84,10 @@ def main(argv=None):
     feats, labels = extract_features(model, loader, args.max_samples)
     points = tsne_2d(feats.numpy(), seed=args.seed)
     classes = loader.dataset.metainfo.get('classes')
-    plot(points, labels.numpy(), classes, args.out,
-         f'{osp.basename(args.checkpoint)}: {len(labels)} {args.split} '
-         'images')
+    plot(
+        points, labels.numpy(), classes, args.out,
+        f'{osp.basename(args.checkpoint)}: {len(labels)} {args.split} '
+        'images')
     print(f'{args.out}: t-SNE of {len(labels)} features')
 
 

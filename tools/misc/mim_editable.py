@@ -71,8 +71,10 @@ def link_mim_folders(package_dir):
 def add_to_record(dist, entry):
     """List ``entry`` (a path relative to the install's location) in its
     RECORD, so that pip removes it with the install."""
-    listed = [f for f in dist.files or ()
-              if f.name == 'RECORD' and f.parent.name.endswith('.dist-info')]
+    listed = [
+        f for f in dist.files or ()
+        if f.name == 'RECORD' and f.parent.name.endswith('.dist-info')
+    ]
     record = str(dist.locate_file(listed[0])) if listed else None
     if record is None or not osp.isfile(record):
         raise FileNotFoundError(f'the RECORD of {PACKAGE} was not found')

@@ -53,8 +53,10 @@ def reading_only(node) -> int:
     if isinstance(node, dict):
         pipeline = node.get('pipeline')
         if isinstance(pipeline, (list, tuple)):
-            names = [str(t.get('type', '')).split('.')[-1]
-                     if isinstance(t, dict) else '' for t in pipeline]
+            names = [
+                str(t.get('type', '')).split('.')[-1]
+                if isinstance(t, dict) else '' for t in pipeline
+            ]
             cut = [i for i, n in enumerate(names) if n in LOADERS]
             node['pipeline'] = list(pipeline[:cut[0] + 1]) if cut else []
             count += bool(cut)

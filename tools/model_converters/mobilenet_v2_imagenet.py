@@ -62,8 +62,7 @@ def main(argv=None):
         sys.exit(str(e))
     if not osp.isfile(src):
         sys.exit(f'no such file: {src}')
-    state_dict = convert(
-        load_checkpoint(src), 'torchvision-mobilenet_v2')
+    state_dict = convert(load_checkpoint(src), 'torchvision-mobilenet_v2')
     if osp.dirname(args.dst):
         os.makedirs(osp.dirname(args.dst), exist_ok=True)
     torch.save(

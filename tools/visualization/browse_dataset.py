@@ -30,15 +30,15 @@ import matplotlib
 import numpy as np
 
 matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-from mmengine.config import Config  # noqa: E402
-from mmengine.dataset import Compose  # noqa: E402
+import matplotlib.pyplot as plt
+import torch
+from mmengine.config import Config
+from mmengine.dataset import Compose
 
-from mmctune.registry import DATASETS  # noqa: E402
-from mmctune.utils import register_all_modules  # noqa: E402
-from mmctune.utils.cfg_check import check_cfg_options  # noqa: E402
-from mmctune.utils.dict_action import DictAction  # noqa: E402
+from mmctune.registry import DATASETS
+from mmctune.utils import register_all_modules
+from mmctune.utils.cfg_check import check_cfg_options
+from mmctune.utils.dict_action import DictAction
 
 
 def parse_args(argv=None):
@@ -155,8 +155,8 @@ def collect(dataset, number, mode, flip):
             tag = f' (view {v})' if len(views) > 1 else ''
             if mode in ('original', 'concat'):
                 if v < len(originals) and originals[v] is not None:
-                    cells.append((as_picture(originals[v], flip),
-                                  f'{name}{tag}, as read'))
+                    cells.append((as_picture(originals[v],
+                                             flip), f'{name}{tag}, as read'))
             if mode in ('transformed', 'concat'):
                 cells.append((as_picture(view, flip), name + tag))
     return cells
@@ -171,15 +171,18 @@ def write_grids(cells, out_dir, phase, rows, columns, title):
         part = cells[k * per_grid:(k + 1) * per_grid]
         n_rows = math.ceil(len(part) / columns)
         fig, axes = plt.subplots(
-            n_rows, columns, figsize=(1.6 * columns, 1.8 * n_rows + 0.4),
-            dpi=100, squeeze=False)
+            n_rows,
+            columns,
+            figsize=(1.6 * columns, 1.8 * n_rows + 0.4),
+            dpi=100,
+            squeeze=False)
         for ax in axes.flat:
             ax.axis('off')
         for ax, (img, caption) in zip(axes.flat, part):
-            ax.imshow(img, cmap='gray' if img.ndim == 2 else None,
-                      vmin=0, vmax=255)
-            ax.set_title(f'{caption}\n{img.shape[1]}x{img.shape[0]}',
-                         fontsize=7)
+            ax.imshow(
+                img, cmap='gray' if img.ndim == 2 else None, vmin=0, vmax=255)
+            ax.set_title(
+                f'{caption}\n{img.shape[1]}x{img.shape[0]}', fontsize=7)
         fig.suptitle(title, fontsize=9)
         fig.tight_layout()
         path = osp.join(out_dir, f'{phase}_{k}.png')
@@ -208,13 +211,15 @@ def main(argv=None):
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
     dataset = DATASETS.build(loader.dataset)
-    cells = collect(dataset, args.show_number, args.mode,
-                    converts_to_rgb(cfg))
+    cells = collect(dataset, args.show_number, args.mode, converts_to_rgb(cfg))
     out_dir = args.output_dir or osp.join(
         'work_dirs', 'browse',
         osp.splitext(osp.basename(args.config))[0])
-    what = {'transformed': 'after the pipeline', 'original': 'as read',
-            'concat': 'as read and after the pipeline'}[args.mode]
+    what = {
+        'transformed': 'after the pipeline',
+        'original': 'as read',
+        'concat': 'as read and after the pipeline'
+    }[args.mode]
     files = write_grids(
         cells, out_dir, args.phase, args.rows, args.columns,
         f'{osp.basename(args.config)}, {args.phase}: the first '

@@ -38,8 +38,11 @@ data_preprocessor = dict(
 
 # -- supervised setting (TCL supplement §2.1): AutoAugment ------------------
 autoaugment_transforms = [
-    dict(type='mmpretrain.RandomResizedCrop', scale=32,
-         crop_ratio_range=(0.2, 1.0), backend='pillow'),
+    dict(
+        type='mmpretrain.RandomResizedCrop',
+        scale=32,
+        crop_ratio_range=(0.2, 1.0),
+        backend='pillow'),
     dict(type='mmpretrain.RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='TorchvisionAutoAugment', policy='cifar10',
          channel_order='rgb'),  # RGB arrays
@@ -53,8 +56,10 @@ contrastive_train_dataloader = dict(
         data_root=data_root,
         split='train',
         pipeline=[
-            dict(type='mmpretrain.MultiView', num_views=2,
-                 transforms=[autoaugment_transforms]),
+            dict(
+                type='mmpretrain.MultiView',
+                num_views=2,
+                transforms=[autoaugment_transforms]),
             dict(type='mmpretrain.PackInputs'),
         ]),
     sampler=dict(type='DefaultSampler', shuffle=True),
@@ -75,20 +80,33 @@ linear_train_dataloader = dict(
 
 # -- self-supervised setting (TCL supplement §2.3): solo-learn's SimAugment -
 simaugment_transforms = [
-    dict(type='mmpretrain.RandomResizedCrop', scale=32,
-         crop_ratio_range=(0.08, 1.0), interpolation='bicubic',
-         backend='pillow'),
+    dict(
+        type='mmpretrain.RandomResizedCrop',
+        scale=32,
+        crop_ratio_range=(0.08, 1.0),
+        interpolation='bicubic',
+        backend='pillow'),
     dict(
         type='RandomApply',
         transforms=[
-            dict(type='mmpretrain.ColorJitter', brightness=0.8,
-                 contrast=0.8, saturation=0.8, hue=0.2)
+            dict(
+                type='mmpretrain.ColorJitter',
+                brightness=0.8,
+                contrast=0.8,
+                saturation=0.8,
+                hue=0.2)
         ],
         prob=0.8),
-    dict(type='mmpretrain.RandomGrayscale', prob=0.2, keep_channels=True,
-         channel_weights=(0.299, 0.587, 0.114)),  # RGB arrays
-    dict(type='mmpretrain.GaussianBlur', magnitude_range=(0.1, 2.0),
-         magnitude_std='inf', prob=0.5),
+    dict(
+        type='mmpretrain.RandomGrayscale',
+        prob=0.2,
+        keep_channels=True,
+        channel_weights=(0.299, 0.587, 0.114)),  # RGB arrays
+    dict(
+        type='mmpretrain.GaussianBlur',
+        magnitude_range=(0.1, 2.0),
+        magnitude_std='inf',
+        prob=0.5),
     dict(type='mmpretrain.RandomFlip', prob=0.5, direction='horizontal'),
 ]
 selfsup_train_dataloader = dict(
@@ -100,8 +118,10 @@ selfsup_train_dataloader = dict(
         data_root=data_root,
         split='train',
         pipeline=[
-            dict(type='mmpretrain.MultiView', num_views=2,
-                 transforms=[simaugment_transforms]),
+            dict(
+                type='mmpretrain.MultiView',
+                num_views=2,
+                transforms=[simaugment_transforms]),
             dict(type='mmpretrain.PackInputs'),
         ]),
     sampler=dict(type='DefaultSampler', shuffle=True),

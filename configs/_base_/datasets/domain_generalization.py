@@ -66,8 +66,7 @@ eval_loader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     collate_fn=dict(type='default_collate'))
 val_dataloader = dict(
-    **eval_loader,
-    dataset=dict(**split, split='val', pipeline=test_pipeline))
+    **eval_loader, dataset=dict(**split, split='val', pipeline=test_pipeline))
 test_dataloader = dict(
     **eval_loader, dataset=dict(split='test', pipeline=test_pipeline))
 # per-domain top-1 and their mean (the selection key, as DomainBed)

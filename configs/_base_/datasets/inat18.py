@@ -5,12 +5,8 @@ data_preprocessor = dict(num_classes=8142)
 train_dataloader = dict(
     batch_size=128,
     dataset=dict(
-        type='INaturalist2018',
-        data_root='data/inat2018',
-        split='train'))
+        type='INaturalist2018', data_root='data/inat2018', split='train'))
 val_dataloader = dict(
     dataset=dict(
-        type='INaturalist2018',
-        data_root='data/inat2018',
-        split='val'))
+        type='INaturalist2018', data_root='data/inat2018', split='val'))
 test_dataloader = val_dataloader

@@ -5,5 +5,4 @@
 # and buffers are BN's, so the pre-trained checkpoint loads as it is. For a
 # CE-tuning config:
 #   model = {{_base_.stochnorm_model}}
-stochnorm_model = dict(
-    backbone=dict(norm_cfg=dict(type='StochNorm2d', p=0.5)))
+stochnorm_model = dict(backbone=dict(norm_cfg=dict(type='StochNorm2d', p=0.5)))

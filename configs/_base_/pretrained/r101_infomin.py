@@ -11,5 +11,6 @@ pretrained_model = dict(
     backbone=dict(
         depth=101,
         init_cfg=dict(
-            type='Pretrained', checkpoint='checkpoints/r101_infomin.pth',
+            type='Pretrained',
+            checkpoint='checkpoints/r101_infomin.pth',
             prefix=None)))

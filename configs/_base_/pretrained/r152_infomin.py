@@ -11,5 +11,6 @@ pretrained_model = dict(
     backbone=dict(
         depth=152,
         init_cfg=dict(
-            type='Pretrained', checkpoint='checkpoints/r152_infomin.pth',
+            type='Pretrained',
+            checkpoint='checkpoints/r152_infomin.pth',
             prefix=None)))

@@ -9,5 +9,6 @@
 pretrained_model = dict(
     backbone=dict(
         init_cfg=dict(
-            type='Pretrained', checkpoint='checkpoints/r50_deepclusterv2.pth',
+            type='Pretrained',
+            checkpoint='checkpoints/r50_deepclusterv2.pth',
             prefix=None)))

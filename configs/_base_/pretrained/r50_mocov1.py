@@ -8,5 +8,6 @@
 pretrained_model = dict(
     backbone=dict(
         init_cfg=dict(
-            type='Pretrained', checkpoint='checkpoints/r50_mocov1.pth',
+            type='Pretrained',
+            checkpoint='checkpoints/r50_mocov1.pth',
             prefix=None)))

@@ -7,5 +7,6 @@
 pretrained_model = dict(
     backbone=dict(
         init_cfg=dict(
-            type='Pretrained', checkpoint='torchvision://resnet50',
+            type='Pretrained',
+            checkpoint='torchvision://resnet50',
             prefix=None)))

@@ -11,7 +11,9 @@
 max_iters = 20000
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=5e-5, weight_decay=1e-4))
 param_scheduler = dict(
-    type='ExponentialLR', gamma=0.1**(1 / max_iters), by_epoch=False,
+    type='ExponentialLR',
+    gamma=0.1**(1 / max_iters),
+    by_epoch=False,
     end=max_iters)  # the span: a shorter run keeps the decay to a tenth
 
 # training-domain validation every 1,000 iterations (the selection points)

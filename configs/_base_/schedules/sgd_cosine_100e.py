@@ -5,7 +5,9 @@ optim_wrapper = dict(
         type='SGD', lr=0.01, momentum=0.9, weight_decay=1e-4, nesterov=True))
 
 param_scheduler = dict(
-    type='CosineAnnealingLR', T_max=100, by_epoch=True,
+    type='CosineAnnealingLR',
+    T_max=100,
+    by_epoch=True,
     convert_to_iter_based=True)
 
 train_cfg = dict(by_epoch=True, max_epochs=100, val_interval=1)

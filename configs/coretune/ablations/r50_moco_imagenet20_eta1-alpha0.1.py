@@ -6,7 +6,4 @@
 # batch: 1 GPU x 256 = 256 (auto_scale_lr.base_batch_size)
 _base_ = ['../r50_moco_imagenet20.py']
 
-model = dict(
-    head=dict(
-        con_loss=dict(loss_weight=1),
-        miner=dict(alpha=0.1)))
+model = dict(head=dict(con_loss=dict(loss_weight=1), miner=dict(alpha=0.1)))

@@ -5,5 +5,5 @@
 _base_ = ['../r50_moco_imagenet20.py']
 
 model = dict(
-    head=dict(projector=dict(
-        type='MLPProjector', in_channels=2048, num_layers=3)))
+    head=dict(
+        projector=dict(type='MLPProjector', in_channels=2048, num_layers=3)))

@@ -5,5 +5,6 @@
 _base_ = ['../r50_moco_imagenet20.py']
 
 model = dict(
-    head=dict(projector=dict(
-        type='MLPProjector', in_channels=2048, out_channels=512)))
+    head=dict(
+        projector=dict(
+            type='MLPProjector', in_channels=2048, out_channels=512)))

@@ -28,7 +28,9 @@ class TorchvisionAutoAugment(BaseTransform):
             operations uncover (torchvision's ``fill``; default black).
     """
 
-    def __init__(self, policy: str = 'cifar10', channel_order: str = 'rgb',
+    def __init__(self,
+                 policy: str = 'cifar10',
+                 channel_order: str = 'rgb',
                  fill=None) -> None:
         from torchvision.transforms import AutoAugment, AutoAugmentPolicy
         if channel_order not in ('rgb', 'bgr'):
@@ -43,8 +45,8 @@ class TorchvisionAutoAugment(BaseTransform):
         flip = self.channel_order == 'bgr' and img.ndim == 3
         if flip:
             img = img[..., ::-1]
-        out = np.asarray(self.augment(Image.fromarray(
-            np.ascontiguousarray(img))))
+        out = np.asarray(
+            self.augment(Image.fromarray(np.ascontiguousarray(img))))
         if flip:
             out = out[..., ::-1]
         results['img'] = np.array(out)  # a writable copy

@@ -121,8 +121,8 @@ class AtomicCheckpointHook(CheckpointHook):
         return runner.message_hub.get_info('last_ckpt')
 
     def _write_last_checkpoint(self, runner):
-        atomic_write(self._last(runner),
-                     osp.join(runner.work_dir, 'last_checkpoint'))
+        atomic_write(
+            self._last(runner), osp.join(runner.work_dir, 'last_checkpoint'))
 
     def _after_periodic_save(self, runner, before) -> None:
         last = self._last(runner)

@@ -50,8 +50,8 @@ class CoTuningRelationshipHook(PrepareOnceHook):
         """At most ``images`` pseudo source classes (the k-means clusters
         the training images)."""
         model = cfg.get('model') or {}
-        default = inspect.signature(CoTuningClassifier).parameters[
-            'num_source_classes'].default
+        default = inspect.signature(
+            CoTuningClassifier).parameters['num_source_classes'].default
         if model.get('num_source_classes', default) <= images:
             return []
         model['num_source_classes'] = images

@@ -69,8 +69,8 @@ class RandomStateHook(Hook):
     non-persistent ones (mmengine seeds each worker the same way every
     epoch). Persistent workers keep their generators across epochs in the
     uninterrupted run but start afresh in a resumed one; the hook warns
-    about that when it resumes. mmengine saves checkpoints from the main process only, so
-    every process restores its states: exact unless
+    about that when it resumes. mmengine saves checkpoints from the main
+    process only, so every process restores its states: exact unless
     ``randomness.diff_rank_seed`` gives the processes different seeds.
     """
     priority = 'VERY_HIGH'

@@ -96,23 +96,14 @@ class StageSwitchHook(Hook):
     """
     priority = 'NORMAL'
 
-    def __init__(self,
-                 stages: Sequence[Tuple[Union[int, float], Dict[str, Any]]],
-                 **removed):
-        if removed:
-            raise TypeError(
-                f'StageSwitchHook: {sorted(removed)} were replaced by '
-                '`stages`, a list of (start epoch or ratio, {dotted.path: '
-                "value}): before=dict(a=1), after=dict(a=2), switch_ratio=r "
-                "on module='head' is now stages=[(r, {'head.a': 2})] with "
-                'head a=1 in the model config')
+    def __init__(self, stages: Sequence[Tuple[Union[int, float], Dict[str,
+                                                                      Any]]]):
         self.stages: List[Tuple[Union[int, float], Dict[str, Any]]] = []
         for i, stage in enumerate(stages):
             if not (isinstance(stage, (tuple, list)) and len(stage) == 2
                     and isinstance(stage[1], dict) and stage[1]):
-                raise ValueError(
-                    f'StageSwitchHook: stage {i} must be (start, '
-                    f'{{path: value, ...}}), got {stage!r}')
+                raise ValueError(f'StageSwitchHook: stage {i} must be (start, '
+                                 f'{{path: value, ...}}), got {stage!r}')
             start, values = stage
             bad = [p for p in values if not isinstance(p, str) or not p]
             if bad:
@@ -150,8 +141,8 @@ class StageSwitchHook(Hook):
         """``{path: value}`` of ``epoch`` over the config's values (the
         values seen at ``before_train``)."""
         state = dict(self._initial)
-        for start, (_, values) in zip(
-                self.start_epochs(max_epochs), self.stages):
+        for start, (_,
+                    values) in zip(self.start_epochs(max_epochs), self.stages):
             if start <= epoch:
                 state.update(values)
         return state
@@ -180,8 +171,7 @@ class StageSwitchHook(Hook):
     def before_train_epoch(self, runner) -> None:
         model = unwrap_model(runner.model)
         changed = {}
-        for path, value in self.state(runner.epoch,
-                                      runner.max_epochs).items():
+        for path, value in self.state(runner.epoch, runner.max_epochs).items():
             obj, attr = _parent(model, path, 'StageSwitchHook')
             if _get(obj, attr) != value:
                 _set(obj, attr, value)

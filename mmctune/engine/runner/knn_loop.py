@@ -1,8 +1,8 @@
 from typing import Dict, Sequence, Tuple, Union
 
 import torch
-from mmengine.dist import broadcast_object_list, collect_results, \
-    is_main_process
+from mmengine.dist import (broadcast_object_list, collect_results,
+                           is_main_process)
 from mmengine.runner import BaseLoop
 from torch.utils.data import DataLoader
 
@@ -21,9 +21,10 @@ class KNNValLoop(BaseLoop):
 
     Reports ``knn/top1_k{K}`` for each K and ``knn/top1_best``, and with
     ``s_dbw=True`` the S_Dbw index of the query features grouped by their
-    labels (``feat/s_dbw``, Halkidi's definition; lower is better). The features
-    are ``model.extract_feat(inputs)[-1]`` (the pooled encoder features of
-    an mmpretrain ``ImageClassifier``). The loop's ``evaluator`` is unused.
+    labels (``feat/s_dbw``, Halkidi's definition; lower is better). The
+    features are ``model.extract_feat(inputs)[-1]`` (the pooled encoder
+    features of an mmpretrain ``ImageClassifier``). The loop's ``evaluator``
+    is unused.
 
     Args:
         runner, dataloader, evaluator: given by the Runner.
@@ -88,9 +89,9 @@ class KNNValLoop(BaseLoop):
         metrics = [None]
         if is_main_process():
             num_classes = int(max(bank_labels.max(), labels.max())) + 1
-            preds = weighted_knn_predict(
-                bank, bank_labels, queries, self.ks, self.temperature,
-                num_classes, self.query_chunk, self.bank_chunk)
+            preds = weighted_knn_predict(bank, bank_labels, queries, self.ks,
+                                         self.temperature, num_classes,
+                                         self.query_chunk, self.bank_chunk)
             result = {
                 f'knn/top1_k{k}': float((p == labels).float().mean() * 100)
                 for k, p in preds.items()

@@ -6,8 +6,11 @@ from mmctune.utils import unwrap_model
 
 
 @torch.no_grad()
-def extract_features(model, dataloader, max_samples: Optional[int] = None
-                     ) -> Tuple[torch.Tensor, torch.Tensor]:
+def extract_features(
+        model,
+        dataloader,
+        max_samples: Optional[int] = None
+) -> Tuple[torch.Tensor, torch.Tensor]:
     """Encoder features and labels of a dataloader's samples (on this rank):
     ``model.extract_feat(inputs)[-1]`` after the model's data
     preprocessor, i.e. the pooled features of an mmpretrain classifier.

@@ -37,8 +37,7 @@ def weighted_knn_predict(bank: torch.Tensor,
     for q0 in range(0, len(queries), query_chunk):
         q = F.normalize(queries[q0:q0 + query_chunk].float(), dim=1)
         top_sim = q.new_full((len(q), 0), float('-inf'))
-        top_idx = torch.zeros((len(q), 0), dtype=torch.long,
-                              device=q.device)
+        top_idx = torch.zeros((len(q), 0), dtype=torch.long, device=q.device)
         for b0 in range(0, len(bank), bank_chunk):
             sim = q @ bank[b0:b0 + bank_chunk].t()
             sim, idx = sim.topk(min(max_k, sim.size(1)), dim=1)

@@ -1,8 +1,11 @@
 import numpy as np
 
 
-def s_dbw(features, labels, method: str = 'Halkidi',
-          nearest_centroid: bool = True, lambd: float = 0.7) -> float:
+def s_dbw(features,
+          labels,
+          method: str = 'Halkidi',
+          nearest_centroid: bool = True,
+          lambd: float = 0.7) -> float:
     r"""The S_Dbw cluster validity index of ``features`` grouped by
     ``labels`` (lower is better): ``Scat + Dens_bw``; COIN's Table 2 measure
     of how compact and separated the classes are in feature space.
@@ -85,10 +88,11 @@ def s_dbw(features, labels, method: str = 'Halkidi',
                 between = count(pts, (centres[i] + centres[j]) / 2)
             else:
                 nij = sizes[i] + sizes[j]
-                centre = lambd * (centres[i] * sizes[j] + centres[j] *
-                                  sizes[i]) / nij + (1 - lambd) * (
-                                      centres[i] * own[i] + centres[j] *
-                                      own[j]) / (own[i] + own[j])
+                centre = lambd * (centres[i] * sizes[j] +
+                                  centres[j] * sizes[i]) / nij + (
+                                      1 - lambd) * (centres[i] * own[i] +
+                                                    centres[j] * own[j]) / (
+                                                        own[i] + own[j])
                 between = count(pts, centre, (sigma[i] + sigma[j]) / 2, nij)
             dens += between / max(own[i], own[j])
     dens /= k * (k - 1)

@@ -46,7 +46,7 @@ class AdversarialTrainingMixin:
         self.attack = MODELS.build(attack) if attack else None
 
     def adversarial_batch(
-            self, inputs: torch.Tensor, data_samples: Sequence[DataSample]
+        self, inputs: torch.Tensor, data_samples: Sequence[DataSample]
     ) -> Tuple[torch.Tensor, List[DataSample]]:
         """``(inputs, data_samples)`` of a training step: unchanged without
         an attack, else the clean images followed by their adversarial
@@ -58,8 +58,7 @@ class AdversarialTrainingMixin:
             raise TypeError(
                 f'{type(self).__name__}: the attack perturbs a batch of '
                 'images (a tensor), not several views of them')
-        adv = self.attack(self, inputs, labels_of(data_samples,
-                                                  inputs.device))
+        adv = self.attack(self, inputs, labels_of(data_samples, inputs.device))
         return torch.cat([inputs, adv]), list(data_samples) * 2
 
 

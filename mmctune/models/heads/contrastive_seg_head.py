@@ -7,7 +7,7 @@ from mmctune.registry import MODELS
 from ..utils.dist import gather_with_grad
 from ..utils.labels import soft_labels
 from .feature_regularized_cls_head import (project_and_contrast,
-                                           removed_argument)
+                                           unknown_arguments)
 
 
 def image_labels(masks: Sequence[torch.Tensor],
@@ -131,14 +131,8 @@ class ContrastiveSegHead(BaseModule):
                  min_fraction: float = 0.0,
                  gather_distributed: bool = False,
                  init_cfg: Optional[dict] = None,
-                 **removed):
-        removed_argument(
-            type(self).__name__, removed, 'con_weight',
-            "eta as the contrastive loss's own loss_weight: "
-            "con_loss=dict(type=..., loss_weight=eta)")
-        if removed:
-            raise TypeError(f'{type(self).__name__} got unexpected '
-                            f'arguments {sorted(removed)}')
+                 **unknown):
+        unknown_arguments(type(self), unknown)
         super().__init__(init_cfg=init_cfg)
         if background_index is not None and not (0 <= background_index <
                                                  num_classes):
@@ -192,5 +186,6 @@ class ContrastiveSegHead(BaseModule):
         pos = neg = None
         if self.miner is not None:
             pos, _, neg, _ = self.miner(z, y)
-        return dict(loss_con=project_and_contrast(
-            self.projector, self.con_loss, z, y, pos, neg))
+        return dict(
+            loss_con=project_and_contrast(self.projector, self.con_loss, z, y,
+                                          pos, neg))

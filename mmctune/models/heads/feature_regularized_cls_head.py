@@ -14,14 +14,6 @@ from ..utils.labels import labels_of, soft_labels
 from ..utils.loss_names import name_ce_term
 
 
-def removed_argument(owner: str, kwargs: dict, old: str, new: str) -> None:
-    """A clear error for an argument a config may still give: ``old`` is
-    now ``new``."""
-    if old in kwargs:
-        raise TypeError(f'{owner}: `{old}` was removed; set {new} instead '
-                        '(docs/configs.md, "Renamed types and keys")')
-
-
 def unknown_arguments(cls: type, kwargs: dict) -> None:
     """A clear error, with a did-you-mean, for keyword arguments that no
     ``__init__`` along ``cls``'s bases takes (a typo such as
@@ -35,8 +27,8 @@ def unknown_arguments(cls: type, kwargs: dict) -> None:
         params = inspect.signature(init).parameters.values()
         known |= {
             p.name
-            for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD,
-                                          p.KEYWORD_ONLY)
+            for p in params
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
         } - {'self'}
         if not any(p.kind == p.VAR_KEYWORD for p in params):
             break  # nothing is passed further up
@@ -76,8 +68,7 @@ class FeatureRegularizedClsHead(LinearClsHead):
     contrastive term on projected features, optionally with generated hard
     pairs and the smooth classifier on them (SCL, Core-tuning, COIN), and
     any losses of the features themselves (BSS, M&M). CE-tuning, SCL,
-    Core-tuning, BSS, M&M and COIN are settings of this one head. Formerly
-    ``ContrastiveClsHead``.
+    Core-tuning, BSS, M&M and COIN are settings of this one head.
 
     With encoder features :math:`z` (after the neck's pooling), one-hot or
     soft labels :math:`y`, and the ``miner``'s generated pairs
@@ -156,10 +147,6 @@ class FeatureRegularizedClsHead(LinearClsHead):
                  train_classifier: bool = True,
                  gather_distributed: bool = False,
                  **kwargs):
-        removed_argument(
-            type(self).__name__, kwargs, 'con_weight',
-            "eta as the contrastive loss's own loss_weight: "
-            "con_loss=dict(type=..., loss_weight=eta)")
         unknown_arguments(type(self), kwargs)
         super().__init__(num_classes, in_channels, **kwargs)
         self.smooth_classifier = smooth_classifier
@@ -227,6 +214,7 @@ class FeatureRegularizedClsHead(LinearClsHead):
                 losses['loss_mix'] = soft_cross_entropy(
                     self.fc(torch.cat(gen)), torch.cat(gen_y))
         if self.con_loss is not None:
-            losses['loss_con'] = project_and_contrast(
-                self.projector, self.con_loss, z, y, pos, neg)
+            losses['loss_con'] = project_and_contrast(self.projector,
+                                                      self.con_loss, z, y, pos,
+                                                      neg)
         return losses

@@ -1,4 +1,6 @@
 from .feature_losses import BSSLoss, TripletLoss
 from .supcon import FocalSupConLoss, SupConLoss, TCLLoss
 
-__all__ = ['SupConLoss', 'FocalSupConLoss', 'TCLLoss', 'BSSLoss', 'TripletLoss']
+__all__ = [
+    'SupConLoss', 'FocalSupConLoss', 'TCLLoss', 'BSSLoss', 'TripletLoss'
+]

@@ -95,10 +95,12 @@ class SupConLoss(nn.Module):
         for other, is_pos in ((v_pos, True), (v_neg, False)):
             if other is not None:
                 sims.append((v * other).sum(dim=1, keepdim=True))
-                in_a.append(torch.ones((n, 1), dtype=torch.bool,
-                                       device=v.device))
+                in_a.append(
+                    torch.ones((n, 1), dtype=torch.bool, device=v.device))
                 pos_mask.append(
-                    torch.full((n, 1), is_pos, dtype=torch.bool,
+                    torch.full((n, 1),
+                               is_pos,
+                               dtype=torch.bool,
                                device=v.device))
         sims = torch.cat(sims, dim=1)
         in_a = torch.cat(in_a, dim=1)
@@ -183,9 +185,11 @@ class TCLLoss(SupConLoss):
 
     def log_denominator(self, logits, sims, pos_mask, in_a) -> torch.Tensor:
         inf = float('-inf')
-        terms = [logits.masked_fill(~pos_mask, inf),
-                 (logits + math.log(self.k2)).masked_fill(pos_mask, inf)]
+        terms = [
+            logits.masked_fill(~pos_mask, inf),
+            (logits + math.log(self.k2)).masked_fill(pos_mask, inf)
+        ]
         if self.k1 > 0:
-            terms.append((math.log(self.k1) - sims).masked_fill(~pos_mask,
-                                                                inf))
+            terms.append(
+                (math.log(self.k1) - sims).masked_fill(~pos_mask, inf))
         return torch.logsumexp(torch.cat(terms, dim=1), dim=1, keepdim=True)

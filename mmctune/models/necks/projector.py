@@ -39,8 +39,9 @@ class MLPProjector(BaseModule):
         super().__init__(init_cfg)
         if num_layers < 1:
             raise ValueError(f'num_layers must be >= 1, got {num_layers}')
-        dims: Sequence[int] = [in_channels] + [hid_channels] * (
-            num_layers - 1) + [out_channels]
+        dims: Sequence[int] = [
+            in_channels
+        ] + [hid_channels] * (num_layers - 1) + [out_channels]
         layers = []
         for i in range(num_layers):
             layers.append(nn.Linear(dims[i], dims[i + 1]))

@@ -2,8 +2,7 @@ from typing import Dict, List
 
 import torch
 import torch.nn.functional as F
-from mmengine.dist import (all_gather, get_rank, get_world_size,
-                           is_distributed)
+from mmengine.dist import all_gather, get_rank, get_world_size, is_distributed
 from mmpretrain.models import SimCLR
 
 from mmctune.registry import MODELS

@@ -12,6 +12,6 @@ __all__ = [
     'Pretrained', 'CheckpointMismatchError', 'extract_state_dict',
     'load_state_dict_strict', 'HardnessDirectedMixup', 'ManifoldMixup',
     'gather_with_grad', 'frozen_copy', 'copy_weights', 'momentum_update',
-    'capture_outputs', 'PGDAttack', 'bn_stats_kept', 'labels_of', 'soft_labels',
-    'train_only_prefixes'
+    'capture_outputs', 'PGDAttack', 'bn_stats_kept', 'labels_of',
+    'soft_labels', 'train_only_prefixes'
 ]

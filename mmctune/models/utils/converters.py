@@ -90,18 +90,16 @@ def convert_torchvision(ckpt):
 
 
 def convert_moco(ckpt):
-    sd = _take_prefix(_unwrap(ckpt, 'state_dict'), 'module.encoder_q.',
-                      'moco')
+    sd = _take_prefix(_unwrap(ckpt, 'state_dict'), 'module.encoder_q.', 'moco')
     return _check_resnet(_drop(sd, RESNET_HEADS), 'moco')
 
 
 def convert_pycontrast(ckpt, ema=False):
     if ema:
-        sd = _take_prefix(_unwrap(ckpt, 'model_ema'), 'encoder.',
-                          'pycontrast')
+        sd = _take_prefix(_unwrap(ckpt, 'model_ema'), 'encoder.', 'pycontrast')
     else:
-        sd = _take_prefix(_unwrap(ckpt, 'model'), 'module.encoder.',
-                          'pycontrast')
+        sd = _take_prefix(
+            _unwrap(ckpt, 'model'), 'module.encoder.', 'pycontrast')
     return _check_resnet(_drop(sd, RESNET_HEADS), 'pycontrast')
 
 
@@ -174,8 +172,8 @@ def convert_timm_vit(ckpt, fmt='dino-vit'):
     ``ffn.layers.0.0``, final ``norm`` -> ``ln1``; heads dropped). MAE's
     decoder and mask token are dropped too."""
     sd = _unwrap(ckpt, 'model', 'state_dict', 'teacher')
-    sd = OrderedDict((re.sub(r'^(module\.|backbone\.)', '', k), v)
-                     for k, v in sd.items())
+    sd = OrderedDict(
+        (re.sub(r'^(module\.|backbone\.)', '', k), v) for k, v in sd.items())
     if 'patch_embed.proj.weight' not in sd:
         raise KeyError(f'{fmt}: no patch_embed.proj.weight: not a timm-style '
                        'ViT checkpoint')
@@ -186,10 +184,11 @@ def convert_timm_vit(ckpt, fmt='dino-vit'):
         new = key.replace('patch_embed.proj.', 'patch_embed.projection.')
         if new.startswith('blocks.'):
             new = 'layers.' + new[len('blocks.'):]
-            new = (new.replace('.norm1.', '.ln1.').replace(
-                '.norm2.', '.ln2.').replace('.mlp.fc1.',
-                                            '.ffn.layers.0.0.').replace(
-                                                '.mlp.fc2.', '.ffn.layers.1.'))
+            new = (
+                new.replace('.norm1.',
+                            '.ln1.').replace('.norm2.', '.ln2.').replace(
+                                '.mlp.fc1.', '.ffn.layers.0.0.').replace(
+                                    '.mlp.fc2.', '.ffn.layers.1.'))
         elif new.startswith('norm.'):
             new = 'ln1.' + new[len('norm.'):]
         out[new] = value

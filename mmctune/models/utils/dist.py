@@ -32,8 +32,10 @@ def gather_with_grad(x: torch.Tensor) -> torch.Tensor:
     not distributed."""
     if not is_distributed() or get_world_size() == 1:
         return x
-    sizes = [torch.zeros(1, dtype=torch.long, device=x.device)
-             for _ in range(get_world_size())]
+    sizes = [
+        torch.zeros(1, dtype=torch.long, device=x.device)
+        for _ in range(get_world_size())
+    ]
     torch_dist.all_gather(sizes, torch.tensor([x.size(0)], device=x.device))
     if len({int(s) for s in sizes}) > 1:
         raise RuntimeError(

@@ -27,5 +27,6 @@ def soft_labels(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
                              f'{num_classes} classes')
         return labels.float()
     return torch.zeros(
-        labels.size(0), num_classes, device=labels.device).scatter_(
-            1, labels.long()[:, None], 1.0)
+        labels.size(0), num_classes,
+        device=labels.device).scatter_(1,
+                                       labels.long()[:, None], 1.0)

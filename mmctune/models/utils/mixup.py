@@ -53,8 +53,8 @@ class _SeededMixup(nn.Module):
             gen = torch.Generator(device=device)
             gen.manual_seed(self._base_seed())
             self._torch_rngs[key] = gen
-        return torch.rand(shape, generator=self._torch_rngs[key],
-                          device=device)
+        return torch.rand(
+            shape, generator=self._torch_rngs[key], device=device)
 
     def get_rng_state(self) -> dict:
         """The seed and the generators' states, which
@@ -67,7 +67,10 @@ class _SeededMixup(nn.Module):
         return dict(
             seed=self.seed,
             numpy=np_state,
-            torch={k: g.get_state() for k, g in self._torch_rngs.items()})
+            torch={
+                k: g.get_state()
+                for k, g in self._torch_rngs.items()
+            })
 
     def set_rng_state(self, state: dict) -> None:
         self.seed = state['seed']
@@ -143,15 +146,14 @@ class HardnessDirectedMixup(_SeededMixup):
             pos_mask, neg_mask = same & ~eye, ~same
             hardest_pos = sim.masked_fill(~pos_mask, float('inf')).argmin(1)
             hardest_pos = torch.where(
-                pos_mask.any(1), hardest_pos,
-                torch.arange(n, device=z.device))
+                pos_mask.any(1), hardest_pos, torch.arange(n, device=z.device))
             has_neg = bool(neg_mask.any())
             if has_neg:
                 hardest_neg = sim.masked_fill(~neg_mask,
                                               float('-inf')).argmax(1)
                 # a uniformly random different-class partner per anchor
-                random_neg = self.rand((n, n), z.device).masked_fill(
-                    ~neg_mask, -1.0).argmax(1)
+                random_neg = self.rand(
+                    (n, n), z.device).masked_fill(~neg_mask, -1.0).argmax(1)
 
         lam_p = self.sample_lambda(n, z).clamp(min=self.lambda_p)
         lam_n = self.sample_lambda(n, z).clamp(min=self.lambda_n)
@@ -180,5 +182,5 @@ class ManifoldMixup(_SeededMixup):
         perm = self.rand((n, ), z.device).argsort()
         lam = self.sample_lambda(n, z)[:, None]
         yf = y.to(z.dtype)
-        return (lam * z + (1 - lam) * z[perm],
-                lam * yf + (1 - lam) * yf[perm], None, None)
+        return (lam * z + (1 - lam) * z[perm], lam * yf + (1 - lam) * yf[perm],
+                None, None)

@@ -47,9 +47,11 @@ def _top_prefixes(keys: Sequence[str], depth: int = 2) -> List[str]:
     return found[:8]
 
 
-def extract_state_dict(checkpoint: dict,
-                       prefix: Optional[str] = None,
-                       revise_keys: Sequence[Tuple[str, str]] = ()) -> dict:
+def extract_state_dict(
+    checkpoint: dict,
+    prefix: Optional[str] = None,
+    revise_keys: Sequence[Tuple[str, str]] = ()
+) -> dict:
     """Take the weights out of a loaded checkpoint.
 
     Uses ``checkpoint['state_dict']`` when present (mmengine, MoCo,
@@ -73,7 +75,10 @@ def extract_state_dict(checkpoint: dict,
                 f'its keys start with: {_top_prefixes(list(state_dict))}')
         state_dict = picked
     for pattern, repl in revise_keys:
-        state_dict = {re.sub(pattern, repl, k): v for k, v in state_dict.items()}
+        state_dict = {
+            re.sub(pattern, repl, k): v
+            for k, v in state_dict.items()
+        }
     return state_dict
 
 
@@ -139,14 +144,17 @@ def _resnet_name(keys: Sequence[str]) -> Optional[str]:
     if len(blocks) != 4:
         return None
     shape = tuple(blocks[i] for i in range(1, 5))
-    depth = _RESNET_DEPTHS.get(('bottleneck' if bottleneck else 'basic',
-                                shape))
-    return (f'ResNet-{depth}' if depth else
-            f'a ResNet with {"-".join(map(str, shape))} '
+    depth = _RESNET_DEPTHS.get(
+        ('bottleneck' if bottleneck else 'basic', shape))
+    return (f'ResNet-{depth}'
+            if depth else f'a ResNet with {"-".join(map(str, shape))} '
             f'{"bottleneck" if bottleneck else "basic"} blocks')
 
 
-def _diagnose(own: dict, given: dict, missing: list, mismatched: list,
+def _diagnose(own: dict,
+              given: dict,
+              missing: list,
+              mismatched: list,
               prefix: Optional[str] = None):
     """One line on why ``given`` (the checkpoint's keys under ``prefix``)
     does not fit: a prefix to set, or another architecture (with the two
@@ -205,8 +213,8 @@ def load_state_dict_strict(module: nn.Module,
     """
     own = module.state_dict()
     missing = [
-        k for k in own if k not in state_dict
-        and not k.endswith(tuple(ignored_missing))
+        k for k in own
+        if k not in state_dict and not k.endswith(tuple(ignored_missing))
     ]
     may = [
         k for k in missing
@@ -227,8 +235,7 @@ def load_state_dict_strict(module: nn.Module,
                          f'{_summarise(list(state_dict))}')
         if mismatched:
             lines.append(f'shape mismatch: {_summarise(mismatched)}')
-        lines.append(
-            _diagnose(own, state_dict, missing, mismatched, prefix))
+        lines.append(_diagnose(own, state_dict, missing, mismatched, prefix))
         if hint:
             lines.append(hint)
         raise CheckpointMismatchError('\n'.join(lines))

@@ -11,7 +11,6 @@ import torch
 from mmengine.dataset import BaseDataset
 
 from mmctune.engine.hooks import DatasetCheckHook, FiniteLossCheckHook
-
 from ...conftest import ROOT, run_python, write_tiny_config
 
 TRAIN = osp.join(ROOT, 'tools', 'train.py')

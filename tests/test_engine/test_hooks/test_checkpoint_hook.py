@@ -125,8 +125,10 @@ def test_outdated_checkpoints_deleted_after_the_new_one(tmp_path):
         def _after_periodic_save(self, runner, before):
             # the new checkpoint is whole before anything is deleted
             if self._last(runner) != before:
-                seen.append(sorted(f for f in os.listdir(runner.work_dir)
-                                   if f.endswith('.pth')))
+                seen.append(
+                    sorted(
+                        f for f in os.listdir(runner.work_dir)
+                        if f.endswith('.pth')))
             super()._after_periodic_save(runner, before)
 
     def run(epochs, **kw):

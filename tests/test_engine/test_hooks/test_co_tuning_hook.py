@@ -10,7 +10,6 @@ import torch
 from mmengine.config import Config
 
 from mmctune.engine.hooks import CoTuningRelationshipHook, fit_preparations
-
 from ...conftest import ROOT, run_python, tiny_classifier, write_tiny_config
 
 
@@ -70,8 +69,8 @@ def test_smoke_fits_the_pseudo_source_classes_and_step_time_marks_them():
     assert bool(model.relationship_ready)
     with pytest.raises(TypeError, match='prepares a CoTuningClassifier'):
         CoTuningRelationshipHook().mark_prepared(
-            tiny_classifier(data_preprocessor=dict(
-                type='mmpretrain.ClsDataPreprocessor')))
+            tiny_classifier(
+                data_preprocessor=dict(type='mmpretrain.ClsDataPreprocessor')))
 
 
 def test_demo_config_trains_and_a_resumed_run_keeps_the_relationship(

@@ -11,7 +11,6 @@ from mmengine.runner import EpochBasedTrainLoop
 
 from mmctune.engine.hooks import (DELTAAttentionHook, NoisyTuneHook, RIFLEHook,
                                   StageSwitchHook)
-
 from ...conftest import tiny_classifier
 
 
@@ -77,14 +76,24 @@ def test_stages_accumulate_from_the_built_model_and_any_number_apply():
     """The state of an epoch is the config's values updated by every stage
     that has started, whichever epoch the hook first sees (resume), and
     walking back recovers the built values."""
-    stages = [(2, {'head.con_loss.loss_weight': 0.5}),
-              (0.5, {'head.train_classifier': True}),
-              (8, {'head.con_loss.loss_weight': 0.01,
-                   'backbone.frozen_stages': -1})]
+    stages = [(2, {
+        'head.con_loss.loss_weight': 0.5
+    }), (0.5, {
+        'head.train_classifier': True
+    }), (8, {
+        'head.con_loss.loss_weight': 0.01,
+        'backbone.frozen_stages': -1
+    })]
     want = {  # epoch: (loss_weight, train_classifier, frozen_stages)
-        0: (1.0, False, 1), 1: (1.0, False, 1), 2: (0.5, False, 1),
-        4: (0.5, False, 1), 5: (0.5, True, 1), 7: (0.5, True, 1),
-        8: (0.01, True, -1), 9: (0.01, True, -1)}
+        0: (1.0, False, 1),
+        1: (1.0, False, 1),
+        2: (0.5, False, 1),
+        4: (0.5, False, 1),
+        5: (0.5, True, 1),
+        7: (0.5, True, 1),
+        8: (0.01, True, -1),
+        9: (0.01, True, -1)
+    }
     for first in (0, 5, 9):  # a fresh run and runs resumed at 5 and 9
         m = model(**COIN_HEAD)
         m.backbone.frozen_stages = 1
@@ -127,8 +136,11 @@ def test_lp_ft_freezes_then_unfreezes_the_backbone():
             r.optim_wrapper.optimizer.zero_grad()
             sum(m.loss(x, samples).values()).backward()
             r.optim_wrapper.optimizer.step()
-            moved = {k for k, v in m.state_dict().items()
-                     if not torch.equal(v, before[k])}
+            moved = {
+                k
+                for k, v in m.state_dict().items()
+                if not torch.equal(v, before[k])
+            }
             if probe:
                 assert moved == {'head.fc.weight', 'head.fc.bias'}, moved
             else:
@@ -153,27 +165,25 @@ def test_stage_switch_refuses_bad_settings():
         StageSwitchHook(stages=[(1, {'': 1})])
     with pytest.raises(ValueError, match='start, '):
         StageSwitchHook(stages=[(1, {})])
-    # the old two-stage arguments name their replacement
-    with pytest.raises(TypeError, match='replaced by `stages`'):
-        StageSwitchHook(
-            stages=[], before=dict(a=1), after=dict(a=2), switch_epoch=1)
     # an unknown attribute, at any depth, is named with its path
     for path, missing in (('head.no_such', "'no_such'"),
-                          ('head.con_loss.nope', "'nope'"),
-                          ('neck.x', "'neck'")):
+                          ('head.con_loss.nope', "'nope'"), ('neck.x',
+                                                             "'neck'")):
         hook = StageSwitchHook(stages=[(1, {path: 1})])
         with pytest.raises(AttributeError, match=f'{path!r}.*{missing}'):
             hook.before_train(runner(model(**COIN_HEAD)))
-    hook = StageSwitchHook(stages=[(5, {'head.train_classifier': True}),
-                                   (0.2, {'head.train_classifier': False})])
+    hook = StageSwitchHook(stages=[(5, {
+        'head.train_classifier': True
+    }), (0.2, {
+        'head.train_classifier': False
+    })])
     with pytest.raises(ValueError, match=r'\[5, 2\], not in order'):
         hook.before_train(runner(model(**COIN_HEAD)))
 
 
 @pytest.mark.parametrize('max_epochs,never', [(1, True), (2, False),
                                               (10, False)])
-def test_stage_switch_warns_when_a_stage_never_runs(
-        max_epochs, never, caplog):
+def test_stage_switch_warns_when_a_stage_never_runs(max_epochs, never, caplog):
     """COIN's switch at round(0.7 * 1) = 1 of 1 epoch: its classifier would
     never train, and the log says so."""
     hook = StageSwitchHook(**COIN)

@@ -220,12 +220,13 @@ def test_hcsc_fmnist_smoke_run(tiny_fmnist, tmp_path):
 def test_too_many_prototypes_is_refused_before_training(tiny_fmnist, tmp_path):
     r = run_python(args=[
         TRAIN,
-        osp.join(ROOT, 'configs/pretrain/hcsc_r18-tiny_fmnist.py'),
-        '--work-dir',
+        osp.join(ROOT,
+                 'configs/pretrain/hcsc_r18-tiny_fmnist.py'), '--work-dir',
         str(tmp_path / 'w'), '--cfg-options',
         f'train_dataloader.dataset.data_root={tiny_fmnist}',
         'train_dataloader.drop_last=False', 'train_dataloader.batch_size=16',
-        'auto_scale_lr.base_batch_size=16', 'train_dataloader.dataset.indices=16'
+        'auto_scale_lr.base_batch_size=16',
+        'train_dataloader.dataset.indices=16'
     ])
     assert r.returncode != 0
     assert '16 training images for 100 prototypes' in r.stdout

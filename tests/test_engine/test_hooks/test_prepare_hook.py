@@ -17,7 +17,6 @@ from mmctune.engine.hooks import (PrepareHook, PrepareOnceHook,
                                   prepare_hooks)
 from mmctune.models import build_model
 from mmctune.registry import HOOKS
-
 from ...conftest import ROOT
 
 DEMO = {
@@ -46,8 +45,8 @@ def test_smoke_fits_every_preparation_to_its_images():
     hook = cfg.custom_hooks[0]
     assert hook.num_clusters == (8, 4, 2) and hook.warmup_epochs == 0
     # the hook's default prototypes (3000, 2000, 1000) and warm-up (20)
-    cfg = Config(dict(custom_hooks=[
-        dict(type='HierarchicalKMeansHook', pipeline=[])]))
+    cfg = Config(
+        dict(custom_hooks=[dict(type='HierarchicalKMeansHook', pipeline=[])]))
     assert fit_preparations(cfg, 64) == ['prototypes (32, 16, 8)']
     assert cfg.custom_hooks[0].warmup_epochs == 0
     cfg = load('delta/r18-tiny_simclr_fmnist.py')
@@ -67,9 +66,9 @@ def batch(n=8, views=1, idx=False):
     return dict(inputs=inputs, data_samples=samples)
 
 
-@pytest.mark.parametrize('name', [
-    'delta/r18-tiny_simclr_fmnist.py', 'cotuning/r18-tiny_simclr_fmnist.py'
-])
+@pytest.mark.parametrize(
+    'name',
+    ['delta/r18-tiny_simclr_fmnist.py', 'cotuning/r18-tiny_simclr_fmnist.py'])
 def test_a_marked_model_trains_without_its_preparation(name):
     """step_time.py times a step of DELTA and Co-Tuning without computing
     their attention / relationship: without the mark the step refuses."""
@@ -106,8 +105,8 @@ def test_noisy_tune_marks_its_noise_and_rifle_has_nothing_to_mark():
     model = build_model(cfg)
     before = {k: v.clone() for k, v in model.state_dict().items()}
     assert mark_prepared(cfg, model) == ['RIFLEHook']
-    assert all(torch.equal(v, before[k])
-               for k, v in model.state_dict().items())
+    assert all(
+        torch.equal(v, before[k]) for k, v in model.state_dict().items())
 
 
 def test_a_once_per_run_preparation_runs_once():
@@ -132,7 +131,7 @@ def test_a_once_per_run_preparation_runs_once():
     hook.before_train(runner)  # e.g. a resumed run: the state is there
     assert hook.calls == 1
     assert isinstance(hook, PrepareHook)
-    assert [c.__name__ for _, c in prepare_hooks(
-        Config(dict(custom_hooks=[dict(type='CountingHook')])))] == [
-            'CountingHook'
-        ]
+    assert [
+        c.__name__ for _, c in prepare_hooks(
+            Config(dict(custom_hooks=[dict(type='CountingHook')])))
+    ] == ['CountingHook']

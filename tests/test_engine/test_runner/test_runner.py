@@ -9,7 +9,6 @@ from mmctune.apis import setting_models
 from mmctune.engine.runner import Runner
 from mmctune.registry import MODELS
 from mmctune.utils import init_weights_seeded
-
 from ...conftest import ROOT
 
 SHARED = ('backbone.', 'head.fc.')
@@ -46,15 +45,18 @@ def test_every_method_starts_from_ce_tunings_backbone_and_classifier():
     and the classifier CE-tuning builds (before the fix, Core-tuning's
     projector drew from the generator first: a classifier max |diff|
     0.067 away), so gains paired by seed are paired at initialisation."""
-    methods = setting_models('fmnist', ('reference', 'baseline', 'proposed',
-                                        'ablation', 'adversarial'))
+    methods = setting_models(
+        'fmnist',
+        ('reference', 'baseline', 'proposed', 'ablation', 'adversarial'))
     ce = seeded_model(methods[0].config)
     assert ce and any(k.startswith('head.fc.') for k in ce)
     compared = 0
     for method in methods[1:]:
         other = seeded_model(method.config)
-        same_arch = {k for k in ce if k in other
-                     and other[k].shape == ce[k].shape}
+        same_arch = {
+            k
+            for k in ce if k in other and other[k].shape == ce[k].shape
+        }
         for key in same_arch:
             assert torch.equal(ce[key], other[key]), (method.name, key)
         if 'head.fc.weight' in same_arch:

@@ -106,8 +106,8 @@ def build(kind, attack=None):
         kwargs.pop('type'), head=kwargs.pop('head', None), **kwargs)
     with torch.no_grad():  # the fine-tuned weights away from the reference
         for p in model.backbone.parameters():
-            p.add_(0.05 * torch.randn(p.shape, generator=torch.Generator()
-                                      .manual_seed(p.numel())))
+            p.add_(0.05 * torch.randn(
+                p.shape, generator=torch.Generator().manual_seed(p.numel())))
     if kind == 'cotuning':
         x, samples = batch()
         labels = torch.tensor([s.gt_label.item() for s in samples])
@@ -214,8 +214,8 @@ def test_at_l2sp_demo_config_trains(tiny_fmnist, tmp_path):
     assert '32' in probe[3].split(', ')
     # L2-SP's terms, at full precision: 0 at the first step (the reference
     # is the starting backbone), then growing as the weights move away
-    scalars, = glob.glob(str(tmp_path / 'work' / '*' / 'vis_data' /
-                             'scalars.json'))
+    scalars, = glob.glob(
+        str(tmp_path / 'work' / '*' / 'vis_data' / 'scalars.json'))
     with open(scalars) as f:
         steps = [json.loads(line) for line in f if 'loss_l2sp' in line]
     l2sp = [s['loss_l2sp'] for s in steps]

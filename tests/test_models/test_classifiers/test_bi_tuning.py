@@ -6,15 +6,13 @@ import torch
 import torch.nn.functional as F
 from mmpretrain.structures import DataSample
 
-
 from ...conftest import tiny_classifier
 
 
 def tiny(**kwargs):
     cfg = dict(
         projector=dict(
-            type='MLPProjector', in_channels=32, out_channels=8,
-            num_layers=1),
+            type='MLPProjector', in_channels=32, out_channels=8, num_layers=1),
         queue_size=4,
         temperature=0.5)
     cfg.update(kwargs)

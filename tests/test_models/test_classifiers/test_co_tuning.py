@@ -11,7 +11,6 @@ from mmpretrain.structures import DataSample
 
 from mmctune.models.classifiers import CoTuningClassifier
 from mmctune.models.utils.kmeans import spherical_kmeans
-
 from ...conftest import tiny_classifier
 
 

@@ -11,8 +11,7 @@ from mmengine.config import Config
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
-from mmctune.models.heads import image_labels
-from mmctune.models.heads import project_and_contrast
+from mmctune.models.heads import image_labels, project_and_contrast
 from mmctune.models.losses import FocalSupConLoss
 from mmctune.registry import MODELS
 from mmctune.utils import register_all_modules
@@ -120,8 +119,7 @@ def test_regulariser_equals_the_classification_term():
     # eta = 0.1 is the loss's loss_weight, applied once
     assert head.con_loss.loss_weight == 0.1
     unit = FocalSupConLoss(temperature=0.07)
-    expected = 0.1 * project_and_contrast(head.projector, unit, z, y, pos,
-                                          neg)
+    expected = 0.1 * project_and_contrast(head.projector, unit, z, y, pos, neg)
     torch.testing.assert_close(loss, expected)
 
 
@@ -141,10 +139,17 @@ def test_no_pairs_gives_a_zero_with_gradient_paths():
 
 
 def test_bad_arguments():
-    with pytest.raises(TypeError, match='con_weight.*loss_weight'):
+    # a typo is named with what was meant
+    with pytest.raises(
+            TypeError,
+            match='unexpected argument `con_los`; did you '
+            'mean con_loss'):
         MODELS.build(
-            dict(type='ContrastiveSegHead', in_channels=8, num_classes=2,
-                 con_weight=0.1))
+            dict(
+                type='ContrastiveSegHead',
+                in_channels=8,
+                num_classes=2,
+                con_los=dict(type='SupConLoss')))
     with pytest.raises(ValueError, match='background_index'):
         MODELS.build(
             dict(

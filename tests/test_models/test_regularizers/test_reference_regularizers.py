@@ -5,7 +5,6 @@ import torch
 from mmpretrain.structures import DataSample
 
 from mmctune.models.regularizers import reference as reference_regularizers
-
 from ...conftest import tiny_classifier
 
 
@@ -200,18 +199,19 @@ def test_your_own_regularizer_goes_through_the_documented_life_cycle():
     assert 'regularizers.0.scale' in model.state_dict()
     x, samples, _ = batch()
     losses = model.loss(x, samples)
-    stem = model.backbone.relu(
-        model.backbone.norm1(model.backbone.conv1(x)))
+    stem = model.backbone.relu(model.backbone.norm1(model.backbone.conv1(x)))
     want = 2.0 * model.backbone.layer1(stem).pow(2).mean()
     torch.testing.assert_close(losses['loss_ms'], want)
     assert 'loss_ce' in losses
 
     class NotOne(nn.Module):
+
         def forward(self, *args):
             return {}
 
-    MODELS.register_module(name='_NotARegularizer', module=NotOne,
-                           force=True)
-    with pytest.raises(TypeError, match='not a mmctune.models.regularizers'
-                       '.BaseRegularizer'):
+    MODELS.register_module(name='_NotARegularizer', module=NotOne, force=True)
+    with pytest.raises(
+            TypeError,
+            match='not a mmctune.models.regularizers'
+            '.BaseRegularizer'):
         tiny([dict(type='_NotARegularizer')])

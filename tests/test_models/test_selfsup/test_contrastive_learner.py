@@ -12,20 +12,37 @@ from mmctune.utils import register_all_modules
 
 register_all_modules()
 
-BACKBONE = dict(type='mmpretrain.ResNet_CIFAR', depth=18, in_channels=1,
-                stem_channels=8, base_channels=8, out_indices=(3, ))
-NECK = dict(type='mmpretrain.NonLinearNeck', in_channels=64,
-            hid_channels=32, out_channels=16, num_layers=2,
-            with_avg_pool=True)
-PRE = dict(type='mmpretrain.SelfSupDataPreprocessor', mean=[0.], std=[1.],
-           to_rgb=False)
+BACKBONE = dict(
+    type='mmpretrain.ResNet_CIFAR',
+    depth=18,
+    in_channels=1,
+    stem_channels=8,
+    base_channels=8,
+    out_indices=(3, ))
+NECK = dict(
+    type='mmpretrain.NonLinearNeck',
+    in_channels=64,
+    hid_channels=32,
+    out_channels=16,
+    num_layers=2,
+    with_avg_pool=True)
+PRE = dict(
+    type='mmpretrain.SelfSupDataPreprocessor',
+    mean=[0.],
+    std=[1.],
+    to_rgb=False)
 
 
 def build(loss, positives='instance'):
     torch.manual_seed(0)
     return MODELS.build(
-        dict(type='ContrastiveLearner', backbone=BACKBONE, neck=NECK,
-             loss=loss, positives=positives, data_preprocessor=PRE))
+        dict(
+            type='ContrastiveLearner',
+            backbone=BACKBONE,
+            neck=NECK,
+            loss=loss,
+            positives=positives,
+            data_preprocessor=PRE))
 
 
 def views(n=6):
@@ -42,17 +59,22 @@ def test_instance_positives_with_supcon_equal_simclr():
     ours = build(dict(type='SupConLoss', temperature=tau))
     torch.manual_seed(0)
     simclr = MODELS.build(
-        dict(type='mmpretrain.SimCLR', backbone=BACKBONE, neck=NECK,
-             head=dict(type='mmpretrain.ContrastiveHead',
-                       loss=dict(type='mmpretrain.CrossEntropyLoss'),
-                       temperature=tau),
-             data_preprocessor=PRE))
+        dict(
+            type='mmpretrain.SimCLR',
+            backbone=BACKBONE,
+            neck=NECK,
+            head=dict(
+                type='mmpretrain.ContrastiveHead',
+                loss=dict(type='mmpretrain.CrossEntropyLoss'),
+                temperature=tau),
+            data_preprocessor=PRE))
     simclr.load_state_dict(ours.state_dict(), strict=False)
     ours.eval(), simclr.eval()  # BN with running stats: batch order free
     x = views()
     data = samples(range(6))
     torch.testing.assert_close(
-        ours.loss(x, data)['loss_con'], simclr.loss(x, data)['loss'])
+        ours.loss(x, data)['loss_con'],
+        simclr.loss(x, data)['loss'])
 
 
 def supcon_loop(v, y, tau):
@@ -76,8 +98,8 @@ def test_class_positives_are_supcon():
     with torch.no_grad():
         z = model.neck(model.backbone(torch.cat(x)))[0]
         v = torch.nn.functional.normalize(z, dim=1)
-    assert loss.item() == pytest.approx(supcon_loop(v, labels * 2, tau),
-                                        rel=1e-5)
+    assert loss.item() == pytest.approx(
+        supcon_loop(v, labels * 2, tau), rel=1e-5)
     # instance positives give another loss on the same views
     inst = build(dict(type='SupConLoss', temperature=tau)).eval()
     assert inst.loss(x, samples(labels))['loss_con'].item() != \

@@ -351,8 +351,8 @@ def test_one_gpu_shuffle_bn_with_split_batch_norm():
     encoder with plain BN run on each group of the shuffled batch on its
     own, its keys written back to their images."""
     splits = 4
-    split_bb = dict(BACKBONE,
-                    norm_cfg=dict(type='SplitBatchNorm2d', num_splits=splits))
+    split_bb = dict(
+        BACKBONE, norm_cfg=dict(type='SplitBatchNorm2d', num_splits=splits))
     model = build(backbone=split_bb, queue_len=8)
     plain = build(queue_len=8)
     plain.load_state_dict(model.state_dict())  # the same keys: BN's

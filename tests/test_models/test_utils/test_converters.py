@@ -15,7 +15,6 @@ from mmctune.models.utils.converters import FORMATS, convert
 from mmctune.registry import MODELS
 from mmctune.utils import register_all_modules
 from mmctune.utils.checkpoint import load_checkpoint
-
 from ...conftest import ROOT
 
 register_all_modules()
@@ -53,8 +52,12 @@ def simclr_v2_layout(tv_sd):
     """torchvision keys -> SimCLRv2-Pytorch's (sk0): stem ``net.0``, stages
     ``net.1``..``net.4`` of blocks with ``projection`` and ``net`` convs."""
     names = {
-        'conv1.': 'net.0.', 'bn1.': 'net.1.0.', 'conv2.': 'net.2.',
-        'bn2.': 'net.3.0.', 'conv3.': 'net.4.', 'bn3.': 'net.5.0.',
+        'conv1.': 'net.0.',
+        'bn1.': 'net.1.0.',
+        'conv2.': 'net.2.',
+        'bn2.': 'net.3.0.',
+        'conv3.': 'net.4.',
+        'bn3.': 'net.5.0.',
         'downsample.0.': 'projection.shortcut.',
         'downsample.1.': 'projection.bn.0.'
     }
@@ -75,6 +78,7 @@ def simclr_v2_layout(tv_sd):
     return out
 
 
+# yapf: disable
 RESNET_CASES = {
     'torchvision': lambda sd: sd,
     'moco': lambda sd: dict(
@@ -109,7 +113,7 @@ RESNET_CASES = {
         'module.prototypes.prototypes0.weight': torch.zeros(3000, 128)
     },
 }
-
+# yapf: enable
 
 #: released with torch < 1.6, in its legacy (not zip) serialization
 LEGACY_FILES = ('moco', 'pycontrast')
@@ -117,8 +121,8 @@ LEGACY_FILES = ('moco', 'pycontrast')
 
 def published_file(path, ckpt, fmt):
     """``ckpt`` written as its release wrote it, read back safely."""
-    torch.save(ckpt, path, _use_new_zipfile_serialization=fmt not in
-               LEGACY_FILES)
+    torch.save(
+        ckpt, path, _use_new_zipfile_serialization=fmt not in LEGACY_FILES)
     return load_checkpoint(str(path))
 
 
@@ -144,8 +148,9 @@ def test_wrong_format_is_named(tv_resnet):
 
 def test_simclr_v2_selective_kernel_refused():
     with pytest.raises(ValueError, match='sk0'):
-        convert({'resnet': {'net.1.blocks.0.net.2.main_conv.0.weight': 0}},
-                'simclr-v2')
+        convert({'resnet': {
+            'net.1.blocks.0.net.2.main_conv.0.weight': 0
+        }}, 'simclr-v2')
 
 
 # DINO's and MAE's full training checkpoints (checkpoint.pth,
@@ -155,19 +160,29 @@ def test_simclr_v2_selective_kernel_refused():
 VIT_CASES = [
     ('dino-vit', lambda sd: sd),
     ('dino-vit', lambda sd: dict(
-        student={'module.backbone.' + k: v for k, v in sd.items()},
+        student={
+            'module.backbone.' + k: v
+            for k, v in sd.items()
+        },
         teacher={
-            **{'backbone.' + k: v for k, v in sd.items()},
-            'head.last_layer.weight_g': torch.ones(65536, 1)
+            **{
+                'backbone.' + k: v
+                for k, v in sd.items()
+            }, 'head.last_layer.weight_g': torch.ones(65536, 1)
         },
         epoch=100,
         args=argparse.Namespace(arch='vit_small', patch_size=16),
         dino_loss={'center': torch.zeros(1, 65536)})),
-    ('mae-vit', lambda sd: {'model': sd}),
+    ('mae-vit', lambda sd: {
+        'model': sd
+    }),
     ('mae-vit', lambda sd: dict(
         model=sd,
         epoch=799,
-        scaler={'scale': 65536.0, '_growth_tracker': 0},
+        scaler={
+            'scale': 65536.0,
+            '_growth_tracker': 0
+        },
         args=argparse.Namespace(model='mae_vit_base_patch16'))),
 ]
 
@@ -211,7 +226,9 @@ def test_command_line(tmp_path, tv_resnet):
         '--format', 'pycontrast',
         str(src),
         str(dst)
-    ], capture_output=True, text=True)
+    ],
+                         capture_output=True,
+                         text=True)
     assert out.returncode == 0, out.stderr
     model = MODELS.build(
         dict(
@@ -291,9 +308,11 @@ def test_mobilenet_v2_wrong_checkpoint(tmp_path, tv_resnet):
     with pytest.raises(KeyError, match='not a torchvision MobileNetV2'):
         convert(tv_resnet.state_dict(), 'torchvision-mobilenet_v2')
     with pytest.raises(SystemExit, match='no such file: .*missing.pth'):
-        converter_command().main(
-            ['--src', str(tmp_path / 'missing.pth'),
-             str(tmp_path / 'out.pth')])
+        converter_command().main([
+            '--src',
+            str(tmp_path / 'missing.pth'),
+            str(tmp_path / 'out.pth')
+        ])
 
 
 def test_every_format_is_tested():

@@ -27,8 +27,7 @@ def _worker(rank, port, out):
             str(c.message) for c in caught
             if issubclass(c.category, (FutureWarning, DeprecationWarning))
         ]
-        out.put((rank, x.tolist(), gathered.tolist(), x.grad.tolist(),
-                 warned))
+        out.put((rank, x.tolist(), gathered.tolist(), x.grad.tolist(), warned))
     finally:
         dist.destroy_process_group()
 
@@ -37,8 +36,9 @@ def test_gather_with_grad_two_processes():
     ctx = mp.get_context('spawn')
     out = ctx.Queue()
     port = free_port()
-    procs = [ctx.Process(target=_worker, args=(r, port, out))
-             for r in range(2)]
+    procs = [
+        ctx.Process(target=_worker, args=(r, port, out)) for r in range(2)
+    ]
     for p in procs:
         p.start()
     results = sorted(out.get(timeout=120) for _ in range(2))

@@ -118,7 +118,7 @@ def test_hierarchy_recovers_groups_and_is_consistent():
         assert d.mean().item() == pytest.approx(0.2, rel=1e-5)
 
 
-def official_density(D, I, k, T):
+def official_density(D, I, k, T):  # noqa: E741 (the official names)
     """run_hkmeans's loop (gyfastas/HCSC pretrain.py), from faiss's D and
     I."""
     Dcluster = [[] for _ in range(k)]
@@ -127,8 +127,8 @@ def official_density(D, I, k, T):
     density = np.zeros(k)
     for i, dist in enumerate(Dcluster):
         if len(dist) > 1:
-            density[i] = (np.asarray(dist)**
-                          0.5).mean() / np.log(len(dist) + 10)
+            root = np.asarray(dist)**0.5
+            density[i] = root.mean() / np.log(len(dist) + 10)
     dmax = density.max()
     for i, dist in enumerate(Dcluster):
         if len(dist) <= 1:
@@ -168,6 +168,7 @@ def test_torch_kmeans_random_init_recovers_blobs():
 def test_faiss_and_torch_agree():
     # not skipped: faiss is in the lock file, so this runs in the suite
     import faiss  # noqa: F401
+
     from mmctune.models.utils.kmeans import faiss_kmeans
     x, y = three_blobs()
     ca, _, a = faiss_kmeans(x, 3, nredo=30, seed=0)

@@ -41,9 +41,8 @@ def test_pairs_match_brute_force(lambda_p, lambda_n, alpha):
         lam_n = 1 - float(neg_y[i, y[i]])
         assert lambda_n - 1e-6 <= lam_n <= 1 + 1e-6
         partners = [
-            j for j in other
-            if torch.allclose(neg[i], (1 - lam_n) * z[i] + lam_n * z[j],
-                              atol=1e-5)
+            j for j in other if torch.allclose(
+                neg[i], (1 - lam_n) * z[i] + lam_n * z[j], atol=1e-5)
         ]
         assert partners, f'anchor {i}: no other-class partner explains it'
         assert y[partners[0]] != y[i]
@@ -95,10 +94,9 @@ def test_manifold_mixup():
         if lam == 1.0:
             continue
         partners = [
-            j for j in range(len(z))
-            if torch.allclose(mixed[i], lam * z[i] + (1 - lam) * z[j],
-                              atol=1e-5) or torch.allclose(
-                                  mixed[i], z[i], atol=1e-5)
+            j for j in range(len(z)) if
+            torch.allclose(mixed[i], lam * z[i] + (1 - lam) * z[j], atol=1e-5)
+            or torch.allclose(mixed[i], z[i], atol=1e-5)
         ]
         assert partners
 

@@ -37,8 +37,9 @@ def moco_checkpoint(tmp_path_factory):
 
 def test_moco_checkpoint_loads_every_backbone_key(moco_checkpoint):
     path, sd = moco_checkpoint
-    model = resnet(init_cfg=dict(
-        type='Pretrained', checkpoint=path, prefix='module.encoder_q.'))
+    model = resnet(
+        init_cfg=dict(
+            type='Pretrained', checkpoint=path, prefix='module.encoder_q.'))
     model.init_weights()
     state = model.state_dict()
     for k, v in state.items():
@@ -94,8 +95,9 @@ def test_wrong_prefix_names_the_missing_keys(moco_checkpoint, prefix):
 
 def test_prefix_absent_from_checkpoint(moco_checkpoint):
     path, _ = moco_checkpoint
-    model = resnet(init_cfg=dict(
-        type='Pretrained', checkpoint=path, prefix='module.encoder.'))
+    model = resnet(
+        init_cfg=dict(
+            type='Pretrained', checkpoint=path, prefix='module.encoder.'))
     with pytest.raises(CheckpointMismatchError, match='module.encoder_q.'):
         model.init_weights()
 
@@ -140,8 +142,9 @@ def test_a_backbone_given_to_a_whole_model_is_named(tmp_path):
         k[len('backbone.'):]: v
         for k, v in model.state_dict().items() if k.startswith('backbone.')
     }
-    with pytest.raises(CheckpointMismatchError,
-                       match='holds only the part under "backbone."'):
+    with pytest.raises(
+            CheckpointMismatchError,
+            match='holds only the part under "backbone."'):
         load_state_dict_strict(model, backbone)
 
 
@@ -155,7 +158,8 @@ def test_torchvision_checkpoint_without_bn_counters(tmp_path):
     torch.save(tv, path)
     model = resnet(init_cfg=dict(type='Pretrained', checkpoint=str(path)))
     model.init_weights()
-    assert torch.equal(model.layer3[1].conv2.weight, tv['layer3.1.conv2.weight'])
+    assert torch.equal(model.layer3[1].conv2.weight,
+                       tv['layer3.1.conv2.weight'])
 
 
 def test_missing_file_is_an_error():
