@@ -47,8 +47,8 @@ def test_flake8(python_files):
 
 def test_isort(python_files):
     proc = run_tool('isort', '--check-only', '--diff', files=python_files)
-    assert proc.returncode == 0, (proc.stdout + proc.stderr +
-                                  '\nfix: isort $(git ls-files "*.py")')
+    assert proc.returncode == 0, (
+        proc.stdout + proc.stderr + '\nfix: isort $(git ls-files "*.py")')
 
 
 def test_yapf(python_files):
@@ -67,8 +67,8 @@ def test_codespell(python_files):
 def test_no_trailing_whitespace(python_files):
     bad = []
     for path in tracked('*.py', '*.md', '*.yml', '*.sh', '*.cfg', '*.txt'):
-        with open(osp.join(ROOT, path), encoding='utf-8',
-                  errors='ignore') as f:
+        with open(
+                osp.join(ROOT, path), encoding='utf-8', errors='ignore') as f:
             bad += [
                 f'{path}:{i}' for i, line in enumerate(f, 1)
                 if line.rstrip('\n').endswith((' ', '\t'))
