@@ -1,3 +1,5 @@
+import copy
+import functools
 import os
 import os.path as osp
 import socket
@@ -108,19 +110,66 @@ def tiny_trained(tmp_path_factory):
     return cfg, work, ckpt
 
 
+@functools.lru_cache(None)
+def _loaded_config(path):
+    from mmengine.config import Config
+    return Config.fromfile(path)
+
+
+def load_config(path):
+    """``Config.fromfile(path)``, parsed once per test process (every shipped
+    config is read by several test files): a copy the test may change."""
+    return copy.deepcopy(_loaded_config(osp.realpath(path)))
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
 
 
-def run_python(code=None, args=(), env=None, timeout=300, cwd=ROOT):
-    """Run ``python -c code`` (or ``python *args``) in a fresh interpreter;
+_FORK_SERVER = None
+
+
+def _fork_server():
+    """This test process's fork server (tests/forkserver.py), started on
+    first use."""
+    global _FORK_SERVER
+    if _FORK_SERVER is None or _FORK_SERVER.proc.poll() is not None:
+        from .forkserver import ForkServer
+        _FORK_SERVER = ForkServer()
+    return _FORK_SERVER
+
+
+def run_python(code=None,
+               args=(),
+               env=None,
+               timeout=300,
+               cwd=ROOT,
+               fresh=False):
+    """Run ``python -c code`` in a fresh interpreter, or ``python *args``
+    (a script and its arguments) as a fresh interpreter would, forked from
+    a process that has imported the libraries once (tests/forkserver.py;
+    ``fresh=True``, or ``MMCTUNE_TESTS_NO_FORK=1`` for every run, starts a
+    new interpreter: what the imports print is then in the output too);
     return the CompletedProcess (stdout and stderr merged)."""
     full_env = dict(os.environ)
     full_env.pop('MMCTUNE_COMPAT_DISABLE', None)
     full_env.update(env or {})
     cmd = [sys.executable] + (['-c', code] if code is not None else [])
+    if (code is None and args and str(args[0]).endswith('.py') and not fresh
+            and not os.environ.get('MMCTUNE_TESTS_NO_FORK')):
+        import tempfile
+        fd, output = tempfile.mkstemp(suffix='.log')
+        os.close(fd)
+        try:
+            returncode, out = _fork_server().run([str(a) for a in args],
+                                                 full_env, cwd, timeout,
+                                                 output)
+        finally:
+            os.remove(output)
+        return subprocess.CompletedProcess(cmd + list(args), returncode, out,
+                                           None)
     return subprocess.run(
         cmd + list(args),
         env=full_env,

@@ -12,13 +12,13 @@ import os
 import os.path as osp
 import re
 import subprocess
-import sys
 
 import numpy as np
 import torch
 from PIL import Image
 
-from .conftest import ROOT
+from .conftest import ROOT, _fork_server
+from .forkserver import python_shim
 
 GUIDE = osp.join(ROOT, 'docs', 'own_images.md')
 CLASSES = {'cat': (200, 60, 60), 'dog': (60, 200, 60), 'owl': (60, 60, 200)}
@@ -145,21 +145,24 @@ def test_own_images_guide_runs_as_written(tmp_path):
     runnable = [b for b in blocks('bash') if 'not run by the tests' not in b]
     assert len(runnable) == len(blocks('bash')) - 1
     # `python` of the commands is this interpreter (a link would lose its
-    # virtual environment)
+    # virtual environment); its `python SCRIPT ...` runs are forked from
+    # the test process's fork server, as run_python's are
     bin_dir = tmp_path / 'bin'
     bin_dir.mkdir()
-    (bin_dir / 'python').write_text(f'#!/bin/sh\nexec {sys.executable} "$@"\n')
-    (bin_dir / 'python').chmod(0o755)
+    stop = python_shim(_fork_server(), bin_dir)
     env = dict(os.environ, PATH=f'{bin_dir}{os.pathsep}{os.environ["PATH"]}')
     env.pop('MMCTUNE_COMPAT_DISABLE', None)
     script = 'set -euo pipefail\n' + shrunk('\n'.join(runnable))
-    r = subprocess.run(['bash', '-c', script],
-                       cwd=str(tmp_path),
-                       env=env,
-                       stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT,
-                       text=True,
-                       timeout=900)
+    try:
+        r = subprocess.run(['bash', '-c', script],
+                           cwd=str(tmp_path),
+                           env=env,
+                           stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT,
+                           text=True,
+                           timeout=900)
+    finally:
+        stop()
     assert r.returncode == 0, r.stdout[-5000:]
     out = r.stdout
     work = tmp_path / 'work_dirs' / 'my_images'

@@ -8,9 +8,8 @@ import os.path as osp
 import re
 
 import pytest
-from mmengine.config import Config
 
-from ..conftest import ROOT
+from ..conftest import ROOT, load_config
 
 LEAVES = sorted(
     p for p in glob.glob(
@@ -50,7 +49,7 @@ def test_leaves_found():
 def test_batch_header_agrees_with_the_config(path):
     with open(path) as f:
         gpus, per_gpu, total = parse_header(f.read())
-    cfg = Config.fromfile(path)
+    cfg = load_config(path)
     assert 'auto_scale_lr' in cfg and 'base_batch_size' in cfg.auto_scale_lr
     assert cfg.auto_scale_lr.base_batch_size == total
     assert cfg.train_dataloader.batch_size == per_gpu

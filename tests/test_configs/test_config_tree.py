@@ -16,7 +16,7 @@ import os.path as osp
 
 import pytest
 
-from ..conftest import ROOT
+from ..conftest import ROOT, load_config
 
 CONFIGS = osp.join(ROOT, 'configs')
 MAX_DEPTH = 4
@@ -203,8 +203,7 @@ def _pairs():
 
 @functools.lru_cache(None)
 def loaded(rel):
-    from mmengine.config import Config
-    return Config.fromfile(osp.join(CONFIGS, rel)).to_dict()
+    return load_config(osp.join(CONFIGS, rel)).to_dict()
 
 
 def differences(a, b, path=''):

@@ -10,7 +10,7 @@ from mmengine.registry import FUNCTIONS
 
 from mmctune import registry
 from mmctune.utils import register_all_modules
-from ..conftest import ROOT
+from ..conftest import ROOT, load_config
 
 register_all_modules()
 CONFIGS = sorted(
@@ -51,7 +51,7 @@ def test_configs_found():
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, ROOT))
 def test_config(path, monkeypatch):
-    cfg = Config.fromfile(path)
+    cfg = load_config(path)
     assert cfg.default_scope == 'mmctune'
     for where, name in types_in(cfg.to_dict()):
         if '.' not in name or name.split('.')[0] in ('mmpretrain', 'mmseg',

@@ -16,7 +16,7 @@ from mmengine.config import Config
 
 from mmctune import registry
 from mmctune.utils import register_all_modules
-from ..conftest import ROOT
+from ..conftest import ROOT, load_config
 
 register_all_modules()
 CONFIGS = osp.join(ROOT, 'configs')
@@ -46,7 +46,7 @@ C2 = dict(
 
 
 def load(rel):
-    return Config.fromfile(osp.join(CONFIGS, rel))
+    return load_config(osp.join(CONFIGS, rel))
 
 
 def without(cfg, *paths):

@@ -21,7 +21,7 @@ from mmengine.config import Config
 
 from mmctune import registry
 from mmctune.utils import register_all_modules
-from ..conftest import ROOT
+from ..conftest import ROOT, load_config
 
 register_all_modules()
 CONFIGS = osp.join(ROOT, 'configs')
@@ -79,7 +79,7 @@ def groups_of(rel, prov=None):
 
 @functools.lru_cache(None)
 def load(rel):
-    return Config.fromfile(osp.join(CONFIGS, rel))
+    return load_config(osp.join(CONFIGS, rel))
 
 
 # -- effective values -------------------------------------------------------

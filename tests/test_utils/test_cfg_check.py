@@ -92,17 +92,15 @@ def test_no_shipped_config_has_a_key_or_hook_argument_typo():
     import glob
     import os.path as osp
 
-    from mmengine.config import Config
-
     from mmctune.utils.cfg_check import check_config_keys, check_hook_args
-    from ..conftest import ROOT
+    from ..conftest import ROOT, load_config
     leaves = [
         p for p in glob.glob(
             osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
         if '_base_' not in p
     ]
     for path in leaves:
-        cfg = Config.fromfile(path)
+        cfg = load_config(path)
         check_config_keys(cfg, path)
         check_hook_args(cfg)
 
