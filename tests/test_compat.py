@@ -182,7 +182,10 @@ def work(rank, port, fix):
     assert not torch.distributed.is_initialized()
 
 if __name__ == '__main__':
-    mp.spawn(work, args=(sys.argv[1], sys.argv[3]), nprocs=2)
+    # forked: this script has run no torch op yet (the ranks need not
+    # import everything again)
+    mp.start_processes(work, args=(sys.argv[1], sys.argv[3]), nprocs=2,
+                       start_method='fork')
 """
 
 

@@ -39,19 +39,20 @@ model = dict(backbone=dict(init_cfg=None))  # no download here
 _data = dict(_delete_=True, type='mmpretrain.CustomDataset',
              data_root={tiny_image_folder!r})
 # a small stand-in pipeline (the random-resized-crop alternative,
-# cifar10_rrc.py), after loading the image files
+# cifar10_rrc.py, at 64 px: the network is the config's whatever the image
+# size), after loading the image files
 _load = dict(type='mmpretrain.LoadImageFromFile')
 train_dataloader = dict(
     batch_size=3, num_workers=0,
     dataset=dict(_data, pipeline=[
-        _load, dict(type='mmpretrain.RandomResizedCrop', scale=224),
+        _load, dict(type='mmpretrain.RandomResizedCrop', scale=64),
         dict(type='mmpretrain.RandomFlip', prob=0.5),
         dict(type='mmpretrain.PackInputs')]))
 val_dataloader = dict(
     batch_size=3, num_workers=0,
     dataset=dict(_data, pipeline=[
-        _load, dict(type='mmpretrain.Resize', scale=256),
-        dict(type='mmpretrain.CenterCrop', crop_size=224),
+        _load, dict(type='mmpretrain.Resize', scale=72),
+        dict(type='mmpretrain.CenterCrop', crop_size=64),
         dict(type='mmpretrain.PackInputs')]))
 test_dataloader = val_dataloader
 """)

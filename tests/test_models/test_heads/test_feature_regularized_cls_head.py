@@ -160,7 +160,10 @@ def work(rank, port, out):
                f'{{out}}/rank{{rank}}.pth')
 
 if __name__ == '__main__':
-    mp.spawn(work, args=(sys.argv[1], sys.argv[2]), nprocs=2)
+    # forked: this script has run no torch op yet (the ranks need not
+    # import everything again)
+    mp.start_processes(work, args=(sys.argv[1], sys.argv[2]), nprocs=2,
+                       start_method='fork')
 """
 
 
