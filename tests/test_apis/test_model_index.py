@@ -324,3 +324,20 @@ def test_the_model_zoo_page_is_the_index():
     with open(osp.join(ROOT, 'docs', 'model_zoo.md'), encoding='utf-8') as f:
         assert f.read() == gen.render(), (
             'docs/model_zoo.md is stale: python .dev_scripts/gen_model_zoo.py')
+
+
+def test_the_package_names_no_config_path():
+    """The package reaches configs through the model index only: no
+    ``configs/...`` path in its code, messages or docstrings (a moved
+    config cannot leave a stale path behind)."""
+    package = osp.join(ROOT, 'mmctune')
+    found = []
+    for path in glob.glob(osp.join(package, '**', '*.py'), recursive=True):
+        if osp.join(package, '.mim') in path:
+            continue
+        with open(path, encoding='utf-8') as f:
+            found += [
+                f'{osp.relpath(path, ROOT)}:{i}'
+                for i, line in enumerate(f, 1) if 'configs/' in line
+            ]
+    assert not found, found

@@ -70,12 +70,12 @@ class StageSwitchHook(Hook):
     ``'head.train_classifier'``, ``'head.con_loss.loss_weight'``,
     ``'backbone.norm_eval'``. ``'<module path>.requires_grad'`` sets
     ``requires_grad`` of every parameter of that module (``True`` when all
-    have it), so LP-FT (a linear probe, then full fine-tuning) is a config:
-    ``configs/_base_/methods/lp_ft.py``. An unknown path is an error before
+    have it), so LP-FT (a linear probe, then full fine-tuning) is a config
+    (the model index's LP-FT configs). An unknown path is an error before
     the first epoch.
 
     Examples:
-        COIN (``configs/_base_/methods/coin.py``): the head is built
+        COIN (the model index's COIN configs): the head is built
         as stage 1 (``train_classifier=False``, SupCon weight 1), and from
         ``0.7 * max_epochs`` on it trains CE + 0.1 SupCon::
 

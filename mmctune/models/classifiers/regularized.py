@@ -31,7 +31,7 @@ class RegularizedClassifier(AdversarialTrainingMixin, ImageClassifier):
     With ``attack``, each step trains on the clean batch and its
     adversarial images together (:class:`~.AdversarialTrainingMixin`): the
     head's and the regularisers' losses are those of the ``2N`` images
-    (e.g. AT + L2-SP: ``configs/adv/at-l2sp_r50_moco_cifar10_linf-4.py``).
+    (e.g. AT + L2-SP, the model index's ``AT-L2SP`` collection).
 
     Args:
         regularizers (list[dict]): The regularisers; their losses are added
