@@ -24,6 +24,17 @@ machine the paired ratio is the steadier of the two).
     # segmentation: DeepLabV3 with and without the contrastive regulariser
     python .dev_scripts/benchmarks/step_time.py --methods seg --img-size 257 \
         --batch-size 4
+    # the guard: Core-tuning / CE-tuning at the README's setting and at
+    # 128 px batch 16 (benchmarks.yml), each beside its FLOP floor and the
+    # accepted figures of step_time_accepted.yml; a ratio above its noise
+    # band says REGRESSION and exits 1 (--accept stores the run's figures)
+    python .dev_scripts/benchmarks/step_time.py --guard
+
+``--flops`` adds each config's floating-point operations per step (torch's
+``FlopCounterMode``: forward and backward) and their ratio: the floor of the
+time ratio. Core-tuning's projector and classifier over the extra features
+are a fraction of a percent of ResNet-50's operations at 224 px, so a time
+ratio above the FLOP ratio (beyond the noise) is overhead to explain.
 
 Segmentation configs (an mmseg ``EncoderDecoder``) train on masks of a
 background and one square object of a random class per image; their data
@@ -160,6 +171,17 @@ def timed_step(model, optim_wrapper, batch, device):
     return time.perf_counter() - start
 
 
+def step_flops(model, optim_wrapper, batch) -> int:
+    """Floating-point operations of one training step (forward and
+    backward; torch's ``FlopCounterMode`` counts matrix products and
+    convolutions, the operations that dominate)."""
+    from torch.utils.flop_counter import FlopCounterMode
+    counter = FlopCounterMode(display=False)
+    with counter:
+        model.train_step(batch, optim_wrapper)
+    return counter.get_total_flops()
+
+
 def head_step(model, batch):
     """The head's loss and backward on random encoder features."""
     feats = torch.randn(
@@ -205,7 +227,25 @@ def main(argv=None):
         '--head-only',
         action='store_true',
         help='time only the heads (loss + backward on random features)')
+    parser.add_argument(
+        '--flops',
+        action='store_true',
+        help="also each config's FLOPs per step and their ratio (the "
+        "floor of the time ratio)")
+    parser.add_argument(
+        '--guard',
+        action='store_true',
+        help="Core-tuning / CE-tuning at benchmarks.yml's guard settings "
+        'against step_time_accepted.yml (exit 1 above its noise band)')
+    parser.add_argument(
+        '--accept',
+        action='store_true',
+        help='with --guard: store this run\'s figures as the accepted ones')
     args = parser.parse_args(argv)
+    if args.accept and not args.guard:
+        parser.error('--accept needs --guard')
+    if args.guard:
+        return guard(args)
     register_all_modules()
     torch.manual_seed(0)
 
@@ -254,6 +294,10 @@ def main(argv=None):
             if step >= args.warmup:
                 times[i].append(t)
 
+    flops = []
+    if args.flops and not args.head_only:
+        flops = [step_flops(*run, batch) for run, batch in zip(runs, batches)]
+
     memory = []
     if args.memory and not args.head_only:
         if args.warmup + args.steps == 0:
@@ -287,7 +331,94 @@ def main(argv=None):
         print(f'| {osp.relpath(cfg, ROOT) if osp.isabs(cfg) else cfg} | '
               f'{med:.3f} | {min(ts):.3f} | {max(ts):.3f} | {med / ref:.3f} '
               f'| {paired:.3f} |{mem}')
-    return ratios
+    if flops:
+        print('\nfloating-point operations of one step (forward and backward,'
+              " torch's FlopCounterMode): the floor of the time ratio")
+        print('| config | GFLOP | FLOP ratio |')
+        print('|---|---|---|')
+        for cfg, f in zip(args.configs, flops):
+            print(f'| {osp.relpath(cfg, ROOT) if osp.isabs(cfg) else cfg} | '
+                  f'{f / 1e9:.2f} | {f / flops[0]:.4f} |')
+    return dict(ratios=ratios, flop_ratios=[f / flops[0] for f in flops])
+
+
+ACCEPTED_FILE = osp.join(
+    osp.dirname(osp.abspath(__file__)), 'step_time_accepted.yml')
+
+
+def guard_verdict(ratio: float, accepted: dict) -> str:
+    """'ok', or 'REGRESSION' when ``ratio`` is above the accepted ratio by
+    more than its noise band."""
+    if ratio > accepted['ratio'] + accepted['band']:
+        return 'REGRESSION'
+    return 'ok'
+
+
+def guard(args):
+    """Core-tuning / CE-tuning (the default configs) at each of
+    benchmarks.yml's guard settings, printed beside the FLOP floor and the
+    accepted figures; exit status 1 when a ratio is above its band."""
+    import datetime
+    import platform
+
+    import yaml
+    settings = BENCHMARK['guard']['settings']
+    accepted = {}
+    if osp.isfile(ACCEPTED_FILE):
+        with open(ACCEPTED_FILE) as f:
+            accepted = (yaml.safe_load(f) or {}).get('settings', {})
+    rows, measured = [], {}
+    for name, setting in settings.items():
+        print(f'\n## {name}')
+        out = main([
+            '--batch-size',
+            str(setting['batch_size']), '--img-size',
+            str(setting['img_size']), '--steps',
+            str(setting['steps']), '--warmup',
+            str(setting['warmup']), '--flops', '--device', args.device
+        ] + (['--configs', *args.configs] if args.configs else []))
+        ratio, floor = out['ratios'][-1], out['flop_ratios'][-1]
+        measured[name] = dict(
+            ratio=round(ratio, 3),
+            flop_ratio=round(floor, 4),
+            band=accepted.get(name, {}).get('band', setting['band']))
+        if name in accepted:
+            verdict = guard_verdict(ratio, accepted[name])
+            was = (f"{accepted[name]['ratio']:.3f} ± "
+                   f"{accepted[name]['band']:.3f}")
+        else:
+            verdict, was = 'no accepted figure', '-'
+        rows.append((name, ratio, floor, was, verdict))
+    print('\n| setting | paired ratio | FLOP floor | accepted | verdict |')
+    print('|---|---|---|---|---|')
+    for name, ratio, floor, was, verdict in rows:
+        print(f'| {name} | {ratio:.3f} | {floor:.4f} | {was} | {verdict} |')
+    bad = [r for r in rows if r[4] == 'REGRESSION']
+    for name, ratio, _, was, _ in bad:
+        print(f'\n!!! REGRESSION: {name}: Core-tuning costs {ratio:.3f}x '
+              f'CE-tuning, above the accepted {was} (rerun on a quiet '
+              'machine before believing it; --accept once explained)')
+    if args.accept:
+        device = torch.cuda.get_device_name() if args.device.startswith(
+            'cuda') else f'CPU ({platform.processor() or platform.machine()}'
+        device += '' if args.device.startswith('cuda') else \
+            f', {torch.get_num_threads()} threads)'
+        with open(ACCEPTED_FILE, 'w') as f:
+            f.write('# step_time.py --guard: the accepted Core-tuning / '
+                    'CE-tuning step ratios\n# (paired medians), written by '
+                    '--accept; band: the noise band a run may\n# exceed '
+                    'the ratio by before it is a regression\n')
+            yaml.safe_dump(
+                dict(
+                    measured=str(datetime.date.today()),
+                    device=device,
+                    settings=measured),
+                f,
+                sort_keys=False)
+        print(f'accepted: {ACCEPTED_FILE}')
+    if bad:
+        raise SystemExit(1)
+    return rows
 
 
 if __name__ == '__main__':

@@ -106,7 +106,9 @@ class ModelHub:
                 finds wrong in a metafile.
         """
         from modelindex.models.ModelIndex import ModelIndex
-        root = osp.dirname(osp.abspath(model_index_path))
+        # real paths: an editable install's .mim links lead to the clone's
+        # files, which is where the configs are and what users should see
+        root = osp.dirname(osp.realpath(model_index_path))
         prefix = root if config_prefix is None else str(config_prefix)
         index = _yaml(model_index_path) or {}
         files = []
@@ -138,7 +140,7 @@ class ModelHub:
                                  f'is in collection {model.in_collection!r},'
                                  ' which the index does not define')
             if model.config and not osp.isabs(model.config):
-                model.config = osp.abspath(osp.join(prefix, model.config))
+                model.config = osp.realpath(osp.join(prefix, model.config))
             model.build_full_model(cls._collections[model.in_collection])
             cls._models_dict[key] = model
             if model.config:

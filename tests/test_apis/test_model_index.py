@@ -341,3 +341,21 @@ def test_the_package_names_no_config_path():
                 for i, line in enumerate(f, 1) if 'configs/' in line
             ]
     assert not found, found
+
+
+def test_an_index_reached_through_links_gives_the_real_configs(
+        tmp_path, monkeypatch):
+    """An editable install's mmctune/.mim links model-index.yml and configs/
+    to the clone: the models' configs are the clone's files, as a user
+    opens them, not paths through the links."""
+    mim = tmp_path / '.mim'
+    mim.mkdir()
+    os.symlink(osp.join(ROOT, 'model-index.yml'), mim / 'model-index.yml')
+    os.symlink(CONFIGS, mim / 'configs')
+    monkeypatch.setattr(ModelHub, '_models_dict', {})
+    monkeypatch.setattr(ModelHub, '_collections', {})
+    monkeypatch.setattr(ModelHub, '_by_config', {})
+    monkeypatch.setattr(ModelHub, '_registered', True)
+    ModelHub.register_model_index(str(mim / 'model-index.yml'))
+    assert ModelHub.metainfo('coretune/r50_moco_cifar10').config == osp.join(
+        osp.realpath(CONFIGS), 'coretune', 'r50_moco_cifar10.py')

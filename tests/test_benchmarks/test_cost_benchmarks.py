@@ -195,3 +195,41 @@ def test_run_all_refuses_unknown_arguments():
                        text=True)
     assert r.returncode == 2
     assert 'unknown argument --quik' in r.stderr
+
+
+def test_step_time_guard_flags_a_ratio_above_its_band(tmp_path, monkeypatch,
+                                                      capsys):
+    """--guard: Core-tuning / CE-tuning at each guard setting beside its FLOP
+    floor; --accept stores the figures; a run above the accepted ratio by
+    more than its band says REGRESSION and exits 1."""
+    import yaml
+    step_time = load_bench('step_time')
+    assert step_time.guard_verdict(1.05, dict(ratio=1.02, band=0.04)) == 'ok'
+    assert step_time.guard_verdict(1.07, dict(ratio=1.02,
+                                              band=0.04)) == 'REGRESSION'
+    accepted = tmp_path / 'accepted.yml'
+    monkeypatch.setattr(step_time, 'ACCEPTED_FILE', str(accepted))
+    monkeypatch.setitem(
+        step_time.BENCHMARK, 'guard',
+        dict(settings={
+            'tiny':
+            dict(img_size=32, batch_size=2, steps=1, warmup=0, band=0.5)
+        }))
+    rows = step_time.main(['--guard', '--accept'])
+    (name, ratio, floor, was, verdict), = rows
+    assert name == 'tiny' and verdict == 'no accepted figure'
+    # Core-tuning's projector and mixed features: more operations than
+    # CE-tuning's step, never fewer
+    assert floor > 1
+    stored = yaml.safe_load(accepted.read_text())
+    assert stored['settings']['tiny'] == dict(
+        ratio=round(ratio, 3), flop_ratio=round(floor, 4), band=0.5)
+    assert 'floating-point operations of one step' in capsys.readouterr().out
+    # an accepted figure far below this run's: flagged, loudly
+    stored['settings']['tiny'].update(ratio=0.1, band=0.01)
+    accepted.write_text(yaml.safe_dump(stored))
+    with pytest.raises(SystemExit) as e:
+        step_time.main(['--guard'])
+    assert e.value.code == 1
+    assert '!!! REGRESSION: tiny' in capsys.readouterr().out
+    refused(['--accept'], '--accept needs --guard', capsys)
