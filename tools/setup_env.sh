@@ -16,9 +16,10 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 # pip's exit status counts; only its notes about unreachable local indexes
-# (some machines' pip.conf) are filtered out. --no-compile: Python compiles
-# the modules it imports when it first imports them, instead of pip
-# compiling every file of the stack up front (half of the install's time)
+# (some machines' pip.conf) are filtered out. --no-compile: the byte-code is
+# compiled once at the end, on every core (compileall -j 0), instead of by
+# pip one file at a time (where PYTHONDONTWRITEBYTECODE is set, as on the
+# CI machines, nothing else would ever write it)
 pip_install() {
     .venv/bin/python -m pip install -q --no-compile \
         --disable-pip-version-check "$@" \
@@ -51,6 +52,9 @@ pip_install -r requirements/style.txt
 # torchvision / mmcv.ops, so any script in the venv works. GPU installs with
 # a matching torchvision and full mmcv need none of it.
 SITE=$(.venv/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
+echo "[setup] compiling the stack's byte-code"
+# (a few files of the stack are test data that do not compile: not errors)
+.venv/bin/python -m compileall -q -j 0 "$SITE" >/dev/null || true
 echo "import mmctune.compat; mmctune.compat.install_environment_hooks()" \
     > "$SITE/mmctune-cpu-env.pth"
 (cd /tmp && "$OLDPWD/.venv/bin/python" -c \
