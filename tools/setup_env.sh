@@ -52,9 +52,10 @@ pip_install -r requirements/style.txt
 # torchvision / mmcv.ops, so any script in the venv works. GPU installs with
 # a matching torchvision and full mmcv need none of it.
 SITE=$(.venv/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
-echo "[setup] compiling the stack's byte-code"
+echo "[setup] compiling the byte-code of the stack and of this clone"
 # (a few files of the stack are test data that do not compile: not errors)
-.venv/bin/python -m compileall -q -j 0 "$SITE" >/dev/null || true
+.venv/bin/python -m compileall -q -j 0 "$SITE" mmctune tools .dev_scripts \
+    tests >/dev/null || true
 echo "import mmctune.compat; mmctune.compat.install_environment_hooks()" \
     > "$SITE/mmctune-cpu-env.pth"
 (cd /tmp && "$OLDPWD/.venv/bin/python" -c \
