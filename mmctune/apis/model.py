@@ -106,6 +106,7 @@ class ModelHub:
                 finds wrong in a metafile.
         """
         from modelindex.models.ModelIndex import ModelIndex
+
         # real paths: an editable install's .mim links lead to the clone's
         # files, which is where the configs are and what users should see
         root = osp.dirname(osp.realpath(model_index_path))
