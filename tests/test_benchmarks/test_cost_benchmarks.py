@@ -233,3 +233,7 @@ def test_step_time_guard_flags_a_ratio_above_its_band(tmp_path, monkeypatch,
     assert e.value.code == 1
     assert '!!! REGRESSION: tiny' in capsys.readouterr().out
     refused(['--accept'], '--accept needs --guard', capsys)
+    # a guard run of other configs or sizes would be compared with the
+    # accepted Core-tuning / CE-tuning figures: refused
+    refused(['--guard', '--img-size', '64'], 'takes no --img-size', capsys)
+    refused(['--guard', '--methods', 'fmnist'], 'takes no --methods', capsys)
