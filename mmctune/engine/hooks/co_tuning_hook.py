@@ -17,10 +17,11 @@ class CoTuningRelationshipHook(PrepareOnceHook):
     """Compute :class:`~mmctune.models.classifiers.CoTuningClassifier`'s
     pseudo source classes and category relationship before training, from
     the pre-trained model (eval mode, no gradient) on every training image
-    (:meth:`~mmctune.models.classifiers.CoTuningClassifier.
-    compute_relationship`). A :class:`PrepareOnceHook`: skipped when the
-    model has them already (``relationship_ready``; a resumed run restores
-    them from the checkpoint).
+    (:meth:`CoTuningClassifier.compute_relationship
+    <mmctune.models.classifiers.CoTuningClassifier.compute_relationship>`).
+    A :class:`PrepareOnceHook`: skipped when the model has them already
+    (``relationship_ready``; a resumed run restores them from the
+    checkpoint).
 
     The images are the training set read by
     :func:`~mmctune.datasets.train_eval_loader_cfg` with ``pipeline``:

@@ -77,12 +77,12 @@ class HierarchicalKMeansHook(PrepareHook):
     """Before each epoch from ``warmup_epochs`` on (the official
     ``--warmup-epoch``), embed the training set with the key encoder, run
     :func:`hierarchical_kmeans` on rank 0, broadcast the result to every
-    rank and set it on the :class:`~mmctune.models.HCSC` model; before the
-    warm-up ends the model is MoCo v2. The result is a function of the
-    model's weights and the seeds, so a resumed run recomputes the same
-    prototypes. A :class:`PrepareHook` redone every epoch: the embedding
-    pass reads the training set with ``pipeline``, each image once, in order
-    (:func:`~mmctune.datasets.train_eval_loader_cfg`).
+    rank and set it on the :class:`~mmctune.models.selfsup.HCSC` model;
+    before the warm-up ends the model is MoCo v2. The result is a function
+    of the model's weights and the seeds, so a resumed run recomputes the
+    same prototypes. A :class:`PrepareHook` redone every epoch: the
+    embedding pass reads the training set with ``pipeline``, each image
+    once, in order (:func:`~mmctune.datasets.train_eval_loader_cfg`).
 
     Logs per epoch (logger and visualizer): the feature and K-means times
     against the epoch's (HCSC Table 4), and, when the images have labels,

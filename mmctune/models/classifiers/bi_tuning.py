@@ -63,8 +63,8 @@ class BiTuningClassifier(ImageClassifier):
     """
     num_views = 2  # training inputs per image
 
-    #: not used to predict: may be missing from a checkpoint that is only
-    #: tested (mmctune.apis.load_model_checkpoint)
+    #: tuple[str]: not used to predict: may be missing from a checkpoint
+    #: that is only tested (mmctune.apis.load_model_checkpoint)
     TRAIN_ONLY = ('projector', 'key_backbone', 'key_neck', 'key_projector',
                   'queue_h', 'queue_z', 'queue_ptr')
 

@@ -84,8 +84,8 @@ class CoTuningClassifier(AdversarialTrainingMixin, ImageClassifier):
         **kwargs: ``backbone``, ``neck``, ``head``... of ``ImageClassifier``.
     """
 
-    #: not used to predict: may be missing from a checkpoint that is only
-    #: tested (mmctune.apis.load_model_checkpoint)
+    #: tuple[str]: not used to predict: may be missing from a checkpoint
+    #: that is only tested (mmctune.apis.load_model_checkpoint)
     TRAIN_ONLY = ('prototypes', 'relationship', 'relationship_ready')
 
     def __init__(self,

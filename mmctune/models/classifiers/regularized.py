@@ -42,8 +42,8 @@ class RegularizedClassifier(AdversarialTrainingMixin, ImageClassifier):
         **kwargs: ``backbone``, ``neck``, ``head``... of ``ImageClassifier``.
     """
 
-    #: not used to predict: may be missing from a checkpoint that is only
-    #: tested (mmctune.apis.load_model_checkpoint)
+    #: tuple[str]: not used to predict: may be missing from a checkpoint
+    #: that is only tested (mmctune.apis.load_model_checkpoint)
     TRAIN_ONLY = ('reference', 'regularizers')
 
     def __init__(self,

@@ -113,8 +113,8 @@ class ContrastiveSegHead(BaseModule):
             Defaults to False.
     """
 
-    #: not used to predict: may be missing from a checkpoint that is only
-    #: tested (mmctune.apis.load_model_checkpoint)
+    #: tuple[str]: not used to predict: may be missing from a checkpoint
+    #: that is only tested (mmctune.apis.load_model_checkpoint)
     TRAIN_ONLY = ('projector', )
 
     def __init__(self,

@@ -132,8 +132,8 @@ class FeatureRegularizedClsHead(LinearClsHead):
         **kwargs: ``loss``, ``topk``, ``init_cfg``... of ``LinearClsHead``.
     """
 
-    #: not used to predict: may be missing from a checkpoint that is only
-    #: tested (mmctune.apis.load_model_checkpoint)
+    #: tuple[str]: not used to predict: may be missing from a checkpoint
+    #: that is only tested (mmctune.apis.load_model_checkpoint)
     TRAIN_ONLY = ('projector', )
 
     def __init__(self,
