@@ -97,16 +97,12 @@ logger = logging.getLogger(__name__)
 
 def public_objects():
     """``{name: object}``: mmctune's public classes and functions, which the
-    API reference documents: those registered in mmctune's registries and
-    those in the ``__all__`` of its packages."""
+    API reference documents: those in the ``__all__`` of its packages (by
+    that name) and those registered in its registries."""
     import mmctune.registry as registry
     from mmctune.utils import register_all_modules
     register_all_modules(init_default_scope=False)
-    objects = {}
-    for node in registry.__all__:
-        for obj in getattr(registry, node).module_dict.values():
-            if obj.__module__.startswith('mmctune.'):
-                objects[f'{obj.__module__}.{obj.__qualname__}'] = obj
+    objects = {}  # id: (name, object)
     package_dir = osp.join(ROOT, 'mmctune')
     for folder, dirs, files in os.walk(package_dir):
         dirs[:] = sorted(d for d in dirs if d.isidentifier())
@@ -118,8 +114,14 @@ def public_objects():
         for name in getattr(package, '__all__', ()):
             obj = getattr(package, name)
             if inspect.isclass(obj) or inspect.isfunction(obj):
-                objects[f'{package.__name__}.{name}'] = obj
-    return objects
+                objects.setdefault(
+                    id(obj), (f'{package.__name__}.{name}', obj))
+    for node in registry.__all__:
+        for obj in getattr(registry, node).module_dict.values():
+            if obj.__module__.startswith('mmctune.'):
+                objects.setdefault(
+                    id(obj), (f'{obj.__module__}.{obj.__qualname__}', obj))
+    return dict(objects.values())
 
 
 def resolve(name):
@@ -163,11 +165,15 @@ def _check_coverage(app, env):
         if entry.objtype in ('class', 'exception', 'function', 'method')
     }
     for name, obj in sorted(public_objects().items()):
-        if id(obj) not in documented:
-            logger.warning(
-                f'{name}: public, not in the API reference (docs/api/)',
-                type='mmctune',
-                subtype='coverage')
+        if id(obj) in documented:
+            continue
+        if not (obj.__doc__ or '').strip():
+            # autodoc's :members: leaves out what has no docstring
+            why = 'without a docstring, so not in the API reference'
+        else:
+            why = 'not in the API reference (docs/api/)'
+        logger.warning(
+            f'{name}: public, {why}', type='mmctune', subtype='coverage')
 
 
 def _check_reference(app, env, node, contnode):
