@@ -77,6 +77,8 @@ exclude_patterns = ['_build']
 # dollarmath: the pages write shell variables ($CKPT), not TeX; the
 # docstrings' formulas are :math: roles (MathJax).
 myst_heading_anchors = 4
+# the text as written, as GitHub shows it (no curly quotes, no en dashes)
+smartquotes = False
 
 # autodoc: the class docstring (it documents the __init__ arguments, as in
 # mmpretrain), the documented public methods and attributes, the bases
