@@ -35,8 +35,9 @@ def test_step_time_prints_ratios(extra, tmp_path):
     stored = json.load(open(out))
     assert [(s['config'], f'{s["ratio_of_medians"]:.3f}',
              f'{s["paired_ratio"]:.3f}') for s in stored['rows']] == rows
-    assert [(s['method'], s['role']) for s in stored['rows']
-            ] == [('CE-tuning', 'reference'), ('Core-tuning', 'proposed')]
+    assert [(s['method'], s['role'])
+            for s in stored['rows']] == [('CE-tuning', 'reference'),
+                                         ('Core-tuning', 'proposed')]
     assert stored['rows'][0]['paired_ratio'] == 1.0
     assert stored['batch_size'] == 4 and stored['img_size'] == 32
     assert stored['what'] == ('the head alone'
@@ -251,5 +252,6 @@ def test_step_time_guard_flags_a_ratio_above_its_band(tmp_path, monkeypatch,
     # accepted Core-tuning / CE-tuning figures: refused
     refused(['--guard', '--img-size', '64'], 'takes no --img-size', capsys)
     refused(['--guard', '--methods', 'fmnist'], 'takes no --methods', capsys)
-    refused(['--guard', '--out', str(tmp_path / 'cost.json')],
-            'takes no --out', capsys)
+    refused(
+        ['--guard', '--out', str(tmp_path / 'cost.json')], 'takes no --out',
+        capsys)
