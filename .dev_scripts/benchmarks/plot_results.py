@@ -108,6 +108,14 @@ def finetune_figures(setting, spec, work_dir):
     if osp.isfile(path):
         with open(path) as f:
             raw = json.load(f)
+        # the options of the run, so that the command reuses its runs
+        args = raw.get('args', {})
+        command = (
+            f'python {SCRIPTS}/finetune_table.py --setting {setting} '
+            f'--work-dir {folder}' +
+            ''.join(f' --{key.replace("_", "-")} {args[key]}'
+                    for key in ('pretrained', 'data_root') if key in args) +
+            (' --quick' if args.get('quick') else ''))
     for kind in ('top1', 'gains'):
         name = f'{setting}_{kind}'
         if raw is None:
@@ -145,8 +153,8 @@ def finetune_figures(setting, spec, work_dir):
                          f'{record["seed"]})'), path))
     else:
         skipped.append((name, f'{path} not found',
-                        f'{command} --stages tune final tsne (the runs are '
-                        'reused)'))
+                        f'{command} --stages tune final tsne (a finished '
+                        'run whose config is unchanged is reused)'))
     return made, skipped
 
 

@@ -149,6 +149,7 @@ TOTAL=$(( $(date +%s) - START ))
     echo "- machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB"
     echo "- $("$PYTHON" -c 'import torch, mmengine, mmpretrain; print(f"torch {torch.__version__}, mmengine {mmengine.__version__}, mmpretrain {mmpretrain.__version__}")' 2>/dev/null)"
     echo "- run time: $(( TOTAL / 60 )) min $(( TOTAL % 60 )) s"
+    echo "- figures: $WORK/figures (plot_results.py; what it drew and skipped: $WORK/figures.txt)"
     echo
     echo "| step | time |"
     echo "|---|---|"
