@@ -14,7 +14,6 @@
    every method of the model index's ``fmnist`` setting, the demo's
    configs, ``mmctune.apis.setting_models``). The adversarial ones (AT-CE,
    AT-Core, AT-L2SP) also print their accuracy under PGD-10 attacks.
-
 4. The table's top-1 as a figure, ``<work-dir>/demo_results.png`` (a bar
    per method, CE-tuning's level dashed), and, when CE-tuning and
    Core-tuning both ran, ``<work-dir>/demo_tsne.png``: the t-SNE of their
