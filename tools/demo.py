@@ -14,6 +14,10 @@
    every method of the model index's ``fmnist`` setting, the demo's
    configs, ``mmctune.apis.setting_models``). The adversarial ones (AT-CE,
    AT-Core, AT-L2SP) also print their accuracy under PGD-10 attacks.
+4. The table's top-1 as a figure, ``<work-dir>/demo_results.png`` (a bar
+   per method, CE-tuning's level dashed), and, when CE-tuning and
+   Core-tuning both ran, ``<work-dir>/demo_tsne.png``: the t-SNE of their
+   features of the same first 500 test images (seconds).
 
     python tools/demo.py   # about 9 minutes on 2 CPU cores (6 once cached)
     python tools/demo.py --methods all
@@ -43,6 +47,7 @@ from mmctune.apis.model import slug
 from mmctune.engine.runner import Runner
 from mmctune.utils.checkpoint import register_safe_loaders
 from mmctune.utils.launch import fit_schedule
+from mmctune.visualization import save_figure, top1_figure, tsne_figure
 
 TOOLS = osp.dirname(osp.abspath(__file__))
 # the demo's pre-training, a model of the index
@@ -61,6 +66,8 @@ METHODS = {
 DEFAULT_METHODS = tuple(
     m.in_collection
     for m in setting_models(SETTING, ('reference', 'proposed')))
+# the test images whose features the t-SNE figure shows
+TSNE_IMAGES = 500
 
 
 def parse_args(argv=None):
@@ -183,7 +190,13 @@ def finetune(args, pretrained, method):
     runner = Runner.from_cfg(cfg)
     runner.train()
     metrics = runner.test()
-    return metrics, labelled, len(runner.test_dataloader.dataset)
+    features = None
+    if method in DEFAULT_METHODS:  # for the t-SNE figure
+        from mmctune.evaluation.functional import extract_features
+        loader = runner.test_dataloader
+        features = extract_features(runner.model, loader, TSNE_IMAGES) + (
+            loader.dataset.metainfo.get('classes'), )
+    return metrics, labelled, len(runner.test_dataloader.dataset), features
 
 
 def main(argv=None):
@@ -200,16 +213,64 @@ def main(argv=None):
     rows = ''.join(f'| {method} | SimCLR (unlabelled train images) | '
                    f'{labelled:,} | {n_test:,} | '
                    f"{metrics['accuracy/top1']:.2f} |\n"
-                   for method, (metrics, labelled, n_test) in results.items())
+                   for method, (metrics, labelled, n_test,
+                                _) in results.items())
     print('\nmmctune demo: Fashion-MNIST, small ResNet-18, CPU\n'
           '| method | pre-training | labelled images | test images | '
           'test top-1 (%) |\n'
           f'|---|---|---|---|---|\n{rows}{robust_table(results)}'
           f'({minutes:.1f} min)')
-    return {
-        method: metrics['accuracy/top1']
-        for method, (metrics, _, _) in results.items()
-    }
+    top1 = {m: r[0]['accuracy/top1'] for m, r in results.items()}
+    _, labelled, n_test, _ = next(iter(results.values()))
+    path = save_figure(
+        results_figure(top1, labelled, n_test),
+        osp.join(args.work_dir, 'demo_results.png'))
+    print(f'figure of the table (test top-1 of each method, '
+          f'{DEFAULT_METHODS[0]}\'s level dashed): {path}')
+    features = {m: r[3] for m, r in results.items() if r[3] is not None}
+    if len(features) == 2:
+        path = save_figure(
+            demo_tsne_figure(features), osp.join(args.work_dir,
+                                                 'demo_tsne.png'))
+        print(f't-SNE of {" and ".join(features)}\'s features of the '
+              f'same {len(features[DEFAULT_METHODS[0]][1])} test images: '
+              f'{path}')
+    return top1
+
+
+def results_figure(top1, labelled, n_test):
+    """The table's test top-1 as a figure (a bar per method, the
+    reference's level dashed): the printed numbers, to 2 decimals."""
+    return top1_figure(
+        {
+            method: {
+                f'{labelled:,} labelled images, {n_test:,} test images': {
+                    0: round(value, 2)
+                }
+            }
+            for method, value in top1.items()
+        },
+        DEFAULT_METHODS[0],
+        highlight=DEFAULT_METHODS[1],
+        title='mmctune demo: Fashion-MNIST, small ResNet-18, SimCLR '
+        'pre-training')
+
+
+def demo_tsne_figure(features):
+    """t-SNE of each method's (features, labels, classes) of the same test
+    images, side by side."""
+    from mmctune.visualization import tsne_embedding
+    labels = [f[1].tolist() for f in features.values()]
+    if labels[0] != labels[1]:
+        raise RuntimeError('the methods\' test images differ')
+    return tsne_figure(
+        {
+            m: tsne_embedding(f[0].numpy())
+            for m, f in features.items()
+        },
+        labels[0],
+        next(iter(features.values()))[2],
+        title='mmctune demo: encoder features of the same test images')
 
 
 def robust_table(results):

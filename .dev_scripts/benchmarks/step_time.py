@@ -19,6 +19,10 @@ machine the paired ratio is the steadier of the two).
     python .dev_scripts/benchmarks/step_time.py --methods fmnist \
         --img-size 28 --batch-size 128 --memory \
         --fmnist-root data/fashion_mnist
+    # ... and what it prints stored as JSON (for plot_results.py's figure)
+    python .dev_scripts/benchmarks/step_time.py --methods fmnist \
+        --img-size 28 --batch-size 128 --memory \
+        --fmnist-root data/fashion_mnist --out work_dirs/benchmarks/cost.json
     # the heads alone: loss + backward on random encoder features
     python .dev_scripts/benchmarks/step_time.py --head-only
     # segmentation: DeepLabV3 with and without the contrastive regulariser
@@ -41,6 +45,8 @@ background and one square object of a random class per image; their data
 preprocessor pads to ``--img-size`` instead of the config's crop.
 """
 import argparse
+import json
+import os
 import os.path as osp
 import statistics
 import time
@@ -52,7 +58,7 @@ from mmengine.optim import build_optim_wrapper
 from mmpretrain.structures import DataSample
 
 from mmctune.apis import list_settings
-from mmctune.apis.model import FINE_TUNING_ROLES
+from mmctune.apis.model import FINE_TUNING_ROLES, model_of_config, role_of
 from mmctune.engine.hooks import mark_prepared
 from mmctune.models import build_model
 from mmctune.utils import register_all_modules
@@ -77,6 +83,16 @@ def method_configs(setting: str) -> list:
     return [
         config for _, config in setting_configs(setting, FINE_TUNING_ROLES)
     ]
+
+
+def index_entry(config) -> dict:
+    """The method and the role (reference, proposed, ...) of ``config``'s
+    model in the model index; None for a config the index lacks."""
+    path = config if osp.isabs(config) else osp.join(ROOT, config)
+    model = model_of_config(path)
+    if model is None:
+        return dict(method=None, role=None)
+    return dict(method=model.in_collection, role=role_of(model))
 
 
 def is_segmentor(model) -> bool:
@@ -233,6 +249,12 @@ def main(argv=None):
         help="also each config's FLOPs per step and their ratio (the "
         "floor of the time ratio)")
     parser.add_argument(
+        '--out',
+        metavar='FILE.json',
+        help='also store what the tables print (unrounded) in this JSON '
+        'file: each config\'s method and role in the model index, step '
+        'times, ratios, peak memory and FLOPs')
+    parser.add_argument(
         '--guard',
         action='store_true',
         help="Core-tuning / CE-tuning at benchmarks.yml's guard settings "
@@ -251,7 +273,7 @@ def main(argv=None):
             f'--{name.replace("_", "-")}'
             for name in ('configs', 'methods', 'batch_size', 'img_size',
                          'steps', 'warmup', 'memory', 'fmnist_root',
-                         'head_only', 'flops')
+                         'head_only', 'flops', 'out')
             if getattr(args, name) != parser.get_default(name)
         ]
         if changed:
@@ -327,6 +349,15 @@ def main(argv=None):
           f'({images}), {args.steps} steps each after {args.warmup} '
           f'warm-up, {device}')
     ref = statistics.median(times[0])
+    record = dict(
+        what=what,
+        batch_size=args.batch_size,
+        img_size=args.img_size,
+        images=images,
+        steps=args.steps,
+        warmup=args.warmup,
+        device=device,
+        rows=[])
     mem_head = ' peak MB | memory ratio |' if memory else ''
     print('| config | median s/step | min | max | ratio of medians | '
           f'median of paired ratios |{mem_head}')
@@ -344,6 +375,19 @@ def main(argv=None):
         print(f'| {osp.relpath(cfg, ROOT) if osp.isabs(cfg) else cfg} | '
               f'{med:.3f} | {min(ts):.3f} | {max(ts):.3f} | {med / ref:.3f} '
               f'| {paired:.3f} |{mem}')
+        record['rows'].append(
+            dict(
+                config=osp.relpath(cfg, ROOT) if osp.isabs(cfg) else cfg,
+                **index_entry(cfg),
+                median_s=med,
+                min_s=min(ts),
+                max_s=max(ts),
+                ratio_of_medians=med / ref,
+                paired_ratio=paired,
+                peak_mb=memory[i] /
+                2**20 if memory and memory[i] is not None else None,
+                memory_ratio=memory[i] /
+                memory[0] if memory and memory[i] is not None else None))
     if flops:
         print('\nfloating-point operations of one step (forward and backward,'
               " torch's FlopCounterMode): the floor of the time ratio")
@@ -352,6 +396,14 @@ def main(argv=None):
         for cfg, f in zip(args.configs, flops):
             print(f'| {osp.relpath(cfg, ROOT) if osp.isabs(cfg) else cfg} | '
                   f'{f / 1e9:.2f} | {f / flops[0]:.4f} |')
+        for row, f in zip(record['rows'], flops):
+            row.update(gflop=f / 1e9, flop_ratio=f / flops[0])
+    if args.out:
+        if osp.dirname(args.out):
+            os.makedirs(osp.dirname(args.out), exist_ok=True)
+        with open(args.out, 'w') as f:
+            json.dump(record, f, indent=1)
+        print(f'stored: {args.out}')
     return dict(ratios=ratios, flop_ratios=[f / flops[0] for f in flops])
 
 

@@ -1,6 +1,7 @@
 """step_time.py, miner_scaling.py, dist_throughput.py and run_all.sh of
 .dev_scripts/benchmarks/: each runs and prints its table (no timing is
 asserted: speed is judged by the benchmark's ratios, not by tests)."""
+import json
 import os.path as osp
 import re
 
@@ -18,15 +19,29 @@ MEM_ROW = (r'^\| (configs/\S+) \| [\d.]+ \| [\d.]+ \| [\d.]+ \| '
 
 
 @pytest.mark.parametrize('extra', [[], ['--head-only']])
-def test_step_time_prints_ratios(extra):
+def test_step_time_prints_ratios(extra, tmp_path):
+    out = tmp_path / 'cost.json'
     r = run_python(args=[
         script('step_time.py'), '--batch-size', '4', '--img-size', '32',
-        '--steps', '1', '--warmup', '0', *extra
+        '--steps', '1', '--warmup', '0', '--out',
+        str(out), *extra
     ])
     assert r.returncode == 0, r.stdout[-3000:]
     rows = re.findall(ROW, r.stdout, re.M)
     assert len(rows) == 2
     assert rows[0][1:] == ('1.000', '1.000')
+    # --out stores what the table prints, unrounded, with each config's
+    # method and role in the model index (plot_results.py's figure)
+    stored = json.load(open(out))
+    assert [(s['config'], f'{s["ratio_of_medians"]:.3f}',
+             f'{s["paired_ratio"]:.3f}') for s in stored['rows']] == rows
+    assert [(s['method'], s['role'])
+            for s in stored['rows']] == [('CE-tuning', 'reference'),
+                                         ('Core-tuning', 'proposed')]
+    assert stored['rows'][0]['paired_ratio'] == 1.0
+    assert stored['batch_size'] == 4 and stored['img_size'] == 32
+    assert stored['what'] == ('the head alone'
+                              if extra else 'one training step')
 
 
 def test_step_time_of_every_method(tiny_fmnist, capsys):
@@ -237,3 +252,6 @@ def test_step_time_guard_flags_a_ratio_above_its_band(tmp_path, monkeypatch,
     # accepted Core-tuning / CE-tuning figures: refused
     refused(['--guard', '--img-size', '64'], 'takes no --img-size', capsys)
     refused(['--guard', '--methods', 'fmnist'], 'takes no --methods', capsys)
+    refused(
+        ['--guard', '--out', str(tmp_path / 'cost.json')], 'takes no --out',
+        capsys)

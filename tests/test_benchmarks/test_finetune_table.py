@@ -7,6 +7,7 @@ import os
 import os.path as osp
 import re
 
+import numpy as np
 import pytest
 import torch
 
@@ -576,3 +577,59 @@ def test_ensemble_stage_chooses_on_validation_and_tests(
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         again = ft.main(argv)
     assert again['ensemble'] == json.loads(json.dumps(raw['ensemble']))
+
+
+def test_tsne_stage_embeds_the_same_test_images(pretrained, tiny_fmnist,
+                                                tmp_path, monkeypatch):
+    """--stages tune tsne: CE-tuning's and Core-tuning's final runs (first
+    seed, --tsne-fraction) embed the same first test images; tsne.json
+    holds the t-SNE of each run's own features."""
+    # one point of Core-tuning's grid: the stage is tested, not the tuning
+    eta = 'model.head.con_loss.loss_weight'
+    monkeypatch.setitem(ft.BENCHMARK['grids'], 'Core-tuning',
+                        [dict(name='eta', path=eta, values=[1.0])])
+    argv = args_for(pretrained, tiny_fmnist, str(tmp_path), '--rows',
+                    'CE-tuning', 'Core-tuning', '--fractions', '0.5',
+                    '--tune-fraction', '0.5', '--seeds', '1', '--tsne-images',
+                    '20', '--stages', 'tune', 'tsne')
+    with pytest.raises(SystemExit):  # Core-tuning's values come from tune
+        ft.parse_args(argv[:-2] + ['tsne'])
+    with pytest.raises(SystemExit):  # it compares CE- and Core-tuning
+        ft.parse_args(argv + ['--rows', 'CE-tuning'])
+    with pytest.raises(SystemExit):  # a fraction that has no final runs
+        ft.parse_args(argv + ['--tsne-fraction', '0.1'])
+    raw = ft.main(argv)
+    assert raw['tsne'] == 'tsne.json'
+    record = json.load(open(tmp_path / 'tsne.json'))
+    assert list(record['points']) == ['CE-tuning', 'Core-tuning']
+    assert (record['fraction'], record['seed']) == (0.5, 1)
+    args = ft.parse_args(argv)
+    jobs, owners = ft.final_jobs(args, {'Core-tuning': ((eta, 1.0), )},
+                                 ft.rows_of(args))
+    jobs = [j for j, o in zip(jobs, owners) if o[3] == 1]
+    # the first 20 test images, in order
+    from mmctune.registry import DATASETS
+    test_set = DATASETS.build(jobs[0].config().test_dataloader.dataset)
+    assert test_set.split == 'test'
+    assert record['labels'] == [
+        int(test_set.get_data_info(i)['gt_label']) for i in range(20)
+    ]
+    assert record['classes'] == list(test_set.metainfo['classes'])
+    from mmctune.visualization import tsne_embedding
+    points = []
+    for job, name in zip(jobs, ('CE-tuning', 'Core-tuning')):
+        run = record['runs'][name]
+        assert run['work_dir'] == job.work_dir
+        assert run['top1'] == json.load(
+            open(osp.join(job.work_dir, 'result.json')))['top1']
+        # the points: t-SNE of this run's checkpoint's features
+        feats, labels, _ = ft.run_features(job, 20)
+        assert labels == record['labels']
+        assert len(record['points'][name]) == 20
+        points.append(record['points'][name])
+        np.testing.assert_allclose(
+            record['points'][name], tsne_embedding(feats, seed=0), atol=1e-3)
+    assert points[0] != points[1]
+    tables = open(tmp_path / 'tables.md').read()
+    assert '### t-SNE of the features of the same test images' in tables
+    assert 'first 20 test images by CE-tuning (-, top-1' in tables

@@ -25,11 +25,26 @@ def test_demo_pretrains_once_then_fine_tunes(tiny_fmnist, tmp_path):
     first = run_python(args=args)
     assert first.returncode == 0, first.stdout[-3000:]
     assert 'SimCLR pre-training on 64 unlabelled' in first.stdout
+    top1 = {}
     for method in ('CE-tuning', 'Core-tuning'):
         row = re.search(
             rf'\| {method} \| SimCLR .* \| 48 \| 32 \| ([\d.]+) \|',
             first.stdout)
         assert row and 0 <= float(row.group(1)) <= 100, method
+        top1[method] = float(row.group(1))
+    # the table as a figure: the same pixels as the printed numbers drawn
+    # here, not as other numbers
+    figure = osp.join(str(tmp_path), 'demo_results.png')
+    assert ('figure of the table (test top-1 of each method, CE-tuning\'s '
+            f'level dashed): {figure}') in first.stdout
+    assert drawn(top1, tmp_path / 'printed.png') == read_png(figure)
+    other = dict(top1, **{'Core-tuning': top1['Core-tuning'] + 1})
+    assert drawn(other, tmp_path / 'other.png') != read_png(figure)
+    # and the t-SNE of the two methods' features of the same test images
+    tsne = osp.join(str(tmp_path), 'demo_tsne.png')
+    assert ('t-SNE of CE-tuning and Core-tuning\'s features of the same 32 '
+            f'test images: {tsne}') in first.stdout
+    assert read_png(tsne)[:4] == b'\x89PNG' and osp.getsize(tsne) < 100_000
     assert 'loss_con' in first.stdout and 'loss_mix' in first.stdout
     # both fine-tunings started from the pre-trained backbone
     assert len(
@@ -45,6 +60,9 @@ def test_demo_pretrains_once_then_fine_tunes(tiny_fmnist, tmp_path):
         assert re.search(rf'\| {method} \| SimCLR .* \| 48 \| 32 \| [\d.]+ \|',
                          second.stdout), method
     assert '| CE-tuning |' not in second.stdout
+    # their figure; no t-SNE without CE-tuning and Core-tuning
+    assert f'level dashed): {figure}' in second.stdout
+    assert 't-SNE' not in second.stdout
     # the adversarially trained method's clean and PGD-10 top-1
     header = re.search(r'\| method \| clean \| (.*) \|\n', second.stdout)
     assert header and header.group(1).split(' | ') == [
@@ -64,6 +82,19 @@ def test_demo_pretrains_once_then_fine_tunes(tiny_fmnist, tmp_path):
 
     bad = run_python(args=args + ['--methods', 'L3-SP'])
     assert bad.returncode != 0 and "unknown method(s) ['L3-SP']" in bad.stdout
+
+
+def read_png(path):
+    with open(path, 'rb') as f:
+        return f.read()
+
+
+def drawn(top1, path):
+    """The demo's figure of these numbers (48 labelled, 32 test images),
+    as PNG bytes."""
+    from mmctune.visualization import save_figure
+    demo = load_tool('demo.py')
+    return read_png(save_figure(demo.results_figure(top1, 48, 32), str(path)))
 
 
 def test_prepare_from_gz_folder(tmp_path):
