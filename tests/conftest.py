@@ -16,6 +16,14 @@ from mmctune.utils.checkpoint import register_safe_loaders
 # environment fixes come with the venv's start-up file, tools/setup_env.sh)
 register_safe_loaders()
 
+# the byte-code of a module the suite imports is written by the first
+# process that imports it, also where PYTHONDONTWRITEBYTECODE is set (as on
+# the CI machines): tools/setup_env.sh writes only that of the package's
+# imports, and every worker and interpreter the tests start would otherwise
+# compile the rest (the docs site's Sphinx, scikit-learn, ...) again
+os.environ.pop('PYTHONDONTWRITEBYTECODE', None)
+sys.dont_write_bytecode = False
+
 # pytest-xdist runs the suite in several worker processes (setup.cfg): each
 # worker, and the interpreters its tests start, gets its share of the cores,
 # so that workers do not oversubscribe the machine
@@ -110,16 +118,55 @@ def tiny_trained(tmp_path_factory):
     return cfg, work, ckpt
 
 
+def _config_cache_dir():
+    """Where the processes of this run share the configs they parsed: a
+    folder named by the run's first process (pytest's, or pytest-xdist's
+    controller), which its workers inherit in the environment."""
+    import tempfile
+    os.environ.setdefault(
+        'MMCTUNE_TEST_CONFIGS',
+        osp.join(tempfile.gettempdir(), f'mmctune-test-configs-{os.getpid()}'))
+    return os.environ['MMCTUNE_TEST_CONFIGS']
+
+
+_config_cache_dir()
+
+
 @functools.lru_cache(None)
 def _loaded_config(path):
+    """``Config.fromfile(path)``, parsed by the first worker of the run that
+    reads it and pickled for the others (the shipped configs do not change
+    during a run; a parse costs about 40 times an unpickling)."""
+    import hashlib
+    import pickle
+
     from mmengine.config import Config
-    return Config.fromfile(path)
+    cache = _config_cache_dir()
+    entry = osp.join(cache, hashlib.sha1(path.encode()).hexdigest())
+    if osp.isfile(entry):
+        with open(entry, 'rb') as f:
+            return pickle.load(f)
+    cfg = Config.fromfile(path)
+    os.makedirs(cache, exist_ok=True)
+    tmp = f'{entry}.{os.getpid()}'
+    with open(tmp, 'wb') as f:
+        pickle.dump(cfg, f)
+    os.replace(tmp, entry)  # whole or absent, for the other workers
+    return cfg
 
 
 def load_config(path):
-    """``Config.fromfile(path)``, parsed once per test process (every shipped
+    """``Config.fromfile(path)``, parsed once per test run (every shipped
     config is read by several test files): a copy the test may change."""
     return copy.deepcopy(_loaded_config(osp.realpath(path)))
+
+
+def pytest_unconfigure(config):
+    """The run's shared configs go with the run (the controller ends last;
+    a worker has ``workerinput``)."""
+    if not hasattr(config, 'workerinput'):
+        import shutil
+        shutil.rmtree(_config_cache_dir(), ignore_errors=True)
 
 
 def free_port():

@@ -16,10 +16,11 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 # pip's exit status counts; only its notes about unreachable local indexes
-# (some machines' pip.conf) are filtered out. --no-compile: the byte-code is
-# compiled once at the end, on every core (compileall -j 0), instead of by
-# pip one file at a time (where PYTHONDONTWRITEBYTECODE is set, as on the
-# CI machines, nothing else would ever write it)
+# (some machines' pip.conf) are filtered out. --no-compile: pip would
+# compile every file of the stack (about 15,000, most never imported); the
+# byte-code of what is imported is written at the end instead (where
+# PYTHONDONTWRITEBYTECODE is set, as on the CI machines, nothing else would
+# write it, and every new interpreter would compile torch again)
 pip_install() {
     .venv/bin/python -m pip install -q --no-compile \
         --disable-pip-version-check "$@" \
@@ -55,14 +56,16 @@ pip_install -r requirements/docs.txt
 # torchvision / mmcv.ops, so any script in the venv works. GPU installs with
 # a matching torchvision and full mmcv need none of it.
 SITE=$(.venv/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
-echo "[setup] compiling the byte-code of the stack and of this clone"
-# (a few files of the stack are test data that do not compile: not errors)
-.venv/bin/python -m compileall -q -j 0 "$SITE" mmctune tools .dev_scripts \
-    tests >/dev/null || true
 echo "import mmctune.compat; mmctune.compat.install_environment_hooks()" \
     > "$SITE/mmctune-cpu-env.pth"
-(cd /tmp && "$OLDPWD/.venv/bin/python" -c \
-    "import os, mmctune, torchvision, mmseg.models, faiss; print('[setup] mmctune', mmctune.__version__, 'from', os.path.realpath(mmctune.__path__[0]), '; faiss', faiss.__version__)")
+echo "[setup] compiling the byte-code of this clone and of what it imports"
+.venv/bin/python -m compileall -q -j 0 mmctune tools .dev_scripts tests \
+    >/dev/null
+# the check imports every module of the package and what it imports (torch,
+# torchvision, mmengine, mmpretrain, mmseg, faiss), writing their byte-code
+# (the tests, tests/conftest.py, write that of any other module they import)
+(cd /tmp && env -u PYTHONDONTWRITEBYTECODE "$OLDPWD/.venv/bin/python" -c \
+    "import os, mmctune, torchvision, mmseg.models, faiss; from mmctune.utils import register_all_modules; register_all_modules(); print('[setup] mmctune', mmctune.__version__, 'from', os.path.realpath(mmctune.__path__[0]), '; faiss', faiss.__version__)")
 
 FMNIST=/usr/share/datasets/fashion-mnist
 if [ -f "$FMNIST/train-images-idx3-ubyte.gz" ]; then
