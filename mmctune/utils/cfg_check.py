@@ -1,4 +1,5 @@
 import difflib
+import functools
 import inspect
 import warnings
 
@@ -238,6 +239,18 @@ def _edit_distance(a: str, b: str) -> int:
     return d[-1][-1]
 
 
+@functools.lru_cache(maxsize=4096)
+def _close_keys(key: str, known: frozenset) -> list:
+    """The keys of ``known`` within the typo limit of ``key`` (two edits,
+    one for a key shorter than 8 characters), sorted; once per key (configs
+    share their variable names), and the distance only where the lengths
+    allow it."""
+    limit = 1 if len(key) < 8 else 2
+    return sorted(
+        k for k in known
+        if abs(len(k) - len(key)) <= limit and _edit_distance(key, k) <= limit)
+
+
 def check_config_keys(cfg, config_path: str = 'the config') -> None:
     """Refuse a top-level config key that is a typo of a key the Runner
     reads, e.g. ``trian_cfg = dict(max_epochs=1)``: nothing would read it and
@@ -258,8 +271,7 @@ def check_config_keys(cfg, config_path: str = 'the config') -> None:
             raise _legacy(key, config_path)
         if key in known:
             continue
-        limit = 1 if len(key) < 8 else 2
-        close = sorted(k for k in known if _edit_distance(key, k) <= limit)
+        close = _close_keys(key, frozenset(known))
         if close:
             raise KeyError(
                 f'{config_path}: the key "{key}" is read by nothing; did you '
