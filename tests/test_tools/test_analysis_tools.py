@@ -10,7 +10,8 @@ import torch
 from mmengine.config import Config
 from PIL import Image
 
-from ..conftest import ROOT, run_python, write_tiny_config
+from ..conftest import ROOT, _fork_server, run_python, write_tiny_config
+from ..forkserver import python_shim
 from .tool_loader import load_tool
 
 TOOLS = osp.join(ROOT, 'tools', 'analysis_tools')
@@ -111,55 +112,61 @@ def test_linear_probe_trains_only_the_classifier(trained, tmp_path,
     assert not torch.equal(after['head.fc.weight'], before['head.fc.weight'])
 
 
-def test_multi_seed_run_and_collect(trained, tmp_path):
+def test_multi_seed_run_and_collect(trained, tmp_path, monkeypatch, capsys):
+    """The tool in this process, its tools/train.py runs (one interpreter
+    per seed) forked from the fork server (tests/forkserver.py), through a
+    ``python`` that passes their output and exit status through."""
     cfg, _, _ = trained
     root = str(tmp_path / 'seeds')
-    r = run_python(
-        args=[
-            osp.join(TOOLS, 'multi_seed.py'), 'run', cfg, '--seeds', '0', '1',
-            '--root', root
-        ],
-        timeout=600)
-    assert r.returncode == 0, r.stdout[-3000:]
-    row = re.search(r'\| tiny \| ([\d.]+) ± ([\d.]+) \(2\) \|', r.stdout)
-    assert row, r.stdout[-2000:]
-    again = run_python(
-        args=[osp.join(TOOLS, 'multi_seed.py'), 'collect', '--root', root])
-    assert again.returncode == 0
-    assert row.group(0) in again.stdout
-    # each seed a tools/train.py run, its multi_seed.json beside it, reused
-    # by a second run
-    results = sorted(
-        glob.glob(osp.join(root, 'tiny', 'tiny', 'seed_*', 'multi_seed.json')))
-    assert len(results) == 2
-    stamps = [os.stat(p).st_mtime_ns for p in results]
-    rerun = run_python(args=[
-        osp.join(TOOLS, 'multi_seed.py'), 'run', cfg, '--seeds', '0', '1',
-        '--root', root
-    ])
-    assert rerun.returncode == 0, rerun.stdout[-3000:]
-    assert row.group(0) in rerun.stdout
-    assert [os.stat(p).st_mtime_ns for p in results] == stamps
-    assert 'seed 0: done before' in rerun.stdout
-    # each seed ran with its own seed
-    seeds = [json.load(open(p))['seed'] for p in results]
-    assert seeds == [0, 1]
-    cmd = json.load(open(results[1]))['command']
-    assert cmd[cmd.index('--cfg-options') + 1] == 'randomness.seed=1'
-    # another setting is another config: trained again, the earlier run
-    # kept aside (in this process: a third training costs a minute)
     multi_seed = load_tool('analysis_tools/multi_seed.py')
-    seed0 = osp.dirname(results[0])
-    sha1 = json.load(open(results[0]))['config_sha1']
-    assert sha1 == multi_seed.seed_config_sha1(cfg, {}, 0)
-    assert multi_seed.finished(seed0, sha1)
-    other = multi_seed.seed_config_sha1(cfg, {'train_cfg.max_epochs': 1}, 0)
-    assert other != sha1 and not multi_seed.finished(seed0, other)
-    assert multi_seed.seed_config_sha1(cfg, {}, 1) != sha1
-    multi_seed.set_aside(seed0)
-    assert not osp.exists(seed0)
-    kept, = glob.glob(seed0 + '.replaced-*')
-    assert osp.isfile(osp.join(kept, 'multi_seed.json'))
+    bin_dir = tmp_path / 'bin'
+    bin_dir.mkdir()
+    stop = python_shim(_fork_server(), bin_dir)
+    monkeypatch.setattr(multi_seed.sys, 'executable', str(bin_dir / 'python'))
+    monkeypatch.delenv('MMCTUNE_COMPAT_DISABLE', raising=False)
+
+    def tool(*argv):
+        capsys.readouterr()
+        multi_seed.main(list(argv))
+        return capsys.readouterr().out
+
+    try:
+        out = tool('run', cfg, '--seeds', '0', '1', '--root', root)
+        row = re.search(r'\| tiny \| ([\d.]+) ± ([\d.]+) \(2\) \|', out)
+        assert row, out[-2000:]
+        assert row.group(0) in tool('collect', '--root', root)
+        # each seed a tools/train.py run, its multi_seed.json beside it, reused
+        # by a second run
+        results = sorted(
+            glob.glob(
+                osp.join(root, 'tiny', 'tiny', 'seed_*', 'multi_seed.json')))
+        assert len(results) == 2
+        stamps = [os.stat(p).st_mtime_ns for p in results]
+        rerun = tool('run', cfg, '--seeds', '0', '1', '--root', root)
+        assert row.group(0) in rerun
+        assert [os.stat(p).st_mtime_ns for p in results] == stamps
+        assert 'seed 0: done before' in rerun
+        # each seed ran with its own seed
+        seeds = [json.load(open(p))['seed'] for p in results]
+        assert seeds == [0, 1]
+        cmd = json.load(open(results[1]))['command']
+        assert cmd[cmd.index('--cfg-options') + 1] == 'randomness.seed=1'
+        # another setting is another config: trained again, the earlier run
+        # kept aside (checked here: a third training would cost seconds)
+        seed0 = osp.dirname(results[0])
+        sha1 = json.load(open(results[0]))['config_sha1']
+        assert sha1 == multi_seed.seed_config_sha1(cfg, {}, 0)
+        assert multi_seed.finished(seed0, sha1)
+        other = multi_seed.seed_config_sha1(cfg, {'train_cfg.max_epochs': 1},
+                                            0)
+        assert other != sha1 and not multi_seed.finished(seed0, other)
+        assert multi_seed.seed_config_sha1(cfg, {}, 1) != sha1
+        multi_seed.set_aside(seed0)
+        assert not osp.exists(seed0)
+        kept, = glob.glob(seed0 + '.replaced-*')
+        assert osp.isfile(osp.join(kept, 'multi_seed.json'))
+    finally:
+        stop()
 
 
 def test_multi_seed_names_methods_from_the_model_index():
