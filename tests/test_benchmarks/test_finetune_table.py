@@ -74,31 +74,66 @@ def test_training_and_validation_sets_are_disjoint(pretrained, tiny_fmnist,
 
 
 def test_tunes_on_validation_then_tests_every_seed(pretrained, tiny_fmnist,
-                                                   tmp_path):
+                                                   tmp_path, monkeypatch):
+    """--stages tune final tsne: Core-tuning tuned over one parameter (its
+    paper grid, two, is tested by the grid tests), every seed's final run,
+    and the t-SNE of CE-tuning's and Core-tuning's final runs."""
+    eta = 'model.head.con_loss.loss_weight'
+    monkeypatch.setitem(ft.BENCHMARK['grids'], 'Core-tuning',
+                        [dict(name='eta', path=eta, values=[0.1, 1, 10])])
     argv = args_for(pretrained, tiny_fmnist, str(tmp_path), '--rows',
-                    'CE-tuning', 'SCL (+L_con)', '--fractions', '0.5',
-                    '--tune-fraction', '0.5', '--seeds', '0', '1', '--stages',
-                    'tune', 'final')
+                    'CE-tuning', 'Core-tuning', '--fractions', '0.5',
+                    '--tune-fraction', '0.5', '--seeds', '0', '1',
+                    '--tsne-images', '20', '--stages', 'tune', 'final', 'tsne')
     raw = ft.main(argv)
-    scores = raw['tune']['SCL (+L_con)']
+    scores = raw['tune']['Core-tuning']
     assert [p['model.head.con_loss.loss_weight']
             for p, _ in scores] == [0.1, 1, 10]
     assert 'CE-tuning' not in raw['tune']  # nothing to tune
     best = max(
         scores, key=lambda ps: ps[1])[0]['model.head.con_loss.loss_weight']
-    runs = os.listdir(
-        osp.join(str(tmp_path), 'final', ft.slug('SCL (+L_con)')))
+    runs = os.listdir(osp.join(str(tmp_path), 'final', ft.slug('Core-tuning')))
     assert sorted(runs) == [
         f'50%_{ft.slug(f"eta={best:g}")}_seed{s}' for s in (0, 1)
     ]
     assert sorted(
         (n, s) for n, _, s, _ in raw['final']) == [('CE-tuning', 0),
                                                    ('CE-tuning', 1),
-                                                   ('SCL (+L_con)', 0),
-                                                   ('SCL (+L_con)', 1)]
+                                                   ('Core-tuning', 0),
+                                                   ('Core-tuning', 1)]
     tables = open(osp.join(str(tmp_path), 'tables.md')).read()
     assert '| CE-tuning | - |' in tables and '+0.00 ± 0.00' in tables
-    assert f'| SCL (+L_con) | eta={best:g} |' in tables
+    assert f'| Core-tuning | eta={best:g} |' in tables
+    # the t-SNE: CE-tuning's and Core-tuning's final runs of the first seed
+    # embed the same first 20 test images, each its own features
+    assert raw['tsne'] == 'tsne.json'
+    record = json.load(open(tmp_path / 'tsne.json'))
+    assert list(record['points']) == ['CE-tuning', 'Core-tuning']
+    assert (record['fraction'], record['seed']) == (0.5, 0)
+    args = ft.parse_args(argv)
+    jobs, owners = ft.final_jobs(args, {'Core-tuning': ((eta, best), )},
+                                 ft.rows_of(args))
+    jobs = [j for j, o in zip(jobs, owners) if o[3] == 0]
+    from mmctune.registry import DATASETS
+    test_set = DATASETS.build(jobs[0].config().test_dataloader.dataset)
+    assert test_set.split == 'test'
+    assert record['labels'] == [
+        int(test_set.get_data_info(i)['gt_label']) for i in range(20)
+    ]
+    assert record['classes'] == list(test_set.metainfo['classes'])
+    from mmctune.visualization import tsne_embedding
+    for job, name in zip(jobs, ('CE-tuning', 'Core-tuning')):
+        run = record['runs'][name]
+        assert run['work_dir'] == job.work_dir
+        assert run['top1'] == json.load(
+            open(osp.join(job.work_dir, 'result.json')))['top1']
+        feats, labels, _ = ft.run_features(job, 20)
+        assert labels == record['labels']
+        np.testing.assert_allclose(
+            record['points'][name], tsne_embedding(feats, seed=0), atol=1e-3)
+    assert record['points']['CE-tuning'] != record['points']['Core-tuning']
+    assert '### t-SNE of the features of the same test images' in tables
+    assert 'first 20 test images by CE-tuning (-, top-1' in tables
 
     # a second call reuses every finished run
     results = [
@@ -579,57 +614,21 @@ def test_ensemble_stage_chooses_on_validation_and_tests(
     assert again['ensemble'] == json.loads(json.dumps(raw['ensemble']))
 
 
-def test_tsne_stage_embeds_the_same_test_images(pretrained, tiny_fmnist,
-                                                tmp_path, monkeypatch):
-    """--stages tune tsne: CE-tuning's and Core-tuning's final runs (first
-    seed, --tsne-fraction) embed the same first test images; tsne.json
-    holds the t-SNE of each run's own features."""
-    # one point of Core-tuning's grid: the stage is tested, not the tuning
-    eta = 'model.head.con_loss.loss_weight'
-    monkeypatch.setitem(ft.BENCHMARK['grids'], 'Core-tuning',
-                        [dict(name='eta', path=eta, values=[1.0])])
+def test_tsne_stage_needs_the_tuning_and_both_rows(pretrained, tiny_fmnist,
+                                                   tmp_path):
+    """--stages tsne is refused before any run without tune (Core-tuning's
+    values come from it), without CE-tuning or Core-tuning among --rows, or
+    at a fraction without final runs (the stage itself is run by
+    test_tunes_on_validation_then_tests_every_seed)."""
     argv = args_for(pretrained, tiny_fmnist, str(tmp_path), '--rows',
                     'CE-tuning', 'Core-tuning', '--fractions', '0.5',
                     '--tune-fraction', '0.5', '--seeds', '1', '--tsne-images',
                     '20', '--stages', 'tune', 'tsne')
+    ft.parse_args(argv)
     with pytest.raises(SystemExit):  # Core-tuning's values come from tune
         ft.parse_args(argv[:-2] + ['tsne'])
     with pytest.raises(SystemExit):  # it compares CE- and Core-tuning
         ft.parse_args(argv + ['--rows', 'CE-tuning'])
     with pytest.raises(SystemExit):  # a fraction that has no final runs
         ft.parse_args(argv + ['--tsne-fraction', '0.1'])
-    raw = ft.main(argv)
-    assert raw['tsne'] == 'tsne.json'
-    record = json.load(open(tmp_path / 'tsne.json'))
-    assert list(record['points']) == ['CE-tuning', 'Core-tuning']
-    assert (record['fraction'], record['seed']) == (0.5, 1)
-    args = ft.parse_args(argv)
-    jobs, owners = ft.final_jobs(args, {'Core-tuning': ((eta, 1.0), )},
-                                 ft.rows_of(args))
-    jobs = [j for j, o in zip(jobs, owners) if o[3] == 1]
-    # the first 20 test images, in order
-    from mmctune.registry import DATASETS
-    test_set = DATASETS.build(jobs[0].config().test_dataloader.dataset)
-    assert test_set.split == 'test'
-    assert record['labels'] == [
-        int(test_set.get_data_info(i)['gt_label']) for i in range(20)
-    ]
-    assert record['classes'] == list(test_set.metainfo['classes'])
-    from mmctune.visualization import tsne_embedding
-    points = []
-    for job, name in zip(jobs, ('CE-tuning', 'Core-tuning')):
-        run = record['runs'][name]
-        assert run['work_dir'] == job.work_dir
-        assert run['top1'] == json.load(
-            open(osp.join(job.work_dir, 'result.json')))['top1']
-        # the points: t-SNE of this run's checkpoint's features
-        feats, labels, _ = ft.run_features(job, 20)
-        assert labels == record['labels']
-        assert len(record['points'][name]) == 20
-        points.append(record['points'][name])
-        np.testing.assert_allclose(
-            record['points'][name], tsne_embedding(feats, seed=0), atol=1e-3)
-    assert points[0] != points[1]
-    tables = open(tmp_path / 'tables.md').read()
-    assert '### t-SNE of the features of the same test images' in tables
-    assert 'first 20 test images by CE-tuning (-, top-1' in tables
+    assert not os.listdir(tmp_path)
