@@ -32,11 +32,17 @@ SCRIPTS = ('.dev_scripts/benchmarks/step_time.py',
 # venv's start-up file has imported this clone's mmctune (its environment
 # fixes stay installed), so the package is imported again from the tree
 RUNNER = '''
-import runpy, sys
+import os, runpy, sys
 tree, script = sys.argv[1:3]
+if not os.path.isfile(os.path.join(tree, 'mmctune', 'compat.py')):
+    # before mmctune/compat.py, the package applied its own fixes for this
+    # stack at import; the start-up file's are already installed
+    os.environ['MMCTUNE_COMPAT_DISABLE'] = 'torchvision_ops,mmcv_lite_ops'
 for name in [m for m in sys.modules if m.split('.')[0] == 'mmctune']:
     del sys.modules[name]
-sys.path.insert(0, tree)
+# the tree's package first, then, as for ``python SCRIPT``, the script's
+# folder
+sys.path[:0] = [os.path.dirname(os.path.abspath(script)), tree]
 sys.argv = [script] + sys.argv[3:]
 runpy.run_path(script, run_name='__main__')
 '''
@@ -127,7 +133,7 @@ def main(argv=None):
                     flush=True)
     print('\n| commit | Core / CE, each run | median |')
     print('|---|---|---|')
-    for commit, sha, _, _ in trees:
+    for commit, sha, *_ in trees:
         each = ', '.join(f'{r:.3f}' for r in ratios[commit])
         print(f'| {commit} ({sha[:7]}) | {each} | '
               f'{statistics.median(ratios[commit]):.3f} |')
