@@ -88,6 +88,16 @@ def _method_axis(ax, names):
     ax.set_xlim(-0.6, len(names) - 0.4)
 
 
+def _method_panel(ax, axes, names, ylabel):
+    """A panel of bars per method: its y label, the methods' names under
+    the last panel of the column only."""
+    ax.set_ylabel(ylabel, fontsize=8)
+    ax.tick_params(axis='y', labelsize=7)
+    _method_axis(ax, names)
+    if ax is not axes[-1]:
+        ax.tick_params(axis='x', labelbottom=False)
+
+
 def _new_figure(rows, cols, width, height):
     fig = Figure(figsize=(width, height), layout='constrained')
     axes = fig.subplots(rows, cols, squeeze=False)
@@ -161,11 +171,7 @@ def top1_figure(results,
             1.0,
             floor=0)
         ax.set_title(f'{panel} ({_seeds_text(counts)})', fontsize=9)
-        ax.set_ylabel(ylabel, fontsize=8)
-        ax.tick_params(axis='y', labelsize=7)
-        _method_axis(ax, names)
-        if ax is not axes[-1]:
-            ax.tick_params(axis='x', labelbottom=False)
+        _method_panel(ax, axes, names, ylabel)
     if title:
         fig.suptitle(title, fontsize=10)
     return fig
@@ -230,11 +236,7 @@ def gains_figure(results, reference, highlight=None, title=None):
             f'{panel}: gain over {reference} paired by seed '
             f'({_seeds_text(counts or [0])})',
             fontsize=9)
-        ax.set_ylabel('top-1 points', fontsize=8)
-        ax.tick_params(axis='y', labelsize=7)
-        _method_axis(ax, names)
-        if ax is not axes[-1]:
-            ax.tick_params(axis='x', labelbottom=False)
+        _method_panel(ax, axes, names, 'top-1 points')
     if title:
         fig.suptitle(title, fontsize=10)
     return fig
@@ -288,11 +290,7 @@ def step_cost_figure(rows, reference=None, highlight=None, title=None):
             label=f'{reference}: 1')
         ax.legend(loc='upper left', fontsize=7, frameon=False)
         _zoom(ax, min(values + [1]), max(values + [1]), 0.02, floor=0)
-        ax.set_ylabel(label, fontsize=8)
-        ax.tick_params(axis='y', labelsize=7)
-        _method_axis(ax, names)
-        if ax is not axes[-1]:
-            ax.tick_params(axis='x', labelbottom=False)
+        _method_panel(ax, axes, names, label)
     if title:
         fig.suptitle(title, fontsize=10)
     return fig
