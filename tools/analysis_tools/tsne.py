@@ -21,14 +21,7 @@ from mmctune.datasets import train_eval_loader_cfg
 from mmctune.evaluation.functional import extract_features
 from mmctune.utils.checkpoint import add_trust_argument, register_safe_loaders
 from mmctune.utils.dict_action import DictAction
-
-
-def tsne_2d(features, seed=0, perplexity=30.0):
-    from sklearn.manifold import TSNE
-    perplexity = min(perplexity, (len(features) - 1) / 3)
-    return TSNE(
-        n_components=2, perplexity=perplexity, init='pca',
-        random_state=seed).fit_transform(features)
+from mmctune.visualization import tsne_embedding
 
 
 def plot(points, labels, classes, out, title):
@@ -82,7 +75,7 @@ def main(argv=None):
         loader_cfg = train_eval_loader_cfg(cfg)
     loader = Runner.build_dataloader(loader_cfg)
     feats, labels = extract_features(model, loader, args.max_samples)
-    points = tsne_2d(feats.numpy(), seed=args.seed)
+    points = tsne_embedding(feats.numpy(), seed=args.seed)
     classes = loader.dataset.metainfo.get('classes')
     plot(
         points, labels.numpy(), classes, args.out,
