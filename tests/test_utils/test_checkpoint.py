@@ -41,10 +41,13 @@ def evil_file(path, marker, legacy=False, state_dict=None):
 
 
 def current_log(tmp_path):
-    """A new current MMLogger writing to a file; returns the file."""
+    """A new current MMLogger writing to a file; returns the file. Named by
+    the file's path: an ``id()`` is reused once its object is freed, and
+    ``get_instance`` of a reused name returns the earlier test's logger,
+    which writes to the earlier test's file."""
     from mmengine.logging import MMLogger
     path = tmp_path / 'log.txt'
-    MMLogger.get_instance(f'checkpoint-test-{id(path)}', log_file=str(path))
+    MMLogger.get_instance(f'checkpoint-test-{path}', log_file=str(path))
     return path
 
 
