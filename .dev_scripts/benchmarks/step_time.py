@@ -425,13 +425,18 @@ def guard(args):
     accepted figures; exit status 1 when a ratio is above its band."""
     import datetime
     import platform
+    import subprocess
 
     import yaml
     settings = BENCHMARK['guard']['settings']
-    accepted = {}
+    accepted, accepted_at = {}, None
     if osp.isfile(ACCEPTED_FILE):
         with open(ACCEPTED_FILE) as f:
-            accepted = (yaml.safe_load(f) or {}).get('settings', {})
+            stored = yaml.safe_load(f) or {}
+        accepted = stored.get('settings', {})
+        # the commit whose figures these are (files before --accept stored
+        # it have none)
+        accepted_at = stored.get('commit')
     rows, measured = [], {}
     for name, setting in settings.items():
         print(f'\n## {name}')
@@ -461,8 +466,12 @@ def guard(args):
     bad = [r for r in rows if r[4] == 'REGRESSION']
     for name, ratio, _, was, _ in bad:
         print(f'\n!!! REGRESSION: {name}: Core-tuning costs {ratio:.3f}x '
-              f'CE-tuning, above the accepted {was} (rerun on a quiet '
-              'machine before believing it; --accept once explained)')
+              f'CE-tuning, above the accepted {was}. Rerun on a quiet '
+              'machine before believing it; then compare what a step does '
+              'at the accepted commit and now: python '
+              '.dev_scripts/benchmarks/step_time_commits.py '
+              f'{accepted_at or "ACCEPTED_COMMIT"} HEAD --ops (--accept '
+              'once explained)')
     if args.accept:
         device = torch.cuda.get_device_name() if args.device.startswith(
             'cuda') else f'CPU ({platform.processor() or platform.machine()}'
@@ -473,10 +482,15 @@ def guard(args):
                     'CE-tuning step ratios\n# (paired medians), written by '
                     '--accept; band: the noise band a run may\n# exceed '
                     'the ratio by before it is a regression\n')
+            commit = subprocess.run(['git', 'rev-parse', 'HEAD'],
+                                    cwd=ROOT,
+                                    capture_output=True,
+                                    text=True).stdout.strip()
             yaml.safe_dump(
                 dict(
                     measured=str(datetime.date.today()),
                     device=device,
+                    commit=commit or None,
                     settings=measured),
                 f,
                 sort_keys=False)

@@ -186,6 +186,7 @@ def test_miner_scaling_grows_with_the_batch():
     assert float(rows[1][2]) > 4 * float(rows[0][2])
 
 
+@pytest.mark.slow
 def test_dist_throughput_one_and_two_processes(tiny_fmnist):
     r = run_python(
         args=[
@@ -239,6 +240,14 @@ def test_step_time_guard_flags_a_ratio_above_its_band(tmp_path, monkeypatch,
     stored = yaml.safe_load(accepted.read_text())
     assert stored['settings']['tiny'] == dict(
         ratio=round(ratio, 3), flop_ratio=round(floor, 4), band=0.5)
+    # the commit whose figures they are, which the regression message names
+    # for step_time_commits.py --ops
+    import subprocess
+    head = subprocess.run(['git', 'rev-parse', 'HEAD'],
+                          cwd=ROOT,
+                          capture_output=True,
+                          text=True).stdout.strip()
+    assert stored['commit'] == head and len(head) == 40
     assert 'floating-point operations of one step' in capsys.readouterr().out
     # an accepted figure far below this run's: flagged, loudly
     stored['settings']['tiny'].update(ratio=0.1, band=0.01)
@@ -246,7 +255,10 @@ def test_step_time_guard_flags_a_ratio_above_its_band(tmp_path, monkeypatch,
     with pytest.raises(SystemExit) as e:
         step_time.main(['--guard'])
     assert e.value.code == 1
-    assert '!!! REGRESSION: tiny' in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert '!!! REGRESSION: tiny' in out
+    assert (f'.dev_scripts/benchmarks/step_time_commits.py {head} HEAD --ops'
+            in out)
     refused(['--accept'], '--accept needs --guard', capsys)
     # a guard run of other configs or sizes would be compared with the
     # accepted Core-tuning / CE-tuning figures: refused
@@ -255,3 +267,63 @@ def test_step_time_guard_flags_a_ratio_above_its_band(tmp_path, monkeypatch,
     refused(
         ['--guard', '--out', str(tmp_path / 'cost.json')], 'takes no --out',
         capsys)
+
+
+def test_step_profile_counts_each_operator_a_step_dispatches():
+    """step_time_commits.py --ops: a model that applies one more ReLU in
+    its forward differs from the other by exactly that ReLU, what autograd
+    keeps of it and its backward; the same model twice by nothing."""
+    import torch
+    from mmengine.model import BaseModel
+    from mmengine.optim import OptimWrapper
+    bench = load_bench('step_time_commits')
+
+    class Toy(BaseModel):
+
+        def __init__(self, relus):
+            super().__init__()
+            torch.manual_seed(0)
+            self.fc = torch.nn.Linear(6, 3)
+            self.relus = relus
+
+        def forward(self, x, data_samples=None, mode='loss'):
+            y = self.fc(x)
+            for _ in range(self.relus):
+                y = torch.relu(y)
+            return dict(loss=y.sum())
+
+    def profile(relus):
+        model = Toy(relus)
+        wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+        return bench.step_profile(model, wrapper, dict(x=torch.ones(5, 6)))
+
+    (one, calls_one), (two, calls_two) = profile(1), profile(2)
+    assert bench.op_differences(one, profile(1)[0]) == []
+    assert bench.op_differences(one, two) == [
+        # autograd keeps each ReLU's output for its backward: 2 detaches
+        ('aten.detach.default [(5, 3)]', 2, 4),
+        ('aten.relu.default [(5, 3)]', 1, 2),
+        ('aten.threshold_backward.default [(5, 3), (5, 3)]', 1, 2),
+    ]
+    assert one['aten.addmm.default [(3,), (5, 6), (6, 3)]'] == 1
+    assert calls_two > calls_one > 0
+
+
+def test_loop_overhead_times_the_plain_and_the_prefetching_loop(
+        tiny_fmnist, capsys):
+    """loop_overhead.py prints loop / bare for the plain loop and the
+    prefetching one, each over the epoch of ``--iters`` batches."""
+    bench = load_bench('loop_overhead')
+    ratios = bench.main([
+        '--data-root', tiny_fmnist, '--iters', '2', '--rounds', '2',
+        '--batch-size', '8', '--prefetch'
+    ])
+    assert list(ratios) == [
+        'EpochBasedTrainLoop', 'BenchPrefetchEpochBasedTrainLoop'
+    ]
+    assert all(r > 0 for r in ratios.values())
+    out = capsys.readouterr().out
+    assert re.findall(r'\(medians of (\d+) and (\d+)\)', out) == [
+        ('1', '1'), ('1', '1')
+    ]  # 2 iterations a round, the first one of the timed round dropped
+    assert 'loop, next batch prefetched' in out
