@@ -161,6 +161,14 @@ def load_config(path):
     return copy.deepcopy(_loaded_config(osp.realpath(path)))
 
 
+def pytest_collection_modifyitems(config, items):
+    """The tests marked ``slow`` are handed out first, the others in their
+    order: a long test left to the end keeps one worker busy while the other
+    has nothing left to run (``--dist worksteal`` in setup.cfg moves tests
+    that are waiting, not one that has started)."""
+    items.sort(key=lambda item: item.get_closest_marker('slow') is None)
+
+
 def pytest_unconfigure(config):
     """The run's shared configs go with the run (the controller ends last;
     a worker has ``workerinput``)."""

@@ -47,6 +47,7 @@ def copy_sources(src):
     return src
 
 
+@pytest.mark.slow
 def test_mim_train_and_test_from_the_wheel(tmp_path):
     # build the wheel from a copy of the sources (setup.py writes .mim/)
     src = copy_sources(tmp_path / 'src')
@@ -129,6 +130,7 @@ def test_mim_train_and_test_from_the_wheel(tmp_path):
     assert int(n) == len(configs)  # every config of the source tree
 
 
+@pytest.mark.slow
 def test_mim_train_in_an_editable_install(tmp_path):
     """The README's set-up: tools/setup_env.sh installs mmctune editable
     (``pip install --no-deps --no-build-isolation -e .``), then runs
