@@ -6,6 +6,7 @@ import socket
 import struct
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -167,6 +168,31 @@ def pytest_collection_modifyitems(config, items):
     has nothing left to run (``--dist worksteal`` in setup.cfg moves tests
     that are waiting, not one that has started)."""
     items.sort(key=lambda item: item.get_closest_marker('slow') is None)
+
+
+_RUN = dict(start=None, workers_done={})
+
+
+def pytest_sessionstart(session):
+    _RUN['start'] = time.time()
+
+
+def pytest_testnodedown(node, error):
+    """(pytest-xdist, in the controller) a worker has run its last test."""
+    _RUN['workers_done'][node.gateway.id] = time.time()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """When each pytest-xdist worker ran out of tests, from the run's start:
+    the gap between them is time one worker sat idle."""
+    done = sorted((t - _RUN['start'], worker)
+                  for worker, t in _RUN['workers_done'].items())
+    if len(done) > 1:
+        idle = done[-1][0] - done[0][0]
+        terminalreporter.write_line(
+            'pytest-xdist workers done at ' +
+            ', '.join(f'{t:.1f} s ({worker})' for t, worker in done) +
+            f' of the run: the first idle for the last {idle:.1f} s')
 
 
 def pytest_unconfigure(config):
