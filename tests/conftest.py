@@ -162,14 +162,6 @@ def load_config(path):
     return copy.deepcopy(_loaded_config(osp.realpath(path)))
 
 
-def pytest_collection_modifyitems(config, items):
-    """The tests marked ``slow`` are handed out first, the others in their
-    order: a long test left to the end keeps one worker busy while the other
-    has nothing left to run (``--dist worksteal`` in setup.cfg moves tests
-    that are waiting, not one that has started)."""
-    items.sort(key=lambda item: item.get_closest_marker('slow') is None)
-
-
 _RUN = dict(start=None, workers_done={})
 
 

@@ -101,7 +101,6 @@ def test_torchvision_imports_with_cpu_torch():
     assert "applied: ['torchvision_ops'" in fixed.stdout
 
 
-@pytest.mark.slow
 def test_mmseg_imports_with_mmcv_lite():
     needs('mmcv_lite_ops')
     broken = run_python('import mmseg.models', env=without('mmcv_lite_ops'))
@@ -190,7 +189,6 @@ if __name__ == '__main__':
 """
 
 
-@pytest.mark.slow
 @pytest.mark.skipif(torch.cuda.is_available(), reason='a CPU-only problem')
 def test_distributed_on_cpu(tmp_path):
     script = tmp_path / 'dist.py'

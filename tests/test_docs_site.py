@@ -97,7 +97,6 @@ def test_broken_links_finds_a_missing_page_and_a_missing_anchor(tmp_path):
     ]
 
 
-@pytest.mark.slow
 def test_the_site_builds_without_warnings_and_its_links_resolve(tmp_path):
     """docs/get_started.md's command (into a temporary folder): no warning,
     every link between the pages resolves, every registered class of

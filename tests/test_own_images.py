@@ -14,7 +14,6 @@ import re
 import subprocess
 
 import numpy as np
-import pytest
 import torch
 from PIL import Image
 
@@ -127,7 +126,6 @@ def held_out(root):
         os.chdir(cwd)
 
 
-@pytest.mark.slow
 def test_own_images_guide_runs_as_written(tmp_path):
     os.symlink(osp.join(ROOT, 'configs'), tmp_path / 'configs')
     os.symlink(osp.join(ROOT, 'tools'), tmp_path / 'tools')

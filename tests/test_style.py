@@ -51,7 +51,6 @@ def test_isort(python_files):
         proc.stdout + proc.stderr + '\nfix: isort $(git ls-files "*.py")')
 
 
-@pytest.mark.slow
 def test_yapf(python_files):
     proc = run_tool('yapf', '--diff', '--parallel', files=python_files)
     assert proc.returncode == 0 and not proc.stdout, (

@@ -186,7 +186,6 @@ def test_miner_scaling_grows_with_the_batch():
     assert float(rows[1][2]) > 4 * float(rows[0][2])
 
 
-@pytest.mark.slow
 def test_dist_throughput_one_and_two_processes(tiny_fmnist):
     r = run_python(
         args=[

@@ -73,7 +73,6 @@ def test_training_and_validation_sets_are_disjoint(pretrained, tiny_fmnist,
                       0, 'val', args, str(tmp_path))
 
 
-@pytest.mark.slow
 def test_tunes_on_validation_then_tests_every_seed(pretrained, tiny_fmnist,
                                                    tmp_path, monkeypatch):
     """--stages tune final tsne: Core-tuning tuned over one parameter (its
@@ -530,7 +529,6 @@ def _accuracy(cfg, checkpoint):
     return 100 * right / total
 
 
-@pytest.mark.slow
 def test_ensemble_stage_chooses_on_validation_and_tests(
         pretrained, tiny_fmnist, tmp_path):
     # the soups' row trains its own grid: it need not be among --rows

@@ -31,7 +31,6 @@ def number(cell):
     return float(cell)
 
 
-@pytest.mark.slow
 def test_dry_run_writes_every_table(tmp_path):
     out = tmp_path / 'report.md'
     r = run_python(

@@ -83,7 +83,6 @@ def test_without_test_the_last_validation_counts(tmp_path):
         assert json.load(f) == r
 
 
-@pytest.mark.slow
 def test_worker_processes_give_the_same_results(tmp_path):
     """Two jobs at a time in spawned processes: the same figures as one
     after the other in this process (each run is seeded), in order."""

@@ -31,7 +31,6 @@ def tiny_image_folder(tmp_path):
     'configs/baselines/scl_r50_moco_cifar10.py',
     'configs/tcl/coretune-tcl_r50_moco_cifar10.py',
 ])
-@pytest.mark.slow
 def test_config_trains_one_epoch(config, tiny_image_folder, tmp_path):
     data = tmp_path / 'tiny_data.py'
     data.write_text(f"""

@@ -63,7 +63,6 @@ def _weights(path):
         path, map_location='cpu', weights_only=False)['state_dict']
 
 
-@pytest.mark.slow
 def test_resume_with_stage_switch_rifle_and_noise(tiny_fmnist, tmp_path):
     cfg = write_tiny_config(
         tmp_path / 'cfg.py',

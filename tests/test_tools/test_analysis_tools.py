@@ -112,7 +112,6 @@ def test_linear_probe_trains_only_the_classifier(trained, tmp_path,
     assert not torch.equal(after['head.fc.weight'], before['head.fc.weight'])
 
 
-@pytest.mark.slow
 def test_multi_seed_run_and_collect(trained, tmp_path, monkeypatch, capsys):
     """The tool in this process, its tools/train.py runs (one interpreter
     per seed) forked from the fork server (tests/forkserver.py), through a

@@ -15,7 +15,6 @@ PREPARE = load_tool('dataset_converters/prepare_fashion_mnist.py')
 FILES, prepare = PREPARE.FILES, PREPARE.prepare_fashion_mnist
 
 
-@pytest.mark.slow
 def test_demo_pretrains_once_then_fine_tunes(tiny_fmnist, tmp_path):
     args = [
         DEMO, '--data-root', tiny_fmnist, '--work-dir',

@@ -53,7 +53,6 @@ def env(cfg):
     return e
 
 
-@pytest.mark.slow
 def test_dist_train_ends_when_a_process_dies(config, tmp_path):
     start = time.time()
     r = subprocess.run([
@@ -75,7 +74,6 @@ def test_dist_train_ends_when_a_process_dies(config, tmp_path):
     assert time.time() - start < 120
 
 
-@pytest.mark.slow
 def test_survivor_of_a_hand_started_run_raises(config, tmp_path):
     port = str(free_port())
     procs = []

@@ -47,7 +47,6 @@ def copy_sources(src):
     return src
 
 
-@pytest.mark.slow
 def test_mim_train_and_test_from_the_wheel(tmp_path):
     # build the wheel from a copy of the sources (setup.py writes .mim/)
     src = copy_sources(tmp_path / 'src')
@@ -130,7 +129,6 @@ def test_mim_train_and_test_from_the_wheel(tmp_path):
     assert int(n) == len(configs)  # every config of the source tree
 
 
-@pytest.mark.slow
 def test_mim_train_in_an_editable_install(tmp_path):
     """The README's set-up: tools/setup_env.sh installs mmctune editable
     (``pip install --no-deps --no-build-isolation -e .``), then runs

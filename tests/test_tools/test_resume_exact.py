@@ -134,7 +134,6 @@ def whole_run(method, data_root, tmp_path_factory):
     return _WHOLE[method]
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize('method,kill', [('ce', 'mid_epoch'),
                                          ('coretune', 'in_save'),
                                          ('coin', 'mid_epoch')])

@@ -195,7 +195,6 @@ def scores(path):
         [torch.as_tensor(p['pred_score']) for p in mmengine.load(path)])
 
 
-@pytest.mark.slow
 def test_dist_train_two_cpu_processes(tiny_config, tmp_path):
     """2 CPU processes: the run works and says how; the model validated is
     the model saved (its per-image scores equal a one-process test of the

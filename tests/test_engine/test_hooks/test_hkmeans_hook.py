@@ -157,7 +157,6 @@ def _worker(rank, port, data_root, out):
         dist.destroy_process_group()
 
 
-@pytest.mark.slow
 def test_two_processes_cluster_once_and_agree(tmp_path):
     data_root = write_idx_fmnist(str(tmp_path / 'fmnist'))
     single, _ = cluster_once(data_root)

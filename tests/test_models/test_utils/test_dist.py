@@ -3,7 +3,6 @@ gradient of each rank's part, and no deprecation warning."""
 import os
 import warnings
 
-import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
@@ -33,7 +32,6 @@ def _worker(rank, port, out):
         dist.destroy_process_group()
 
 
-@pytest.mark.slow
 def test_gather_with_grad_two_processes():
     ctx = mp.get_context('spawn')
     out = ctx.Queue()
