@@ -169,6 +169,7 @@ def pytest_sessionstart(session):
     _RUN['start'] = time.time()
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook
 def pytest_testnodedown(node, error):
     """(pytest-xdist, in the controller) a worker has run its last test."""
     _RUN['workers_done'][node.gateway.id] = time.time()
