@@ -434,9 +434,13 @@ def guard(args):
         with open(ACCEPTED_FILE) as f:
             stored = yaml.safe_load(f) or {}
         accepted = stored.get('settings', {})
-        # the commit whose figures these are (files before --accept stored
-        # it have none)
-        accepted_at = stored.get('commit')
+        # the commit whose figures these are; a file from before --accept
+        # stored it: the last commit that changed the file
+        accepted_at = stored.get('commit') or subprocess.run(
+            ['git', 'log', '-1', '--format=%H', '--', ACCEPTED_FILE],
+            cwd=ROOT,
+            capture_output=True,
+            text=True).stdout.strip() or None
     rows, measured = [], {}
     for name, setting in settings.items():
         print(f'\n## {name}')
@@ -470,8 +474,8 @@ def guard(args):
               'machine before believing it; then compare what a step does '
               'at the accepted commit and now: python '
               '.dev_scripts/benchmarks/step_time_commits.py '
-              f'{accepted_at or "ACCEPTED_COMMIT"} HEAD --ops (--accept '
-              'once explained)')
+              f'{accepted_at or "<the accepted commit>"} HEAD --ops '
+              '(--accept once explained)')
     if args.accept:
         device = torch.cuda.get_device_name() if args.device.startswith(
             'cuda') else f'CPU ({platform.processor() or platform.machine()}'
