@@ -169,6 +169,16 @@ def pytest_sessionstart(session):
     _RUN['start'] = time.time()
 
 
+def pytest_collection_finish(session):
+    """What collection imported (torch, the libraries, every test module)
+    lives until the end: keep it out of the later garbage collections
+    (mmengine's datasets call gc.collect(), which otherwise walks that
+    whole heap each time a test builds one)."""
+    import gc
+    gc.collect()
+    gc.freeze()
+
+
 @pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook
 def pytest_testnodedown(node, error):
     """(pytest-xdist, in the controller) a worker has run its last test."""

@@ -87,3 +87,46 @@ def test_another_seed_starts_elsewhere():
     config = 'configs/baselines/ce_r18-tiny_simclr_fmnist.py'
     a, b = seeded_model(config), seeded_model(config, 1)
     assert not torch.equal(a['head.fc.weight'], b['head.fc.weight'])
+
+
+def test_format_once_config_equals_mmengines_text_and_follows_edits(
+        monkeypatch):
+    """The runner's config formats once per content: its text is
+    mmengine's, a second read does not run yapf again, and an edit (the
+    kind a hook or --cfg-options makes) is in the next text."""
+    from mmengine.config import config as config_module
+
+    from mmctune.engine.runner.runner import FormatOnceConfig
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs/baselines/ce_r18-tiny_simclr_fmnist.py'))
+    once = FormatOnceConfig.of(copy.deepcopy(cfg))
+    calls = []
+    format_code = config_module.FormatCode
+    monkeypatch.setattr(
+        config_module, 'FormatCode',
+        lambda *a, **k: calls.append(1) or format_code(*a, **k))
+    assert once.pretty_text == cfg.pretty_text
+    assert len(calls) == 2  # one each
+    assert once.pretty_text == cfg.pretty_text
+    assert len(calls) == 3  # the plain Config formats again, ours does not
+    copied = copy.deepcopy(once)  # as mmengine's Runner keeps it
+    assert type(copied) is FormatOnceConfig
+    copied.train_cfg.max_epochs = 7
+    cfg.train_cfg.max_epochs = 7
+    assert 'max_epochs=7' in copied.pretty_text
+    assert copied.pretty_text == cfg.pretty_text
+    assert once.pretty_text != copied.pretty_text  # the copy's edit only
+    assert Config.fromstring(copied.pretty_text,
+                             '.py').train_cfg.max_epochs == 7
+
+
+def test_the_runner_keeps_its_config_in_the_format_once_class(tmp_path):
+    from mmctune.engine.runner.runner import FormatOnceConfig
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs/baselines/ce_r18-tiny_simclr_fmnist.py'))
+    cfg.work_dir = str(tmp_path)
+    cfg.model.backbone.init_cfg = None
+    runner = Runner.from_cfg(cfg)
+    assert type(runner.cfg) is FormatOnceConfig
+    assert runner.cfg.pretty_text == cfg.pretty_text
+    assert type(cfg) is Config  # the caller's config is left as it was
