@@ -93,8 +93,8 @@ def test_roles_and_settings_make_the_comparisons():
 def test_the_tables_order_is_the_roles_then_the_index():
     assert [m.in_collection for m in setting_models('fmnist')] == [
         'CE-tuning', 'SCL (+L_con)', 'Bi-tuning', 'BSS', 'COIN', 'Co-Tuning',
-        'DELTA', 'EMA', 'Freeze k stages', 'L2-SP', 'LLRD', 'LP-FT', 'LwF',
-        'M&M', 'Noisy-Tune', 'RIFLE', 'StochNorm', 'Core-tuning'
+        'DELTA', 'EMA', 'Freeze k stages', 'FTP', 'L2-SP', 'LLRD', 'LP-FT',
+        'LwF', 'M&M', 'Noisy-Tune', 'RIFLE', 'StochNorm', 'Core-tuning'
     ]
     full = setting_models('fmnist', ROLES)
     assert [m.in_collection for m in full

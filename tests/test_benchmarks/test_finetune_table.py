@@ -261,8 +261,8 @@ def test_rows_come_from_the_model_index():
                 assert grid in [r[0] for r in rows]
     assert [r[0] for r in ft.setting_rows('simclr-r18-tiny')] == [
         'CE-tuning', 'SCL (+L_con)', 'Bi-tuning', 'BSS', 'COIN', 'Co-Tuning',
-        'EMA', 'Freeze k stages', 'L2-SP', 'LLRD', 'LP-FT', 'LwF', 'StochNorm',
-        'Core-tuning', '+mix', '+L_con +mix-H'
+        'EMA', 'Freeze k stages', 'FTP', 'L2-SP', 'LLRD', 'LP-FT', 'LwF',
+        'StochNorm', 'Core-tuning', '+mix', '+L_con +mix-H'
     ]
     # the grids as the benchmark ran them (docs/benchmarks.md, sections 2
     # and 2d): the same values, named the same
@@ -274,6 +274,8 @@ def test_rows_come_from_the_model_index():
             ] == ['eta=0.1', 'eta=1', 'eta=10']
     assert [ft.describe(p) for p in ft.grid_points(grids['L2-SP'])
             ] == ['alpha=0.001', 'alpha=0.01', 'alpha=0.1']
+    assert [ft.describe(p) for p in ft.grid_points(grids['FTP'])
+            ] == ['mu=0.001', 'mu=0.01', 'mu=0.1']
     assert grids['LLRD'] == grids['LP-FT'] == {}
 
 

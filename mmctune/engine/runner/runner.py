@@ -17,12 +17,15 @@ from mmctune.utils.misc import seeded_rng
 
 #: Messages that go to the log file but not to the console: mmengine's
 #: environment, config and hook-order dumps (about 300 lines before the
-#: first iteration), its SyncBN note, and its deprecation notes about its
-#: own FileClient, which every run triggers and no user can act on.
+#: first iteration), its line per parameter of a ``paramwise_cfg`` (one for
+#: each parameter and setting: about 500 for a ResNet-50), its SyncBN note,
+#: and its deprecation notes about its own FileClient, which every run
+#: triggers and no user can act on.
 FILE_ONLY_PREFIXES = (
     '\n' + '-' * 60 + '\nSystem environment:',
     'Config:\n',
     'Hooks will be executed in the following order',
+    'paramwise_options -- ',
     'Distributed training is not used, all SyncBatchNorm',
     '"FileClient" will be deprecated in future',
     '"HardDiskBackend" is the alias of "LocalBackend"',

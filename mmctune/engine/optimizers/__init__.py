@@ -1,0 +1,3 @@
+from .ftp import FTPSGD, FastTrainableProjection, FTPAdamW
+
+__all__ = ['FastTrainableProjection', 'FTPSGD', 'FTPAdamW']
