@@ -99,6 +99,15 @@ class FastTrainableProjection:
                         yield p
 
     @torch.no_grad()
+    def step(self, closure=None):
+        """The optimizer's step (the next class in the MRO: SGD's,
+        AdamW's), then the projection."""
+        anchors = self._ftp_anchors()
+        loss = super().step(closure)
+        self._ftp_project(anchors)
+        return loss
+
+    @torch.no_grad()
     def _ftp_anchors(self) -> dict:
         """Each projected parameter's value at its first step (the
         pre-trained weights, loaded before the run's first step), for the
@@ -181,13 +190,6 @@ class FTPSGD(FastTrainableProjection, torch.optim.SGD):
             nesterov=nesterov)
         self._ftp_setup(k, mu, betas, type(self).__name__)
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        anchors = self._ftp_anchors()
-        loss = super().step(closure)
-        self._ftp_project(anchors)
-        return loss
-
 
 @OPTIMIZERS.register_module()
 class FTPAdamW(FastTrainableProjection, torch.optim.AdamW):
@@ -222,10 +224,3 @@ class FTPAdamW(FastTrainableProjection, torch.optim.AdamW):
             weight_decay=weight_decay,
             amsgrad=amsgrad)
         self._ftp_setup(k, mu, ftp_betas, type(self).__name__)
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        anchors = self._ftp_anchors()
-        loss = super().step(closure)
-        self._ftp_project(anchors)
-        return loss
