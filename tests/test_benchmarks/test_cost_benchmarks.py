@@ -62,8 +62,8 @@ def test_step_time_of_every_method(tiny_fmnist, capsys):
             for row in rows] == [m.config for m in setting_models('fmnist')]
     assert [n[0] for n in names] == [
         'baselines', 'baselines', 'bituning', 'bss', 'coin', 'cotuning',
-        'delta', 'ema', 'freeze', 'l2sp', 'llrd', 'lp_ft', 'lwf', 'mm',
-        'noisytune', 'rifle', 'stochnorm', 'coretune'
+        'delta', 'ema', 'freeze', 'ftp', 'l2sp', 'llrd', 'lp_ft', 'lwf',
+        'mm', 'noisytune', 'rifle', 'stochnorm', 'coretune'
     ]
     assert names[1][1].startswith('scl_')
     mem = {
@@ -77,6 +77,7 @@ def test_step_time_of_every_method(tiny_fmnist, capsys):
     # queues, DELTA a reference network: each needs more than CE-tuning
     assert mem['l2sp'] > 1 and mem['bituning'] > 1 and mem['delta'] > 1
     assert mem['lwf'] > 1 and mem['cotuning'] > 1  # reference; prototypes
+    assert mem['ftp'] > 1  # the anchor, in the optimizer's state
     refused(
         ['--fmnist-root', tiny_fmnist, '--batch-size', '2', '--steps', '1'],
         '--fmnist-root needs 1-channel', capsys)
