@@ -291,6 +291,31 @@ def _hook_class(hook_type):
             return None
 
 
+def check_optimizer(cfg) -> None:
+    """Let the config's optimizer class refuse settings it cannot honour,
+    before the Runner is built: a class of ``OPTIMIZERS`` with a
+    ``check_config(optim_wrapper_cfg)`` class method (FTP's optimizers:
+    ``paramwise_cfg`` that would leave pre-trained parameters unprojected)
+    raises with the problem and the fix. Other optimizers are left to
+    mmengine."""
+    from mmengine.registry import DefaultScope
+
+    from mmctune.registry import OPTIMIZERS
+    wrapper = cfg.get('optim_wrapper') or {}
+    optimizer = wrapper.get('optimizer') if isinstance(wrapper, dict) else None
+    if not isinstance(optimizer, dict) or not isinstance(
+            optimizer.get('type'), str):
+        return
+    with DefaultScope.overwrite_default_scope('mmctune'):
+        try:
+            cls = OPTIMIZERS.get(optimizer['type'])
+        except Exception:  # an unknown type: the Runner names it
+            return
+    check = getattr(cls, 'check_config', None)
+    if check is not None:
+        check(wrapper)
+
+
 def _save_checkpoint_args() -> set:
     from mmengine.runner import Runner
     return set(inspect.signature(

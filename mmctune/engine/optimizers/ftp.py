@@ -65,6 +65,60 @@ class FastTrainableProjection:
     the official code's runs, this equals its global step counter.
     """
 
+    #: mmengine's paramwise rules that a custom key switches off for the
+    #: parameters it matches (DefaultOptimWrapperConstructor.add_params)
+    RULES_CUSTOM_KEYS_OVERRIDE = ('bias_lr_mult', 'bias_decay_mult',
+                                  'norm_decay_mult', 'dwconv_decay_mult',
+                                  'flat_decay_mult', 'dcn_offset_lr_mult')
+
+    @classmethod
+    def check_config(cls, optim_wrapper_cfg: dict) -> None:
+        """Refuse a ``paramwise_cfg`` under which marking the pre-trained
+        groups would silently change the experiment (called by
+        ``tools/train.py`` before the Runner is built):
+
+        - no custom key marks ``ftp=True``: nothing would be projected;
+        - a longer custom key that contains a marked one (e.g. LLRD's
+          ``'backbone.layer1'`` beside ``'backbone'``) but lacks
+          ``ftp=True``: mmengine applies the longest matching key only, so
+          the parameters it matches would not be projected;
+        - a rule such as ``norm_decay_mult``: mmengine applies no rule to a
+          parameter that a custom key matches, so marking the backbone
+          would drop that rule for it.
+        """
+        name = cls.__name__
+        paramwise = optim_wrapper_cfg.get('paramwise_cfg') or {}
+        custom = paramwise.get('custom_keys') or {}
+        marked = [k for k, v in custom.items() if v.get(GROUP_KEY, False)]
+        if not marked:
+            raise ValueError(cls._nothing_marked(name))
+        unmarked = sorted(
+            k for k, v in custom.items()
+            if not v.get(GROUP_KEY, False) and any(m in k for m in marked))
+        if unmarked:
+            raise ValueError(
+                f'{name}: optim_wrapper.paramwise_cfg.custom_keys '
+                f'{unmarked} match before {marked} (mmengine applies the '
+                'longest matching key only) and lack ftp=True, so their '
+                'parameters would not be projected: add ftp=True to each')
+        rules = [r for r in cls.RULES_CUSTOM_KEYS_OVERRIDE if r in paramwise]
+        if rules:
+            raise ValueError(
+                f'{name}: optim_wrapper.paramwise_cfg has {rules}, which '
+                'mmengine does not apply to a parameter that a custom key '
+                f'matches, so marking {marked} with ftp=True would drop them '
+                'there: give those parameters their settings in custom_keys '
+                '(lr_mult, decay_mult) instead')
+
+    @staticmethod
+    def _nothing_marked(name: str) -> str:
+        return (f'{name} projects the param groups marked {GROUP_KEY}=True '
+                'and none is, so it would train as its plain optimizer. Mark '
+                'the pre-trained parameters in the config: optim_wrapper = '
+                "dict(paramwise_cfg=dict(custom_keys={'backbone': "
+                f'dict({GROUP_KEY}=True)}})), as the FTP fragment of the '
+                'configs does (docs/methods/ftp.md)')
+
     def _ftp_setup(self, k: float, mu: float, betas: Tuple[float, float],
                    name: str) -> None:
         if k < 0:
@@ -78,13 +132,7 @@ class FastTrainableProjection:
         for group in self.param_groups:
             counts[bool(group.get(GROUP_KEY, False))] += len(group['params'])
         if not counts[1]:
-            raise ValueError(
-                f'{name} projects the param groups marked {GROUP_KEY}=True '
-                'and none is, so it would train as its plain optimizer. Mark '
-                "the pre-trained parameters in the config: optim_wrapper = "
-                "dict(paramwise_cfg=dict(custom_keys={'backbone': "
-                f'dict({GROUP_KEY}=True)}})), as the FTP fragment of the '
-                'configs does (docs/methods/ftp.md)')
+            raise ValueError(self._nothing_marked(name))
         print_log(
             f'{name}: {counts[1]} parameter tensors projected towards '
             f'their pre-trained values ({GROUP_KEY}=True), {counts[0]} '

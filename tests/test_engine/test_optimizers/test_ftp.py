@@ -239,3 +239,55 @@ def test_the_config_path_marks_the_backbone_only(tmp_path):
     }
     assert len(marked) == len(names)
     assert all(v == n.startswith('backbone.') for n, v in marked.items())
+
+
+def test_config_check_refuses_what_would_leave_weights_unprojected():
+    """tools/train.py's optimizer check (mmctune.utils.cfg_check): FTP's
+    class refuses paramwise settings under which mmengine's custom keys
+    would leave pre-trained parameters unprojected or drop another rule."""
+    from mmengine.config import Config
+
+    from mmctune.utils.cfg_check import check_optimizer
+    from ...conftest import ROOT
+    shipped = Config.fromfile(f'{ROOT}/configs/ftp/r18-tiny_simclr_fmnist.py')
+    check_optimizer(shipped)  # the shipped config passes
+
+    def refused(paramwise, match):
+        cfg = copy.deepcopy(shipped)
+        cfg.optim_wrapper.paramwise_cfg = paramwise
+        with pytest.raises(ValueError, match=match):
+            check_optimizer(cfg)
+
+    refused(dict(), 'marked ftp=True and none is')
+    # LLRD's per-stage keys are longer, so they win: not projected
+    refused(
+        dict(custom_keys={
+            'backbone': dict(ftp=True),
+            'backbone.layer1': dict(lr_mult=0.5)
+        }), r"\['backbone.layer1'\] match before \['backbone'\]")
+    refused(
+        dict(custom_keys={'backbone': dict(ftp=True)}, norm_decay_mult=0.0),
+        r"\['norm_decay_mult'\]")
+    # marked throughout: accepted
+    cfg = copy.deepcopy(shipped)
+    cfg.optim_wrapper.paramwise_cfg = dict(
+        custom_keys={
+            'backbone': dict(ftp=True),
+            'backbone.layer1': dict(lr_mult=0.5, ftp=True)
+        })
+    check_optimizer(cfg)
+
+
+def test_train_refuses_an_ftp_config_before_building_the_runner(tmp_path):
+    """The LLRD config with FTP's optimizer and nothing marked: refused by
+    tools/train.py with the fix, before any work dir is made."""
+    from ...conftest import ROOT, run_python
+    work = tmp_path / 'work'
+    r = run_python(args=[
+        f'{ROOT}/tools/train.py',
+        f'{ROOT}/configs/llrd/r18-tiny_simclr_fmnist.py', '--work-dir',
+        str(work), '--cfg-options', 'optim_wrapper.optimizer.type=FTPSGD'
+    ])
+    assert r.returncode != 0
+    assert "custom_keys={'backbone': dict(ftp=True)}" in r.stdout
+    assert not work.exists()
