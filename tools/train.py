@@ -50,6 +50,14 @@ def parse_args(argv=None):
         '(mmctune.utils.smoke.smoke_cfg); writes to <work dir>_smoke; '
         '--cfg-options still apply on top')
     parser.add_argument(
+        '--diagnose',
+        action='store_true',
+        help='also write what the run does at every iteration (each loss '
+        'term, learning rate, gradient norm and distance from the start of '
+        'each part of the model, BN statistics: TrainDiagnosticsHook) to '
+        '<work dir>/<time stamp>/diagnostics.jsonl; the config\'s own hooks '
+        'stay')
+    parser.add_argument(
         '--no-validate',
         action='store_true',
         help='do not evaluate checkpoints during training')
@@ -149,11 +157,18 @@ def merge_args(cfg, args):
         check_cfg_options(cfg, args.cfg_options)
         cfg.merge_from_dict(args.cfg_options)
 
+    if args.diagnose:
+        cfg.custom_hooks = list(cfg.get('custom_hooks')
+                                or []) + [dict(type='TrainDiagnosticsHook')]
     drop_disabled_hooks(cfg)
     set_default_dataloader_cfg(cfg, 'train_dataloader')
     set_default_dataloader_cfg(cfg, 'val_dataloader')
     set_default_dataloader_cfg(cfg, 'test_dataloader')
     notes = describe_smoke(cfg, smoke) if smoke is not None else []
+    if args.diagnose:
+        notes.append('--diagnose: every iteration\'s record goes to '
+                     'diagnostics.jsonl beside the log (compare runs with '
+                     '.dev_scripts/benchmarks/diagnose_runs.py)')
     # the learning-rate schedule ends with the run, however long it is
     notes.append(fit_schedule(cfg, args.cfg_options))
     return cfg, notes

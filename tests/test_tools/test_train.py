@@ -312,6 +312,31 @@ def test_a_ce_checkpoint_tests_with_a_core_tuning_config(
     assert 'Set `prefix`' not in r.stdout
 
 
+def test_diagnose_records_every_iteration_and_keeps_the_configs_hooks(
+        tiny_fmnist, tmp_path):
+    """--diagnose: TrainDiagnosticsHook's line per iteration beside the log,
+    added to the config's own hooks (COIN's stage switch stays)."""
+    from ..conftest import write_tiny_config
+    cfg = write_tiny_config(
+        tmp_path / 'coin.py',
+        tiny_fmnist,
+        base='configs/coin/r18-tiny_simclr_fmnist.py',
+        extra='train_cfg = dict(max_epochs=2)\nwork_dir = ' +
+        repr(str(tmp_path / 'run')))
+    r = run_python(args=[TRAIN, cfg, '--smoke', '--diagnose'])
+    assert r.returncode == 0, r.stdout[-3000:]
+    assert '--diagnose: every iteration\'s record' in r.stdout
+    record, = glob.glob(
+        str(tmp_path / 'run_smoke' / '*' / 'diagnostics.jsonl'))
+    rows = [json.loads(line) for line in open(record)]
+    # --smoke: 16 images, batch 4, 1 epoch
+    assert [row['iter'] for row in rows] == [0, 1, 2, 3]
+    assert {'loss_con', 'grad_norm/backbone', 'bn/mean_shift'} <= set(rows[0])
+    log, = glob.glob(str(tmp_path / 'run_smoke' / '*' / '*.log'))
+    hooks = open(log).read().split('Hooks will be executed')[1]
+    assert 'StageSwitchHook' in hooks and 'TrainDiagnosticsHook' in hooks
+
+
 def test_smoke_run_of_a_config(tiny_fmnist, tmp_path):
     """--smoke: the config end to end, shrunk, into <work dir>_smoke (never
     the real run's folder), and --cfg-options still apply on top."""

@@ -2,6 +2,7 @@ from .check_hooks import DatasetCheckHook, FiniteLossCheckHook
 from .checkpoint_hook import (AtomicCheckpointHook, AtomicLocalBackend,
                               atomic_write, find_resume_checkpoint)
 from .co_tuning_hook import CoTuningRelationshipHook
+from .diagnostics_hook import TrainDiagnosticsHook
 from .finetune_hooks import DELTAAttentionHook, NoisyTuneHook, RIFLEHook
 from .hkmeans_hook import HierarchicalKMeansHook
 from .prepare_hook import (PrepareHook, PrepareOnceHook, fit_preparations,
@@ -17,5 +18,6 @@ __all__ = [
     'atomic_write', 'find_resume_checkpoint', 'RandomStateHook',
     'FiniteLossCheckHook', 'DatasetCheckHook', 'HierarchicalKMeansHook',
     'SyncNormStatsHook', 'CoTuningRelationshipHook', 'PrepareHook',
-    'PrepareOnceHook', 'prepare_hooks', 'fit_preparations', 'mark_prepared'
+    'PrepareOnceHook', 'prepare_hooks', 'fit_preparations', 'mark_prepared',
+    'TrainDiagnosticsHook'
 ]
