@@ -116,16 +116,21 @@ CHECK_SPREAD = BENCHMARK['check_spread']
 # a grid's config path -> the short name its tables give it (eta, alpha, ...)
 PARAM_NAMES = {
     g['path']: g['name']
-    for grid in BENCHMARK['grids'].values() if isinstance(grid, list)
-    for g in grid
+    for grids in [BENCHMARK['grids']] +
+    [spec.get('grids', {}) for spec in SETTINGS.values()]
+    for grid in grids.values() if isinstance(grid, list) for g in grid
 }
 
 
-def row_grid(name):
+def row_grid(name, setting=None):
     """What a row tunes (benchmarks.yml): {config path: values} in the file's
     order ({}: nothing), or the name of the row whose chosen values it
-    takes."""
-    grid = BENCHMARK['grids'].get(name) or []
+    takes. A ``--setting``'s own ``grids`` replace the common ones row by
+    row."""
+    grids = dict(BENCHMARK['grids'])
+    if setting is not None:
+        grids.update(SETTINGS[setting].get('grids', {}))
+    grid = grids.get(name) or []
     if isinstance(grid, dict):
         return grid['same_as']
     return {g['path']: tuple(g['values']) for g in grid}
@@ -137,10 +142,9 @@ def setting_rows(setting):
     ``leave_out`` (benchmarks.yml), in the tables' order (the index's);
     grid as ``row_grid``."""
     spec = SETTINGS[setting]
-    return tuple(
-        (name, config, row_grid(name)) for name, config in setting_configs(
-            spec['index_setting'], BENCHMARK['roles'])
-        if name not in BENCHMARK['leave_out'])
+    return tuple((name, config, row_grid(name, setting)) for name, config in
+                 setting_configs(spec['index_setting'], BENCHMARK['roles'])
+                 if name not in BENCHMARK['leave_out'])
 
 
 def row_with_role(setting, role):
@@ -221,6 +225,11 @@ def parse_args(argv=None):
     parser.add_argument(
         '--fractions', type=float, nargs='+', default=[0.01, 0.1])
     parser.add_argument('--tune-fraction', type=float, default=0.1)
+    parser.add_argument(
+        '--tune-each-fraction',
+        action='store_true',
+        help='tune at each of --fractions instead of at --tune-fraction, '
+        'and run each fraction\'s final runs at the values chosen there')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     parser.add_argument(
         '--holdout',
@@ -246,6 +255,27 @@ def parse_args(argv=None):
         default=2,
         help='runs at a time, each in its own process with cpu_count / jobs '
         'threads (1: one after the other in this process)')
+    parser.add_argument(
+        '--chosen-from',
+        metavar='RESULTS_JSON',
+        help='without the tune stage: run each row at the values chosen by '
+        'the tune stage of an earlier call (its <work-dir>/results.json), '
+        'e.g. the tuned points at more --images or another --img-size')
+    parser.add_argument(
+        '--img-size',
+        type=int,
+        help='resize the images to N x N in every run, the linear probe\'s '
+        'included (settings whose configs resize: imagenet-mbv2, '
+        'imagenet-mbv2-12k at 32 x 32)')
+    parser.add_argument(
+        '--diagnose',
+        action='store_true',
+        help='every run also writes what it did at each iteration (loss '
+        'terms, learning rates, gradient norms, BN statistics: '
+        'TrainDiagnosticsHook) to <run dir>/<time stamp>/diagnostics.jsonl; '
+        'its runs go to folders ending in _diagnosed, beside the plain ones, '
+        'which it neither reuses nor replaces (compare them with '
+        '.dev_scripts/benchmarks/diagnose_runs.py)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -284,6 +314,9 @@ def parse_args(argv=None):
     unknown = set(args.rows or ()) - set(names)
     if unknown:
         parser.error(f'unknown rows {sorted(unknown)}; choose from {names}')
+    if args.chosen_from and 'tune' in args.stages:
+        parser.error('--chosen-from replaces the tune stage: leave tune out '
+                     'of --stages')
     if 'ensemble' in args.stages:
         if 'tune' not in args.stages:
             parser.error('the ensemble stage takes the rows\' values from '
@@ -327,6 +360,54 @@ def parse_args(argv=None):
         if not 0 < frac <= 1 - args.holdout:
             parser.error(f'fraction {frac} is not in (0, 1 - holdout]')
     return args
+
+
+def chosen_from(args):
+    """The values the tune stage of ``--chosen-from``'s call chose for
+    every tuned row of ``--rows`` (as ``tune_stage``: the best validation
+    top-1, ties the first), as points of this call's grids, at each of
+    ``--fractions`` ({fraction: {row: point}}): a call that tuned at each
+    fraction gives each fraction's values."""
+    with open(args.chosen_from) as f:
+        raw = json.load(f)
+    by_fraction = raw.get('tune_by_fraction')
+    if by_fraction:
+        missing = [f for f in args.fractions if str(f) not in by_fraction]
+        if missing:
+            raise SystemExit(
+                f'--chosen-from {args.chosen_from}: tuned at '
+                f'{sorted(float(f) for f in by_fraction)} only, not at '
+                f'{missing}; give --fractions among those')
+        return {
+            f: chosen_rows(args, by_fraction[str(f)])
+            for f in args.fractions
+        }
+    if not raw.get('tune'):
+        raise SystemExit(f'--chosen-from {args.chosen_from}: no tune stage '
+                         'in it; give the results.json of a call with '
+                         '--stages tune')
+    chosen = chosen_rows(args, raw['tune'])
+    return {f: chosen for f in args.fractions}
+
+
+def chosen_rows(args, tuned):
+    """{row: its best point in ``tuned`` ({row: [[point, top-1]]})} for
+    the tuned rows of ``--rows``."""
+    chosen = {}
+    for name, _, grid in rows_of(args):
+        if isinstance(grid, str) or not grid:
+            continue
+        if name not in tuned:
+            raise SystemExit(f'--chosen-from {args.chosen_from}: {name} was '
+                             f'not tuned there (tuned: {sorted(tuned)}); '
+                             'tune it, or leave it out of --rows')
+        best = max(tuned[name], key=lambda ps: ps[1])[0]
+        if set(best) != set(grid):
+            raise SystemExit(f'--chosen-from {args.chosen_from}: {name} was '
+                             f'tuned over {sorted(best)} there, not this '
+                             f'setting\'s {sorted(grid)}')
+        chosen[name] = tuple((path, best[path]) for path in grid)
+    return chosen
 
 
 def grid_points(grid, quick=False):
@@ -411,14 +492,48 @@ def job_config(config,
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=50)
     cfg.log_level = 'WARNING'
     cfg.work_dir = work_dir
+    if args.img_size:
+        set_img_size(cfg, args.img_size, config)
+    if args.diagnose:
+        cfg.custom_hooks = list(cfg.get('custom_hooks')
+                                or []) + [dict(type='TrainDiagnosticsHook')]
     if options:
         check_cfg_options(cfg, options)
         cfg.merge_from_dict(options)
     return cfg
 
 
+def set_img_size(cfg, size, config):
+    """Every ``Resize`` of ``cfg``'s data pipelines to ``size`` x ``size``;
+    a config that resizes nothing is refused (its images keep their
+    size)."""
+    found = []
+
+    def visit(node):
+        if isinstance(node, dict):
+            for transform in node.get('pipeline') or []:
+                if str(transform.get('type', '')).endswith('Resize'):
+                    transform['scale'] = (size, size)
+                    found.append(transform)
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                visit(value)
+
+    for key in ('train_dataloader', 'test_dataloader'):
+        visit(cfg.get(key))
+    if not found:
+        raise SystemExit(f'--img-size: {config} resizes no images (no Resize '
+                         'in its data pipelines); the settings whose configs '
+                         'resize are imagenet-mbv2 and imagenet-mbv2-12k')
+
+
 def sweep_job(name, work_dir, **config_args):
-    """A run of the sweep: ``job_config(**config_args)`` in ``work_dir``."""
+    """A run of the sweep: ``job_config(**config_args)`` in ``work_dir``
+    (``<work_dir>_diagnosed`` with ``--diagnose``)."""
+    if config_args['args'].diagnose:
+        work_dir += '_diagnosed'
     return SweepJob(name, work_dir,
                     job_config(**config_args, work_dir=work_dir))
 
@@ -471,8 +586,29 @@ def rows_of(args):
     return [r for r in args.row_table if not args.rows or r[0] in args.rows]
 
 
+def tune_fractions(args):
+    """The fractions the tune stage tunes at."""
+    return (list(args.fractions)
+            if args.tune_each_fraction else [args.tune_fraction])
+
+
 def tune_stage(args):
-    """Every row's grid at the tuning fraction, seed 0, on the validation
+    """Every row's grid at each tuning fraction (``tune_fractions``), seed
+    0, on the validation split. Returns the tables, the chosen point of
+    each row at every fraction of ``--fractions`` ({fraction: {row:
+    point}}: the values chosen at that fraction, or at ``--tune-fraction``)
+    and the scores ({tuning fraction: {row: [(point, top-1)]}})."""
+    tables, chosen, scores = [], {}, {}
+    for fraction in tune_fractions(args):
+        table, chosen[fraction], scores[fraction] = tune_at(args, fraction)
+        tables.append(table)
+    if not args.tune_each_fraction:
+        chosen = {f: chosen[args.tune_fraction] for f in args.fractions}
+    return '\n\n'.join(tables), chosen, scores
+
+
+def tune_at(args, tune_fraction):
+    """Every row's grid at ``tune_fraction``, seed 0, on the validation
     split; the chosen point of each row (ties: the first)."""
     jobs, owners = [], []
     for name, config, grid in rows_of(args):
@@ -486,10 +622,10 @@ def tune_stage(args):
                 sweep_job(
                     f'{name} {describe(point)} (validation)',
                     osp.join(args.work_dir, 'tune', slug(name),
-                             slug(describe(point))),
+                             f'{pct(tune_fraction)}_{slug(describe(point))}'),
                     config=config,
                     point=point,
-                    fraction=args.tune_fraction,
+                    fraction=tune_fraction,
                     seed=0,
                     evaluate_on='val',
                     args=args,
@@ -504,7 +640,7 @@ def tune_stage(args):
         for name, points in scores.items()
     }
     lines = [
-        f'| method | values (validation top-1 %, {pct(args.tune_fraction)} '
+        f'| method | values (validation top-1 %, {pct(tune_fraction)} '
         'labels, seed 0) | chosen |', '|---|---|---|'
     ]
     for name, points in scores.items():
@@ -515,15 +651,15 @@ def tune_stage(args):
 
 def final_jobs(args, chosen, rows):
     """The final runs of ``rows`` (name, config, grid): every fraction and
-    seed at the row's chosen values, tested on the test split. Returns
-    (jobs, owners: (name, point, fraction, seed) of each)."""
+    seed at the row's values chosen for that fraction (``chosen``: {fraction:
+    {row: point}}; a row without: its config's values), tested on the test
+    split. Returns (jobs, owners: (name, point, fraction, seed) of each)."""
     jobs, owners = [], []
     for name, config, grid in rows:
-        if isinstance(grid, str):  # the values chosen for another row
-            point = chosen.get(grid, ())
-        else:
-            point = chosen.get(name, ())
+        # a row whose grid is a name takes the values chosen for that row
+        key = grid if isinstance(grid, str) else name
         for fraction, seed in product(args.fractions, args.seeds):
+            point = chosen.get(fraction, {}).get(key, ())
             jobs.append(
                 sweep_job(
                     f'{name} {describe(point)} {pct(fraction)} seed {seed}',
@@ -1097,14 +1233,22 @@ def main(argv=None):
         print('linear probe', flush=True)
         table, raw['probe'] = probe_stage(args)
         sections.append(('Linear probe', table))
-    chosen = {}
+    chosen = chosen_from(args) if args.chosen_from else {}
     if 'tune' in args.stages:
         print('tuning on the validation split', flush=True)
         table, chosen, scores = tune_stage(args)
-        raw['tune'] = {
-            n: [[dict(p), s] for p, s in v]
-            for n, v in scores.items()
+        tuned = {
+            f: {
+                n: [[dict(p), s] for p, s in v]
+                for n, v in rows.items()
+            }
+            for f, rows in scores.items()
         }
+        if args.tune_each_fraction:
+            # {fraction as a string (JSON's keys): {row: [[point, top-1]]}}
+            raw['tune_by_fraction'] = {str(f): v for f, v in tuned.items()}
+        else:
+            raw['tune'] = tuned[args.tune_fraction]
         sections.append(('Tuning (validation split)', table))
     if 'check' in args.stages:
         print(

@@ -111,8 +111,9 @@ def test_tunes_on_validation_then_tests_every_seed(pretrained, tiny_fmnist,
     assert list(record['points']) == ['CE-tuning', 'Core-tuning']
     assert (record['fraction'], record['seed']) == (0.5, 0)
     args = ft.parse_args(argv)
-    jobs, owners = ft.final_jobs(args, {'Core-tuning': ((eta, best), )},
-                                 ft.rows_of(args))
+    jobs, owners = ft.final_jobs(args, {0.5: {
+        'Core-tuning': ((eta, best), )
+    }}, ft.rows_of(args))
     jobs = [j for j, o in zip(jobs, owners) if o[3] == 0]
     from mmctune.registry import DATASETS
     test_set = DATASETS.build(jobs[0].config().test_dataloader.dataset)
@@ -399,7 +400,15 @@ def test_imagenet_mobilenet_v2_12k_setting(tiny_fmnist, tmp_path):
     checkpoint names the converter."""
     args = ft.parse_args(['--setting', 'imagenet-mbv2-12k'])
     old = ft.parse_args(['--setting', 'imagenet-mbv2'])
-    assert args.row_table == old.row_table
+    # the same rows and configs; its own grids replace the common ones of
+    # the rows they name (Core-tuning's eta goes down to 0.01)
+    assert [r[:2] for r in args.row_table] == [r[:2] for r in old.row_table]
+    own = ft.SETTINGS['imagenet-mbv2-12k']['grids']
+    for (name, _, grid), (_, _, old_grid) in zip(args.row_table,
+                                                 old.row_table):
+        assert (grid == old_grid) == (name not in own), name
+    core = dict(r[::2] for r in args.row_table)['Core-tuning']
+    assert core['model.head.con_loss.loss_weight'] == (0.01, 0.1, 1.0, 10.0)
     assert (args.images, old.images) == (12000, 6000)
     assert args.pretrained == old.pretrained
     assert args.probe_config == \
@@ -634,3 +643,135 @@ def test_tsne_stage_needs_the_tuning_and_both_rows(pretrained, tiny_fmnist,
     with pytest.raises(SystemExit):  # a fraction that has no final runs
         ft.parse_args(argv + ['--tsne-fraction', '0.1'])
     assert not os.listdir(tmp_path)
+
+
+def fake_run_jobs(jobs, n_jobs):
+    """Results without training: Core-tuning's validation top-1 is best at
+    eta 0.1 at 25% labels and at eta 10 at 50%. Each job's folder, relative
+    to the work dir, goes to ``fake_run_jobs.ran``."""
+    best = {'25%': 0.1, '50%': 10.0}
+    out = []
+    for job in jobs:
+        fake_run_jobs.ran.append(job.work_dir)
+        name = osp.basename(job.work_dir)
+        fraction = name.split('_')[0]
+        eta = re.search(r'eta_([0-9.]+)', name)
+        score = 70.0 if eta and float(eta.group(1)) == best[fraction] else 60.0
+        out.append(dict(top1=score, seconds=1.0))
+    return out
+
+
+def test_tunes_at_each_fraction_and_reuses_a_tuning(pretrained, tiny_fmnist,
+                                                    tmp_path, monkeypatch):
+    """--tune-each-fraction: each fraction's final runs take the values
+    chosen at that fraction; --chosen-from takes an earlier call's choice
+    without tuning again (at each fraction, or one choice for all)."""
+    monkeypatch.setattr(ft, 'run_jobs', fake_run_jobs)
+    monkeypatch.setattr(fake_run_jobs, 'ran', [], raising=False)
+    eta = 'model.head.con_loss.loss_weight'
+    monkeypatch.setitem(ft.BENCHMARK['grids'], 'Core-tuning',
+                        [dict(name='eta', path=eta, values=[0.1, 1, 10])])
+    work = str(tmp_path / 'tuned')
+    rows = ['--rows', 'CE-tuning', 'Core-tuning', '--seeds', '0', '1']
+    raw = ft.main(
+        args_for(pretrained, tiny_fmnist, work, *rows, '--fractions', '0.25',
+                 '0.5', '--tune-each-fraction', '--stages', 'tune', 'final'))
+
+    def ran(stage):
+        folder = osp.join(work, stage, 'Core-tuning') + os.sep
+        return sorted(d[len(folder):] for d in fake_run_jobs.ran
+                      if d.startswith(folder))
+
+    assert ran('tune') == [
+        f'{f}_eta_{e}' for f in ('25%', '50%') for e in ('0.1', '1', '10')
+    ]
+    assert sorted(raw['tune_by_fraction']) == ['0.25', '0.5']
+    assert 'tune' not in raw
+    final = ran('final')
+    assert final == [
+        '25%_eta_0.1_seed0', '25%_eta_0.1_seed1', '50%_eta_10_seed0',
+        '50%_eta_10_seed1'
+    ]
+    tables = open(osp.join(work, 'tables.md')).read()
+    assert 'validation top-1 %, 25% labels' in tables
+    assert 'validation top-1 %, 50% labels' in tables
+
+    # the same choice from the results file, at each fraction
+    args = ft.parse_args(
+        args_for(pretrained, tiny_fmnist, work, *rows, '--fractions', '0.25',
+                 '0.5', '--stages', 'final', '--chosen-from',
+                 osp.join(work, 'results.json')))
+    jobs, _ = ft.final_jobs(args, ft.chosen_from(args), ft.rows_of(args))
+    assert sorted(
+        osp.basename(j.work_dir) for j in jobs
+        if '/Core-tuning/' in j.work_dir) == final
+    # a fraction it did not tune at is refused, naming those it did
+    args.fractions = [0.1]
+    with pytest.raises(SystemExit, match=r'tuned at \[0.25, 0.5\] only'):
+        ft.chosen_from(args)
+    # a call that tuned at one fraction: its choice at every fraction
+    single = str(tmp_path / 'single')
+    ft.main(
+        args_for(pretrained, tiny_fmnist, single, *rows, '--fractions', '0.25',
+                 '--tune-fraction', '0.5', '--stages', 'tune'))
+    args = ft.parse_args(
+        args_for(pretrained, tiny_fmnist, work, *rows, '--fractions', '0.25',
+                 '0.5', '--stages', 'final', '--chosen-from',
+                 osp.join(single, 'results.json')))
+    assert ft.chosen_from(args) == {
+        f: {
+            'Core-tuning': ((eta, 10.0), )
+        }
+        for f in (0.25, 0.5)
+    }
+    with pytest.raises(SystemExit):  # it replaces the tune stage
+        ft.parse_args(
+            args_for(pretrained, tiny_fmnist, work, '--stages', 'tune',
+                     'final', '--chosen-from', osp.join(work, 'results.json')))
+
+
+def test_img_size_and_diagnose_reach_every_run(tiny_fmnist, tmp_path):
+    """--img-size resizes every pipeline of every run (the probe's too);
+    --diagnose adds the per-iteration record in runs of their own folders;
+    a setting whose configs resize nothing refuses --img-size."""
+    args = ft.parse_args([
+        '--setting', 'imagenet-mbv2-12k', '--pretrained', 'mbv2.pth',
+        '--data-root', tiny_fmnist, '--img-size', '64', '--diagnose'
+    ])
+    for config in (args.row_table[0][1], args.probe_config):
+        job = ft.sweep_job(
+            'run',
+            str(tmp_path / 'run'),
+            config=config,
+            point=(),
+            fraction=0.1,
+            seed=0,
+            evaluate_on='test',
+            args=args)
+        assert job.work_dir == str(tmp_path / 'run_diagnosed')
+        cfg = job.config()
+        scales = [
+            t['scale']
+            for loader in (cfg.train_dataloader, cfg.test_dataloader)
+            for t in loader.dataset.get('dataset', loader.dataset).pipeline
+            if t['type'].endswith('Resize')
+        ]
+        assert scales == [(64, 64), (64, 64)], config
+        assert cfg.custom_hooks[-1] == dict(type='TrainDiagnosticsHook')
+    plain = ft.parse_args(
+        ['--pretrained', 'x.pth', '--data-root', tiny_fmnist])
+    job = ft.sweep_job(
+        'run',
+        str(tmp_path / 'plain'),
+        config=CE_CONFIG,
+        point=(),
+        fraction=0.1,
+        seed=0,
+        evaluate_on='test',
+        args=plain)
+    assert job.work_dir == str(tmp_path / 'plain')
+    assert all(h['type'] != 'TrainDiagnosticsHook'
+               for h in job.config().get('custom_hooks') or [])
+    plain.img_size = 64
+    with pytest.raises(SystemExit, match='resizes no images'):
+        ft.job_config(CE_CONFIG, (), 0.1, 0, 'test', plain, str(tmp_path))
