@@ -1,8 +1,10 @@
 """`tools/train.py configs/<method>/r18-tiny_simclr_fmnist.py` runs for every
-fine-tuning method on (tiny) real Fashion-MNIST, and a run that stops and
-resumes equals the uninterrupted one with COIN's stage switch, RIFLE and
-Noisy-Tune all in play."""
+fine-tuning method on (tiny) real Fashion-MNIST, on CE-tuning's batches (the
+same crops and flips in the same order at the same seed), and a run that
+stops and resumes equals the uninterrupted one with COIN's stage switch,
+RIFLE and Noisy-Tune all in play."""
 import glob
+import json
 import os.path as osp
 
 import pytest
@@ -27,7 +29,27 @@ METHODS = {
     'lwf': 'loss_lwf',
     'cotuning': 'loss_cotuning',
     'ftp': 'FTPSGD: 60 parameter tensors projected',
+    'coretune': 'loss_mix',
 }
+
+
+def batch_crcs(work):
+    """The batches' checksums of the run in ``work`` (--diagnose)."""
+    record, = glob.glob(osp.join(work, '*', 'diagnostics.jsonl'))
+    return [json.loads(line)['batch_crc'] for line in open(record)]
+
+
+@pytest.fixture(scope='module')
+def ce_batches(tiny_fmnist, tmp_path_factory):
+    """The batches CE-tuning's run sees at the default seed."""
+    tmp = tmp_path_factory.mktemp('ce')
+    cfg = write_tiny_config(tmp / 'cfg.py', tiny_fmnist)
+    r = run_python(
+        args=[TRAIN, cfg, '--work-dir',
+              str(tmp / 'work'), '--diagnose'],
+        timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:]
+    return batch_crcs(str(tmp / 'work'))
 
 
 def test_every_method_has_a_demo_and_a_cifar10_config():
@@ -37,7 +59,8 @@ def test_every_method_has_a_demo_and_a_cifar10_config():
 
 
 @pytest.mark.parametrize('method', sorted(METHODS))
-def test_method_trains_on_fashion_mnist(method, tiny_fmnist, tmp_path):
+def test_method_trains_on_fashion_mnist(method, tiny_fmnist, tmp_path,
+                                        ce_batches):
     extra = ''
     if method == 'rifle':  # one re-initialisation within the short run
         extra = "custom_hooks = [dict(type='RIFLEHook', interval=1, end=1)]\n"
@@ -52,9 +75,17 @@ def test_method_trains_on_fashion_mnist(method, tiny_fmnist, tmp_path):
         base=f'configs/{method}/r18-tiny_simclr_fmnist.py',
         extra=extra)
     work = str(tmp_path / 'work')
-    r = run_python(args=[TRAIN, cfg, '--work-dir', work], timeout=600)
+    r = run_python(
+        args=[TRAIN, cfg, '--work-dir', work, '--diagnose'], timeout=600)
     assert r.returncode == 0, r.stdout[-3000:]
     assert METHODS[method] in r.stdout
+    # the same images, crops and flips as CE-tuning's first epoch: what the
+    # method draws at random (Core-tuning's mixing, DELTA's preparation)
+    # does not move the data pipeline's draws. Bi-tuning's pipeline is its
+    # own: two views of each image
+    assert len(ce_batches) == 4  # 64 images, batch 16
+    if method != 'bituning':
+        assert batch_crcs(work)[:4] == ce_batches
     assert 'accuracy/top1' in r.stdout
     # mmengine's line per parameter of a paramwise_cfg (FTP's custom_keys)
     # goes to the log file only

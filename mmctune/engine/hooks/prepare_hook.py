@@ -7,6 +7,7 @@ from mmengine.hooks import Hook
 
 from mmctune.registry import HOOKS
 from mmctune.utils import unwrap_model
+from .random_state_hook import get_rng_state, set_rng_state
 
 
 class PrepareHook(Hook):
@@ -55,6 +56,12 @@ class PrepareOnceHook(PrepareHook):
 
     Subclasses implement :meth:`is_prepared` and :meth:`prepare`, and
     :meth:`mark_prepared` when the state is more than the weights.
+
+    The preparation leaves Python's, NumPy's and torch's global generators
+    as it found them: what it draws (the crops and flips of the batches it
+    reads, DELTA's) does not move the training's draws, so the run trains
+    on the batches that a run without the preparation (CE-tuning's, at the
+    same seed) trains on.
     """
     priority = 'LOW'
 
@@ -74,7 +81,11 @@ class PrepareOnceHook(PrepareHook):
                 'already (a resumed run: from the checkpoint); not prepared '
                 'again')
             return
-        self.prepare(runner)
+        state = get_rng_state()
+        try:
+            self.prepare(runner)
+        finally:
+            set_rng_state(state)
 
     @staticmethod
     def model_of(runner):

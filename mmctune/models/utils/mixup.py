@@ -24,7 +24,10 @@ class _SeededMixup(nn.Module):
     """Mixing weights ``lambda ~ Beta(alpha, alpha)`` and uniform choices,
     drawn from generators seeded with ``seed``. With ``seed=None`` the seed
     is drawn once and broadcast from rank 0, so every rank that mines the
-    same global batch draws the same pairs."""
+    same global batch draws the same pairs. The draw leaves NumPy's global
+    generator where it was: the data pipeline's crops and flips, which draw
+    from it, stay those of a run without the miner (CE-tuning's at the same
+    seed), so gains paired by seed compare runs on the same batches."""
 
     def __init__(self, alpha: float = 1.0, seed: Optional[int] = None):
         super().__init__()
@@ -38,7 +41,11 @@ class _SeededMixup(nn.Module):
     def _base_seed(self) -> int:
         if self.seed is None:
             from mmengine.dist import sync_random_seed
+
+            # mmengine draws it from NumPy's global generator
+            state = np.random.get_state()
             self.seed = int(sync_random_seed())
+            np.random.set_state(state)
         return self.seed
 
     def sample_lambda(self, n: int, like: torch.Tensor) -> torch.Tensor:

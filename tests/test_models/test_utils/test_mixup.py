@@ -124,3 +124,21 @@ def test_generator_state_round_trip():
     # and the draws do move on: a miner from the start differs
     again = HardnessDirectedMixup(seed=3)(z, y)
     assert not torch.equal(again[2], new(z, y)[2])
+
+
+@pytest.mark.parametrize('cls', [HardnessDirectedMixup, ManifoldMixup])
+def test_drawing_its_seed_leaves_the_global_generators_alone(cls):
+    """Without a seed the miner draws one (mmengine's sync_random_seed, from
+    NumPy's global generator) and puts that generator back: the data
+    pipeline's crops and flips, which draw from it, stay CE-tuning's."""
+    import numpy as np
+    z, _, y1h = batch()
+    np.random.seed(3)
+    expected = np.random.rand(5)
+    np.random.seed(3)
+    torch_state = torch.get_rng_state()
+    miner = cls(alpha=1.0)
+    miner(z, y1h)
+    assert miner.seed is not None
+    np.testing.assert_array_equal(np.random.rand(5), expected)
+    assert torch.equal(torch.get_rng_state(), torch_state)
