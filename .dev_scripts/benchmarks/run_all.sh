@@ -13,9 +13,12 @@
 #      --setting imagenet-mbv2);
 #   2c. the same configs for 12,000 image draws against a linear probe of
 #      the classifier alone, after the check that CE-tuning beats that
-#      probe on the validation split (--setting imagenet-mbv2-12k --stages
-#      check probe tune final tsne; not timed as a whole yet, see
-#      docs/benchmarks.md section 2c);
+#      probe on the validation split, every row tuned at each fraction
+#      (--setting imagenet-mbv2-12k --stages check probe tune final tsne
+#      --tune-each-fraction); before it, CE-tuning, SCL and Core-tuning
+#      with the per-iteration record (--diagnose, diagnose_runs.py); after
+#      it, the tuned CE-tuning and Core-tuning at 3 x the draws and at
+#      64 px, and with the gradient clipped (docs/benchmarks.md section 2c);
 #   3. seconds per step and peak memory of every method against CE-tuning
 #      (step_time.py --memory, stored in cost.json);
 #   4. the miner's time and memory from batch 64 to 4096 (miner_scaling.py);
@@ -56,6 +59,7 @@ if [ "$QUICK" = 1 ]; then
     PRETRAIN_ARGS=(--cfg-options train_dataloader.dataset.indices=5120)
     CKPT=$WORK/pretrain/epoch_1.pth
     FT_ARGS=(--quick)
+    IMAGES_12K=1000
     STEP_ARGS=(--steps 2 --warmup 1)
     MINER_ARGS=(--batches 64 256 1024 --repeats 2)
     DIST_ARGS=(--steps 2 --warmup 1)
@@ -65,6 +69,7 @@ else
     PRETRAIN_ARGS=()
     CKPT=$WORK/pretrain/epoch_4.pth
     FT_ARGS=()
+    IMAGES_12K=12000
     STEP_ARGS=(--steps 10 --warmup 2)
     MINER_ARGS=(--batches 64 256 1024 4096 --repeats 5)
     DIST_ARGS=(--steps 10 --warmup 2)
@@ -116,12 +121,42 @@ stage "fine-tuning comparison, ImageNet MobileNetV2" \
     --pretrained "$MBV2" --data-root "$DATA" --work-dir "$WORK/finetune_mbv2" \
     --stages probe tune final tsne "${FT_ARGS[@]}"
 
+# 2c: CE-tuning, SCL and Core-tuning at 10% with the per-iteration record,
+# compared; then the check, the probe and every row tuned at each fraction
+# (the call whose tables and results.json the section and its figures
+# show); the chosen CE-tuning and Core-tuning at 3 x the draws and at 64 px;
+# CE-tuning and Core-tuning with the gradient clipped
+FT2C=("$PYTHON" .dev_scripts/benchmarks/finetune_table.py
+    --setting imagenet-mbv2-12k --pretrained "$MBV2" --data-root "$DATA")
+MBV2_12K=$WORK/finetune_mbv2_12k
+stage "ImageNet MobileNetV2, 12,000 draws: per-iteration records" \
+    "$WORK/finetune_mbv2_12k_diagnose.txt" \
+    "${FT2C[@]}" --work-dir "$MBV2_12K" --stages final --fractions 0.1 \
+    --rows CE-tuning "SCL (+L_con)" Core-tuning --diagnose "${FT_ARGS[@]}"
+stage "ImageNet MobileNetV2, 12,000 draws: the records compared" \
+    "$WORK/finetune_mbv2_12k_diagnose_runs.txt" \
+    "$PYTHON" .dev_scripts/benchmarks/diagnose_runs.py \
+    "$MBV2_12K"/final/*/10%_*_diagnosed --out "$WORK/diagnose_mbv2_12k.png"
 stage "fine-tuning comparison, ImageNet MobileNetV2, 12,000 draws" \
     "$WORK/finetune_mbv2_12k.txt" \
-    "$PYTHON" .dev_scripts/benchmarks/finetune_table.py --setting imagenet-mbv2-12k \
-    --pretrained "$MBV2" --data-root "$DATA" \
-    --work-dir "$WORK/finetune_mbv2_12k" --stages check probe tune final tsne \
-    "${FT_ARGS[@]}"
+    "${FT2C[@]}" --work-dir "$MBV2_12K" \
+    --stages check probe tune final tsne --tune-each-fraction "${FT_ARGS[@]}"
+cp "$MBV2_12K/results.json" "$WORK/finetune_mbv2_12k_tuned.json"
+TUNED=(--chosen-from "$WORK/finetune_mbv2_12k_tuned.json" --stages final
+    --rows CE-tuning Core-tuning --fractions 0.1)
+stage "ImageNet MobileNetV2, tuned, 3 x the draws" \
+    "$WORK/finetune_mbv2_36k.txt" \
+    "${FT2C[@]}" --work-dir "$WORK/finetune_mbv2_36k" "${TUNED[@]}" \
+    --images "$(( 3 * IMAGES_12K ))" "${FT_ARGS[@]}"
+stage "ImageNet MobileNetV2, tuned, 64 px" \
+    "$WORK/finetune_mbv2_12k_64px.txt" \
+    "${FT2C[@]}" --work-dir "$WORK/finetune_mbv2_12k_64px" "${TUNED[@]}" \
+    --img-size 64 "${FT_ARGS[@]}"
+stage "ImageNet MobileNetV2, 12,000 draws: gradient clipped at 20" \
+    "$WORK/finetune_mbv2_12k_clip20.txt" \
+    "${FT2C[@]}" --work-dir "$WORK/finetune_mbv2_12k_clip20" --stages final \
+    --fractions 0.1 --rows CE-tuning Core-tuning --diagnose \
+    --cfg-options "optim_wrapper.clip_grad=dict(max_norm=20)" "${FT_ARGS[@]}"
 
 stage "cost per step" "$WORK/cost.txt" \
     "$PYTHON" .dev_scripts/benchmarks/step_time.py --methods fmnist --img-size 28 \
@@ -166,6 +201,16 @@ TOTAL=$(( $(date +%s) - START ))
     echo "## Fine-tuning from torchvision's ImageNet MobileNetV2, 12,000 draws, linear probe"
     echo
     cat "$WORK/finetune_mbv2_12k/tables.md"
+    for part in finetune_mbv2_36k finetune_mbv2_12k_64px finetune_mbv2_12k_clip20; do
+        echo
+        echo "### $part (CE-tuning and Core-tuning at 10%)"
+        echo
+        cat "$WORK/$part/tables.md"
+    done
+    echo
+    echo "### The per-iteration records compared (diagnose_runs.py)"
+    echo
+    cat "$WORK/finetune_mbv2_12k_diagnose_runs.txt"
     for part in cost miner dist; do
         echo
         echo "### $part"
