@@ -13,7 +13,8 @@ iteration, how far each part moved from its start, and BN's running
 statistics against the start, at the end. Then, for the runs of one seed,
 whether they saw the same batches (``batch_crc``). ``--out`` draws the
 curves of the loss terms, the backbone's gradient norm and distance, and
-BN's variance ratio, one line per run.
+BN's variance ratio, one line per run (a colour per method, a line style
+per seed).
 """
 import argparse
 import glob
@@ -149,12 +150,28 @@ def draw(runs, out):
               ('dist/backbone', 'backbone distance from the start'),
               ('bn/var_log_ratio', 'BN |log variance ratio|')]
     fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.2))
+    # a colour per method (the run folder's parent), a line style per seed
+    methods = list(dict.fromkeys(name.split('/')[0] for name in runs))
+    seeds = sorted({seed_of(name) for name in runs}, key=str)
+    styles = ['-', '--', ':', '-.']
     for ax, (key, title) in zip(axes, panels):
         for name, (records, top1) in runs.items():
             xs = [r['iter'] for r in records if r.get(key) is not None]
             ys = [r[key] for r in records if r.get(key) is not None]
-            label = f'{name} ({top1:.2f})' if top1 is not None else name
-            ax.plot(xs, ys, lw=1, label=label)
+            seed = seed_of(name)
+            label = name.split('/')[0] + (f' seed {seed}'
+                                          if seed is not None else '')
+            if top1 is not None:
+                label += f' ({top1:.2f})'
+            ax.plot(
+                xs,
+                ys,
+                lw=1,
+                label=label,
+                color=f'C{methods.index(name.split("/")[0]) % 10}',
+                ls=styles[seeds.index(seed) % len(styles)])
+        if key.startswith('grad_norm/'):
+            ax.set_yscale('log')
         ax.set_title(title, fontsize=9)
         ax.set_xlabel('iteration', fontsize=8)
         ax.tick_params(labelsize=7)
