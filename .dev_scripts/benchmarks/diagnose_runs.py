@@ -177,7 +177,7 @@ def draw(runs, out):
         ax.tick_params(labelsize=7)
     axes[0].legend(fontsize=6)
     fig.tight_layout()
-    fig.savefig(out, dpi=90)
+    fig.savefig(out, dpi=72)
     plt.close(fig)
 
 

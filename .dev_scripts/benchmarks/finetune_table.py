@@ -689,7 +689,9 @@ def final_stage(args, chosen):
 
 def final_table(args, top1, owners, results):
     names = list(dict.fromkeys(o[0] for o in owners))
-    points = {o[0]: o[1] for o in owners}
+    points = {}  # name -> {fraction: the point run there}
+    for name, point, fraction, _ in owners:
+        points.setdefault(name, {})[fraction] = point
     seconds = {}
     for (name, *_), r in zip(owners, results):
         seconds.setdefault(name, []).append(r['seconds'])
@@ -705,10 +707,37 @@ def final_table(args, top1, owners, results):
             runs = top1[(name, f)]
             cells.append(fmt(list(runs.values())))
             cells.append(gain(runs, top1.get((args.reference, f))))
-        lines.append(f'| {name} | {describe(points[name])} | '
+        lines.append(f'| {name} | {describe_at(points[name])} | '
                      f'{" | ".join(cells)} | '
                      f'{statistics.mean(seconds[name]):.0f} |')
+    lines += [
+        '', 'Each seed\'s test top-1 (%), and its gain over '
+        f'{args.reference} at the same seed:', ''
+    ]
+    seeds = sorted({s for runs in top1.values() for s in runs})
+    lines += [
+        '| method | labels | ' + ' | '.join(f'seed {s}' for s in seeds) + ' |',
+        '|---|---|' + '---|' * len(seeds)
+    ]
+    for name in names:
+        for f in args.fractions:
+            runs, ce = top1[(name, f)], top1.get((args.reference, f), {})
+            cells = [
+                f'{runs[s]:.2f}' +
+                (f' ({runs[s] - ce[s]:+.2f})' if s in ce
+                 and name != args.reference else '') if s in runs else '-'
+                for s in seeds
+            ]
+            lines.append(f'| {name} | {pct(f)} | {" | ".join(cells)} |')
     return '\n'.join(lines)
+
+
+def describe_at(points):
+    """A row's values ({fraction: point}): one description when every
+    fraction ran the same, else each fraction's."""
+    if len(set(points.values())) == 1:
+        return describe(next(iter(points.values())))
+    return '; '.join(f'{pct(f)}: {describe(p)}' for f, p in points.items())
 
 
 def gain(runs, ce_runs):

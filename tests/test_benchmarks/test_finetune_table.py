@@ -695,6 +695,11 @@ def test_tunes_at_each_fraction_and_reuses_a_tuning(pretrained, tiny_fmnist,
     tables = open(osp.join(work, 'tables.md')).read()
     assert 'validation top-1 %, 25% labels' in tables
     assert 'validation top-1 %, 50% labels' in tables
+    # each fraction's values in the row, and each seed's top-1 and gain
+    assert '| Core-tuning | 25%: eta=0.1; 50%: eta=10 | 70.00 ± 0.00 | ' \
+        '+10.00 ± 0.00 |' in tables
+    assert '| Core-tuning | 50% | 70.00 (+10.00) | 70.00 (+10.00) |' in tables
+    assert '| CE-tuning | 25% | 60.00 | 60.00 |' in tables
 
     # the same choice from the results file, at each fraction
     args = ft.parse_args(
