@@ -79,7 +79,7 @@ class TrainDiagnosticsHook(Hook):
         self.groups = groups
         self.filename = filename
         self._file = None
-        self._handle = None
+        self._handles = []
 
     def before_train(self, runner) -> None:
         model = unwrap_model(runner.model)
@@ -102,14 +102,21 @@ class TrainDiagnosticsHook(Hook):
                      m.running_var.detach().clone(), m.eps)
                     for m in model.modules() if isinstance(m, _BatchNorm)
                     and m.track_running_stats and m.running_var is not None]
-        optimizer = runner.optim_wrapper.optimizer
+        wrapper = runner.optim_wrapper
+        # one optimizer, or an OptimWrapperDict's several
+        optimizers = ([w.optimizer for w in wrapper.values()] if hasattr(
+            wrapper, 'values') else [wrapper.optimizer])
         self._group_of = {
             id(p): group
+            for optimizer in optimizers
             for group in optimizer.param_groups
             for p in group['params']
         }
         self._grad_norms = None
-        self._handle = optimizer.register_step_pre_hook(self._record_grads)
+        self._handles = [
+            optimizer.register_step_pre_hook(self._record_grads)
+            for optimizer in optimizers
+        ]
         if is_main_process():
             self._file = open(
                 osp.join(runner.log_dir, self.filename), 'a', encoding='utf-8')
@@ -164,9 +171,9 @@ class TrainDiagnosticsHook(Hook):
             self._file.flush()
 
     def after_train(self, runner) -> None:
-        if self._handle is not None:
-            self._handle.remove()
-            self._handle = None
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
         if self._file is not None:
             self._file.close()
             self._file = None
