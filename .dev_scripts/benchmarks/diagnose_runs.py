@@ -9,7 +9,8 @@ why one seed or one method ends lower than its neighbours.
 Prints, per run (its folder's last two parts name it): its test top-1
 (``result.json``), each loss term over the first and the last ``--window``
 iterations, the largest gradient norm of each part of the model and its
-iteration, how far each part moved from its start, and BN's running
+iteration, the median one, how far each part moved from its start, and
+BN's running
 statistics against the start, at the end. Then, for the runs of one seed,
 whether they saw the same batches (``batch_crc``). ``--out`` draws the
 curves of the loss terms, the backbone's gradient norm and distance, and
@@ -95,10 +96,11 @@ def tables(runs, window):
                      ' | '.join(cells) + ' |')
     lines += [
         '', 'Each part of the model: the largest gradient norm (at iteration),'
-        ' and its distance from the start at the end (relative)', '',
-        '| run | ' + ' | '.join(f'{p} max grad (iter) | {p} moved'
-                                for p in parts) + ' |',
-        '|---|' + '---|---|' * len(parts)
+        ' the median one, and its distance from the start at the end '
+        '(relative)', '',
+        '| run | ' + ' | '.join(f'{p} max grad (iter) | {p} median grad | '
+                                f'{p} moved' for p in parts) + ' |',
+        '|---|' + '---|---|---|' * len(parts)
     ]
     for name, (records, _) in runs.items():
         cells = []
@@ -106,7 +108,8 @@ def tables(runs, window):
             grads = [(r.get(f'grad_norm/{p}'), r['iter']) for r in records
                      if r.get(f'grad_norm/{p}') is not None]
             g, it = max(grads) if grads else (None, None)
-            cells.append(f'{fmt(g)} ({it}) | '
+            median = statistics.median(g for g, _ in grads) if grads else None
+            cells.append(f'{fmt(g)} ({it}) | {fmt(median)} | '
                          f'{fmt(records[-1].get(f"dist/{p}"), ".4f")}')
         lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
     lines += [

@@ -51,9 +51,11 @@ def test_tables_come_from_the_records(tmp_path, capsys):
     assert '| CE-tuning/10%_-_seed2_diagnosed | 78.69 | 4 | 1.500 → 0.700 |' \
         in text
     # the largest gradient norm and its iteration; the distance at the end
-    assert '| CE-tuning/10%_-_seed2_diagnosed | 184.000 (0) | 0.0400 |' in text
+    # and the median (of 184, 8, 9, 7)
+    assert '| CE-tuning/10%_-_seed2_diagnosed | 184.000 (0) | 8.500 | ' \
+        '0.0400 |' in text
     core = '| Core-tuning/10%_-_seed2_diagnosed'
-    assert core + ' | 50.000 (1) | 0.0400 |' in text
+    assert core + ' | 50.000 (1) | 9.000 | 0.0400 |' in text
     assert '| SCL/10%_-_seed2_diagnosed | 0.100 | 0.600 |' in text  # BN
     # the runs of seed 2: Core-tuning's last batch differs
     assert ('seed 2: Core-tuning/10%_-_seed2_diagnosed saw other batches '
