@@ -473,6 +473,7 @@ def job_config(config,
     else:
         test_set.indices = args.test_images
     cfg.train_dataloader.dataset = labelled(fraction, args.holdout, train_set)
+    held_out_data(cfg, args, train_set)
     cfg.test_dataloader = dict(cfg.val_dataloader, dataset=test_set)
     cfg.test_evaluator = cfg.val_evaluator
     cfg.test_cfg = dict()
@@ -501,6 +502,24 @@ def job_config(config,
         check_cfg_options(cfg, options)
         cfg.merge_from_dict(options)
     return cfg
+
+
+def held_out_data(cfg, args, train_set):
+    """Point every hook that reads labelled data of its own (its
+    ``dataloader``: TPGM's projection data) at the hold-out, the
+    validation split, read with the test pipeline: the images no training
+    subset of the sweep touches. In the tuning runs this is the split they
+    are scored on, as in TPGM's official code (its validation split both
+    learns the radii and selects the model); in the final runs the test
+    split stays unseen."""
+    for hook in cfg.get('custom_hooks') or []:
+        if isinstance(hook, dict) and 'dataloader' in hook:
+            data = dict(
+                copy.deepcopy(train_set),
+                pipeline=copy.deepcopy(cfg.val_dataloader.dataset.pipeline),
+                test_mode=False)
+            hook['dataloader']['dataset'] = labelled(
+                1.0, args.holdout, data, split='val')
 
 
 def set_img_size(cfg, size, config):

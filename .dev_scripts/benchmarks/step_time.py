@@ -4,7 +4,9 @@ By default CE-tuning vs Core-tuning of MoCo v2 ResNet-50 on CIFAR10 (the
 same backbone, batch and optimizer; only the head differs): Core-tuning's
 goal is at most 1.05x the CE step. A step is what the Runner does:
 ``model.train_step`` (data preprocessing, forward, loss, backward, optimizer
-step). The two configs' steps alternate on the same batch after a warm-up,
+step), then the work of the hooks that act on the weights after every step
+(TPGM's radii and projection: a hook's ``bench_step``). The two configs'
+steps alternate on the same batch after a warm-up,
 so drift of the machine's speed hits both; the medians of the step times
 and the median of the per-round ratios are reported (on a busy shared
 machine the paired ratio is the steadier of the two).
@@ -45,6 +47,7 @@ background and one square object of a random class per image; their data
 preprocessor pads to ``--img-size`` instead of the config's crop.
 """
 import argparse
+import copy
 import json
 import os
 import os.path as osp
@@ -113,7 +116,37 @@ def build(path, device, img_size=None):
     # the preparations before training (DELTA's attention, Co-Tuning's
     # relationship, ...) are not steps: their state as if done
     mark_prepared(cfg, model)
+    STEP_HOOKS[id(model)] = step_hooks(cfg)
     return model, build_optim_wrapper(model, cfg.optim_wrapper)
+
+
+#: the hooks with work after every training step (TPGM's projection), per
+#: built model (``id``): part of what a step costs
+STEP_HOOKS = {}
+
+
+def step_hooks(cfg) -> list:
+    """The config's custom hooks that work on the weights after every
+    training step (a ``bench_step``: TPGMHook), built."""
+    from mmengine.registry import DefaultScope
+
+    from mmctune.registry import HOOKS
+    out = []
+    with DefaultScope.overwrite_default_scope('mmctune'):
+        for entry in cfg.get('custom_hooks') or []:
+            cls = HOOKS.get(entry['type']) if isinstance(
+                entry.get('type'), str) else entry.get('type')
+            if hasattr(cls, 'bench_step'):
+                out.append(HOOKS.build(copy.deepcopy(dict(entry))))
+    return out
+
+
+def train_step(model, optim_wrapper, batch):
+    """One iteration of the Runner: the model's ``train_step``, then the
+    work of the hooks that act after every step (:data:`STEP_HOOKS`)."""
+    model.train_step(batch, optim_wrapper)
+    for hook in STEP_HOOKS.get(id(model), ()):
+        hook.bench_step(model)
 
 
 def make_batch(n, size, num_classes, channels=3, views=1, seed=0):
@@ -145,6 +178,11 @@ def step_peak_memory(model, optim_wrapper, batch):
     tracker.track_external(model, optim_wrapper.optimizer)
     with tracker:
         model.train_step(batch, optim_wrapper)
+    # the hooks' work after the step (TPGM's pass on its projection batch)
+    # runs once the step's memory is freed; torch's tracker follows one
+    # forward per module, so it is not tracked
+    for hook in STEP_HOOKS.get(id(model), ()):
+        hook.bench_step(model)
     peak = tracker.get_tracker_snapshot('peak')
     return max(snap['Total'] for snap in peak.values())
 
@@ -181,7 +219,7 @@ def timed_step(model, optim_wrapper, batch, device):
     if device.startswith('cuda'):
         torch.cuda.synchronize()
     start = time.perf_counter()
-    model.train_step(batch, optim_wrapper)
+    train_step(model, optim_wrapper, batch)
     if device.startswith('cuda'):
         torch.cuda.synchronize()
     return time.perf_counter() - start
@@ -194,7 +232,7 @@ def step_flops(model, optim_wrapper, batch) -> int:
     from torch.utils.flop_counter import FlopCounterMode
     counter = FlopCounterMode(display=False)
     with counter:
-        model.train_step(batch, optim_wrapper)
+        train_step(model, optim_wrapper, batch)
     return counter.get_total_flops()
 
 
@@ -319,6 +357,9 @@ def main(argv=None):
                         next(iter(channels)), getattr(m, 'num_views', 1))
         for m, _ in runs
     ]
+    for (model, _), batch in zip(runs, batches):
+        for hook in STEP_HOOKS.get(id(model), ()):
+            hook.bench_setup(model, batch)
     times = [[] for _ in runs]
     for step in range(args.warmup + args.steps):
         order = range(len(runs)) if step % 2 == 0 else reversed(

@@ -94,7 +94,7 @@ def test_the_tables_order_is_the_roles_then_the_index():
     assert [m.in_collection for m in setting_models('fmnist')] == [
         'CE-tuning', 'SCL (+L_con)', 'Bi-tuning', 'BSS', 'COIN', 'Co-Tuning',
         'DELTA', 'EMA', 'Freeze k stages', 'FTP', 'L2-SP', 'LLRD', 'LP-FT',
-        'LwF', 'M&M', 'Noisy-Tune', 'RIFLE', 'StochNorm', 'Core-tuning'
+        'LwF', 'M&M', 'Noisy-Tune', 'RIFLE', 'StochNorm', 'TPGM', 'Core-tuning'
     ]
     full = setting_models('fmnist', ROLES)
     assert [m.in_collection for m in full

@@ -63,7 +63,7 @@ def test_step_time_of_every_method(tiny_fmnist, capsys):
     assert [n[0] for n in names] == [
         'baselines', 'baselines', 'bituning', 'bss', 'coin', 'cotuning',
         'delta', 'ema', 'freeze', 'ftp', 'l2sp', 'llrd', 'lp_ft', 'lwf', 'mm',
-        'noisytune', 'rifle', 'stochnorm', 'coretune'
+        'noisytune', 'rifle', 'stochnorm', 'tpgm', 'coretune'
     ]
     assert names[1][1].startswith('scl_')
     mem = {
@@ -327,3 +327,34 @@ def test_loop_overhead_times_the_plain_and_the_prefetching_loop(
         ('1', '1'), ('1', '1')
     ]  # 2 iterations a round, the first one of the timed round dropped
     assert 'loop, next batch prefetched' in out
+
+
+def test_a_step_includes_the_work_of_hooks_after_each_step():
+    """TPGM's radii and projection run after every training step, so
+    step_time.py's step includes them (the hook's bench_step): after two
+    steps the backbone is within its learned radii of where it started,
+    and the head, which TPGM leaves free, is not pulled back."""
+    import torch
+    step_time = load_bench('step_time')
+    from mmctune.utils import register_all_modules
+    register_all_modules()
+    model, wrapper = step_time.build('configs/tpgm/r18-tiny_simclr_fmnist.py',
+                                     'cpu')
+    hook, = step_time.STEP_HOOKS[id(model)]
+    assert type(hook).__name__ == 'TPGMHook'
+    assert step_time.STEP_HOOKS[id(
+        step_time.build('configs/baselines/ce_r18-tiny_simclr_fmnist.py',
+                        'cpu')[0])] == []
+    batch = step_time.make_batch(8, 28, 10, channels=1)
+    start = {n: p.detach().clone() for n, p in model.named_parameters()}
+    hook.bench_setup(model, batch)
+    for _ in range(2):
+        step_time.train_step(model, wrapper, batch)
+    assert hook.started and hook._bench_iter == 2
+    for name, radius in hook.radii.items():
+        moved = (model.state_dict()[name] - start[name]).abs()
+        rows = moved.sum(dim=tuple(range(1, moved.dim()))) \
+            if moved.dim() > 1 else moved.sum().reshape(1)
+        bound = float(radius.detach()) * (1 + 1e-3)  # float32 sums
+        assert float(rows.max()) <= bound, name
+    assert not torch.equal(model.head.fc.weight, start['head.fc.weight'])

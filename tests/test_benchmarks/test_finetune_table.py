@@ -263,7 +263,7 @@ def test_rows_come_from_the_model_index():
     assert [r[0] for r in ft.setting_rows('simclr-r18-tiny')] == [
         'CE-tuning', 'SCL (+L_con)', 'Bi-tuning', 'BSS', 'COIN', 'Co-Tuning',
         'EMA', 'Freeze k stages', 'FTP', 'L2-SP', 'LLRD', 'LP-FT', 'LwF',
-        'StochNorm', 'Core-tuning', '+mix', '+L_con +mix-H'
+        'StochNorm', 'TPGM', 'Core-tuning', '+mix', '+L_con +mix-H'
     ]
     # the grids as the benchmark ran them (docs/benchmarks.md, sections 2
     # and 2d): the same values, named the same
@@ -277,6 +277,8 @@ def test_rows_come_from_the_model_index():
             ] == ['alpha=0.001', 'alpha=0.01', 'alpha=0.1']
     assert [ft.describe(p) for p in ft.grid_points(grids['FTP'])
             ] == ['mu=0.001', 'mu=0.01', 'mu=0.1']
+    assert [ft.describe(p) for p in ft.grid_points(grids['TPGM'])
+            ] == ['lr=0.001', 'lr=0.01', 'lr=0.1']
     assert grids['LLRD'] == grids['LP-FT'] == {}
 
 
@@ -780,3 +782,27 @@ def test_img_size_and_diagnose_reach_every_run(tiny_fmnist, tmp_path):
     plain.img_size = 64
     with pytest.raises(SystemExit, match='resizes no images'):
         ft.job_config(CE_CONFIG, (), 0.1, 0, 'test', plain, str(tmp_path))
+
+
+def test_tpgm_learns_its_radii_on_the_hold_out_only(pretrained, tiny_fmnist,
+                                                    tmp_path):
+    """TPGM's projection data (its hook's dataloader) is the sweep's
+    validation split, read with the test pipeline: never the images a
+    training subset holds, whatever the config's own projection data."""
+    from mmctune.registry import DATASETS
+    args = ft.parse_args(args_for(pretrained, tiny_fmnist, str(tmp_path)))
+    config = 'configs/tpgm/r18-tiny_simclr_fmnist.py'
+    for evaluate_on in ('val', 'test'):
+        cfg = ft.job_config(config, (), 0.5, 0, evaluate_on, args,
+                            str(tmp_path))
+        hook, = cfg.custom_hooks
+        train_set = DATASETS.build(cfg.train_dataloader.dataset)
+        projection = DATASETS.build(hook.dataloader.dataset)
+        assert projection.dataset.split == 'train'
+        assert projection.dataset.pipeline.transforms[0].__class__.__name__ \
+            == 'PackInputs'
+        assert len(projection) > 0
+        assert not set(train_set.indices) & set(projection.indices)
+        if evaluate_on == 'val':
+            scored = DATASETS.build(cfg.test_dataloader.dataset)
+            assert sorted(scored.indices) == sorted(projection.indices)

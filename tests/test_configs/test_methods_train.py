@@ -29,6 +29,7 @@ METHODS = {
     'lwf': 'loss_lwf',
     'cotuning': 'loss_cotuning',
     'ftp': 'FTPSGD: 60 parameter tensors projected',
+    'tpgm': 'TPGMHook: 60 parameter tensors projected',
     'coretune': 'loss_mix',
 }
 
@@ -69,6 +70,11 @@ def test_method_trains_on_fashion_mnist(method, tiny_fmnist, tmp_path,
         extra = 'train_cfg = dict(max_epochs=2, val_interval=2)\n'
     if method == 'cotuning':  # fewer pseudo classes than the 64 images
         extra = 'model.update(num_source_classes=8)\n'
+    if method == 'tpgm':  # projection data: the tiny set's test images
+        extra = ('custom_hooks = [dict(_base_.tpgm_hook, dataloader=dict('
+                 "batch_size=8, dataset=dict(type='mmpretrain.FashionMNIST', "
+                 f"data_root={tiny_fmnist!r}, split='test', test_mode=True, "
+                 "pipeline=[dict(type='mmpretrain.PackInputs')])))]\n")
     cfg = write_tiny_config(
         tmp_path / 'cfg.py',
         tiny_fmnist,

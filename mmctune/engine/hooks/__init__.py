@@ -11,6 +11,7 @@ from .random_state_hook import RandomStateHook
 from .stage_switch_hook import StageSwitchHook
 from .sync_norm_hook import SyncNormStatsHook
 from .target_domain_hook import TargetDomainTestHook
+from .tpgm_hook import TPGMHook
 
 __all__ = [
     'StageSwitchHook', 'RIFLEHook', 'NoisyTuneHook', 'DELTAAttentionHook',
@@ -19,5 +20,5 @@ __all__ = [
     'FiniteLossCheckHook', 'DatasetCheckHook', 'HierarchicalKMeansHook',
     'SyncNormStatsHook', 'CoTuningRelationshipHook', 'PrepareHook',
     'PrepareOnceHook', 'prepare_hooks', 'fit_preparations', 'mark_prepared',
-    'TrainDiagnosticsHook'
+    'TrainDiagnosticsHook', 'TPGMHook'
 ]
