@@ -93,8 +93,9 @@ def test_roles_and_settings_make_the_comparisons():
 def test_the_tables_order_is_the_roles_then_the_index():
     assert [m.in_collection for m in setting_models('fmnist')] == [
         'CE-tuning', 'SCL (+L_con)', 'Bi-tuning', 'BSS', 'COIN', 'Co-Tuning',
-        'DELTA', 'EMA', 'Freeze k stages', 'FTP', 'L2-SP', 'LLRD', 'LP-FT',
-        'LwF', 'M&M', 'Noisy-Tune', 'RIFLE', 'StochNorm', 'TPGM', 'Core-tuning'
+        'DELTA', 'DR-Tune', 'EMA', 'Freeze k stages', 'FTP', 'L2-SP', 'LLRD',
+        'LP-FT', 'LwF', 'M&M', 'Noisy-Tune', 'RIFLE', 'StochNorm', 'TPGM',
+        'Core-tuning'
     ]
     full = setting_models('fmnist', ROLES)
     assert [m.in_collection for m in full

@@ -62,8 +62,8 @@ def test_step_time_of_every_method(tiny_fmnist, capsys):
             for row in rows] == [m.config for m in setting_models('fmnist')]
     assert [n[0] for n in names] == [
         'baselines', 'baselines', 'bituning', 'bss', 'coin', 'cotuning',
-        'delta', 'ema', 'freeze', 'ftp', 'l2sp', 'llrd', 'lp_ft', 'lwf', 'mm',
-        'noisytune', 'rifle', 'stochnorm', 'tpgm', 'coretune'
+        'delta', 'drtune', 'ema', 'freeze', 'ftp', 'l2sp', 'llrd', 'lp_ft',
+        'lwf', 'mm', 'noisytune', 'rifle', 'stochnorm', 'tpgm', 'coretune'
     ]
     assert names[1][1].startswith('scl_')
     mem = {

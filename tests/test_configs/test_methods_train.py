@@ -30,6 +30,7 @@ METHODS = {
     'cotuning': 'loss_cotuning',
     'ftp': 'FTPSGD: 60 parameter tensors projected',
     'tpgm': 'TPGMHook: 60 parameter tensors projected',
+    'drtune': 'DR-Tune: queues filled with the pre-trained features of 64',
     'coretune': 'loss_mix',
 }
 
@@ -70,6 +71,8 @@ def test_method_trains_on_fashion_mnist(method, tiny_fmnist, tmp_path,
         extra = 'train_cfg = dict(max_epochs=2, val_interval=2)\n'
     if method == 'cotuning':  # fewer pseudo classes than the 64 images
         extra = 'model.update(num_source_classes=8)\n'
+    if method == 'drtune':  # a queue the 64 images fill
+        extra = 'model.update(queue_size=48)\n'
     if method == 'tpgm':  # projection data: the tiny set's test images
         extra = ('custom_hooks = [dict(_base_.tpgm_hook, dataloader=dict('
                  "batch_size=8, dataset=dict(type='mmpretrain.FashionMNIST', "

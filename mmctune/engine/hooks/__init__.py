@@ -3,6 +3,7 @@ from .checkpoint_hook import (AtomicCheckpointHook, AtomicLocalBackend,
                               atomic_write, find_resume_checkpoint)
 from .co_tuning_hook import CoTuningRelationshipHook
 from .diagnostics_hook import TrainDiagnosticsHook
+from .dr_tune_hook import DRTuneQueueHook
 from .finetune_hooks import DELTAAttentionHook, NoisyTuneHook, RIFLEHook
 from .hkmeans_hook import HierarchicalKMeansHook
 from .prepare_hook import (PrepareHook, PrepareOnceHook, fit_preparations,
@@ -20,5 +21,5 @@ __all__ = [
     'FiniteLossCheckHook', 'DatasetCheckHook', 'HierarchicalKMeansHook',
     'SyncNormStatsHook', 'CoTuningRelationshipHook', 'PrepareHook',
     'PrepareOnceHook', 'prepare_hooks', 'fit_preparations', 'mark_prepared',
-    'TrainDiagnosticsHook', 'TPGMHook'
+    'TrainDiagnosticsHook', 'TPGMHook', 'DRTuneQueueHook'
 ]
