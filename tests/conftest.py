@@ -285,6 +285,23 @@ default_hooks = dict(logger=dict(interval=1))
     return str(path)
 
 
+def train_whole_and_resumed(cfg, tmp_path, stop_options):
+    """``tools/train.py cfg`` uninterrupted (in ``tmp_path/whole``), and
+    stopped early by ``stop_options`` (``--cfg-options``, e.g. fewer
+    epochs) then resumed with ``--resume`` (in ``tmp_path/parts``); each
+    run must succeed. Returns the two work dirs and the runs' outputs
+    (whole, stopped, resumed)."""
+    train = osp.join(ROOT, 'tools', 'train.py')
+    whole, parts = str(tmp_path / 'whole'), str(tmp_path / 'parts')
+    outputs = []
+    for args in ([whole], [parts, '--cfg-options',
+                           *stop_options], [parts, '--resume']):
+        r = run_python(args=[train, cfg, '--work-dir', *args], timeout=600)
+        assert r.returncode == 0, r.stdout[-3000:]
+        outputs.append(r.stdout)
+    return whole, parts, outputs
+
+
 def tiny_classifier(type='mmpretrain.ImageClassifier', head=None, **kwargs):
     """A classifier ``type`` around a tiny ResNet-18 (CIFAR stem, 4 base
     channels, 1-channel input, 32-d features) with a 3-class linear head

@@ -10,7 +10,8 @@ import os.path as osp
 import pytest
 import torch
 
-from ..conftest import ROOT, run_python, write_tiny_config
+from ..conftest import (ROOT, run_python, train_whole_and_resumed,
+                        write_tiny_config)
 
 TRAIN = osp.join(ROOT, 'tools', 'train.py')
 
@@ -132,21 +133,9 @@ train_dataloader = dict(
                  pipeline=[dict(type='mmpretrain.PackInputs')]))
 param_scheduler = dict(T_max=3, end=3)
 """)
-    whole, parts = str(tmp_path / 'whole'), str(tmp_path / 'parts')
-    r = run_python(args=[TRAIN, cfg, '--work-dir', whole], timeout=600)
-    assert r.returncode == 0, r.stdout[-3000:]
-    assert "epoch 2: set {'head.train_classifier': True" in r.stdout
-    r = run_python(
-        args=[
-            TRAIN, cfg, '--work-dir', parts, '--cfg-options',
-            'train_cfg.max_epochs=2', 'param_scheduler.end=3'
-        ],
-        timeout=600)
-    assert r.returncode == 0, r.stdout[-3000:]
-    r = run_python(
-        args=[TRAIN, cfg, '--work-dir', parts, '--resume'], timeout=600)
-    assert r.returncode == 0, r.stdout[-3000:]
-    out = r.stdout
+    whole, parts, (first, _, out) = train_whole_and_resumed(
+        cfg, tmp_path, ['train_cfg.max_epochs=2', 'param_scheduler.end=3'])
+    assert "epoch 2: set {'head.train_classifier': True" in first
     assert 'resumed epoch: 2' in out
     # resumed straight into stage 2 (the model built as stage 1, the stage
     # of epoch 2 set over it), re-initialised at epoch 2, no new noise

@@ -12,7 +12,8 @@ import torch.nn.functional as F
 from mmengine.logging import MMLogger
 
 from mmctune.engine.hooks import TPGMHook
-from ...conftest import ROOT, run_python, tiny_classifier, write_tiny_config
+from ...conftest import (tiny_classifier, train_whole_and_resumed,
+                         write_tiny_config)
 
 B1, B2, EPS = 0.9, 0.999, 1e-8
 
@@ -261,24 +262,12 @@ train_dataloader = dict(
                  pipeline=[dict(type='mmpretrain.PackInputs')]))
 param_scheduler = dict(T_max=2, end=2)
 """)
-    train = osp.join(ROOT, 'tools', 'train.py')
-    whole, parts = str(tmp_path / 'whole'), str(tmp_path / 'parts')
-    r = run_python(args=[train, cfg, '--work-dir', whole], timeout=600)
-    assert r.returncode == 0, r.stdout[-3000:]
+    whole, parts, (first, _, resumed) = train_whole_and_resumed(
+        cfg, tmp_path, ['train_cfg.max_epochs=1', 'param_scheduler.end=2'])
     assert ('TPGMHook: 60 parameter tensors projected towards their '
             'pre-trained values (mars norm), the radii learned on 16 '
-            'held-out images') in r.stdout
-    r = run_python(
-        args=[
-            train, cfg, '--work-dir', parts, '--cfg-options',
-            'train_cfg.max_epochs=1', 'param_scheduler.end=2'
-        ],
-        timeout=600)
-    assert r.returncode == 0, r.stdout[-3000:]
-    r = run_python(
-        args=[train, cfg, '--work-dir', parts, '--resume'], timeout=600)
-    assert r.returncode == 0, r.stdout[-3000:]
-    assert 'resumed epoch: 1' in r.stdout
+            'held-out images') in first
+    assert 'resumed epoch: 1' in resumed
     a = torch.load(osp.join(whole, 'epoch_2.pth'), weights_only=False)
     b = torch.load(osp.join(parts, 'epoch_2.pth'), weights_only=False)
     # bit for bit: the weights, the radii and their Adam state
