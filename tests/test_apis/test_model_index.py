@@ -98,8 +98,10 @@ def test_the_tables_order_is_the_roles_then_the_index():
         'Core-tuning'
     ]
     full = setting_models('fmnist', ROLES)
-    assert [m.in_collection for m in full
-            ][-5:] == ['+mix', '+L_con +mix-H', 'AT-CE', 'AT-Core', 'AT-L2SP']
+    assert [m.in_collection for m in full][-6:] == [
+        '+mix', '+L_con +mix-H', 'Core-tuning + DR-Tune', 'AT-CE', 'AT-Core',
+        'AT-L2SP'
+    ]
     assert [m.name for m in setting_models('seg')] == [
         'seg/deeplabv3_r50_moco_ce_voc12aug',
         'seg/deeplabv3_r50_moco_coretune_voc12aug'

@@ -263,7 +263,8 @@ def test_rows_come_from_the_model_index():
     assert [r[0] for r in ft.setting_rows('simclr-r18-tiny')] == [
         'CE-tuning', 'SCL (+L_con)', 'Bi-tuning', 'BSS', 'COIN', 'Co-Tuning',
         'DR-Tune', 'EMA', 'Freeze k stages', 'FTP', 'L2-SP', 'LLRD', 'LP-FT',
-        'LwF', 'StochNorm', 'TPGM', 'Core-tuning', '+mix', '+L_con +mix-H'
+        'LwF', 'StochNorm', 'TPGM', 'Core-tuning', '+mix', '+L_con +mix-H',
+        'Core-tuning + DR-Tune'
     ]
     # the grids as the benchmark ran them (docs/benchmarks.md, sections 2
     # and 2d): the same values, named the same
