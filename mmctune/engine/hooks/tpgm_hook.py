@@ -180,8 +180,8 @@ class TPGMHook(Hook):
             for k in range(self.max_iters):
                 data = self._batch(model, runner,
                                    iteration * self.max_iters + k)
-                ratios = self._ratios(params)
                 with torch.enable_grad():
+                    ratios = self._ratios(params)
                     logits = torch.func.functional_call(
                         model, self._projection(params, ratios),
                         (data['inputs'], ), dict(mode='tensor'))
@@ -192,10 +192,10 @@ class TPGMHook(Hook):
                     grads = torch.autograd.grad(
                         loss, [self.radii[n] for n in names],
                         allow_unused=True)
+                # a radius whose tensor the forward pass did not use has no
+                # gradient: Adam skips it, as in the official code
                 for name, grad in zip(names, grads):
-                    self.radii[name].grad = (
-                        torch.zeros_like(self.radii[name])
-                        if grad is None else grad)
+                    self.radii[name].grad = grad
                 self.optimizer.step()
                 self.optimizer.zero_grad(set_to_none=True)
         finally:
