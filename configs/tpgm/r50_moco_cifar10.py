@@ -15,7 +15,6 @@ custom_hooks = [
         _base_.tpgm_hook,
         dataloader=dict(
             batch_size=256,
-            num_workers=4,
             dataset=dict(
                 type='CIFAR10',
                 data_root='data/cifar10',

@@ -94,6 +94,19 @@ class TPGMHook(Hook):
                 "config, e.g. dict(batch_size=128, dataset=dict(type="
                 "'LabelFraction', split='val', ...)): a labelled split held "
                 'out from training (docs/methods/tpgm.md)')
+        unused = sorted(
+            set(dataloader) - {'dataset', 'batch_size', 'collate_fn'})
+        if unused:
+            raise ValueError(
+                f'TPGMHook: dataloader takes dataset, batch_size and '
+                f'collate_fn; {unused} would be ignored: the projection '
+                'batches are drawn by the hook (from the seed and the '
+                'iteration) and read in the training process. Remove them')
+        batch_size = dataloader.get('batch_size')
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(
+                'TPGMHook: dataloader.batch_size (the images of each '
+                f'projection batch) must be an int >= 1, got {batch_size!r}')
         if norm not in ('mars', 'l2'):
             raise ValueError(
                 f"TPGMHook: norm must be 'mars' or 'l2', got {norm!r}")
@@ -218,9 +231,8 @@ class TPGMHook(Hook):
 
     def _build_data(self, runner) -> None:
         cfg = copy.deepcopy(self.dataloader_cfg)
-        cfg.setdefault('batch_size', 1)
-        cfg.setdefault('num_workers', 0)
-        cfg.setdefault('sampler', dict(type='DefaultSampler', shuffle=False))
+        cfg.update(
+            num_workers=0, sampler=dict(type='DefaultSampler', shuffle=False))
         loader = runner.build_dataloader(cfg, seed=runner.seed)
         if len(loader.dataset) == 0:
             raise ValueError(

@@ -154,7 +154,7 @@ def reference(steps, norm, proj_freq, max_iters, lr):
 def ours(steps, start=None, **kwargs):
     """The hook after the same stand-in steps, with a stub runner."""
     model = tiny_model()
-    hook = TPGMHook(dataloader=dict(dataset=dict()), **kwargs)
+    hook = TPGMHook(dataloader=dict(dataset=dict(), batch_size=6), **kwargs)
     data = batches(steps * hook.max_iters)
     hook._build_data = lambda runner: setattr(hook, '_data', ([None], None, 6))
     hook._batch = lambda model, runner, draw: data[draw]
@@ -228,10 +228,16 @@ def test_resumed_equals_uninterrupted():
 def test_bad_settings_are_refused():
     with pytest.raises(ValueError, match='projection data'):
         TPGMHook(dataloader=None)
+    # loader keys the hook would not use are refused, not ignored
+    with pytest.raises(
+            ValueError, match="\\['num_workers'\\] would be ignored"):
+        TPGMHook(dataloader=dict(dataset=dict(), batch_size=8, num_workers=4))
+    with pytest.raises(ValueError, match='batch_size .* must be an int'):
+        TPGMHook(dataloader=dict(dataset=dict()))
     with pytest.raises(ValueError, match="norm must be 'mars' or 'l2'"):
-        TPGMHook(dataloader=dict(dataset=dict()), norm='l1')
+        TPGMHook(dataloader=dict(dataset=dict(), batch_size=8), norm='l1')
     with pytest.raises(ValueError, match='proj_freq must be an int >= 1'):
-        TPGMHook(dataloader=dict(dataset=dict()), proj_freq=0)
+        TPGMHook(dataloader=dict(dataset=dict(), batch_size=8), proj_freq=0)
     _, hook, runner = ours(0)
     hook.prefixes = ('encoder', )
     with pytest.raises(ValueError, match="starts with \\('encoder',\\)"):
