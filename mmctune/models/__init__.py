@@ -1,3 +1,4 @@
+from .backbones import *  # noqa: F401,F403
 from .builder import build_model, model_config  # noqa: F401
 from .classifiers import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403

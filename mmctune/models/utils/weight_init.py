@@ -196,11 +196,13 @@ def load_state_dict_strict(module: nn.Module,
                            ignored_missing: Sequence[str] = IGNORED_MISSING,
                            may_miss: Sequence[str] = (),
                            hint: Optional[str] = None,
-                           prefix: Optional[str] = None):
+                           prefix: Optional[str] = None,
+                           may_miss_what: str = 'parts not used to predict'):
     """Load ``state_dict`` into ``module``; every key of the module must be
     found with the right shape, except keys under the ``may_miss`` names
     (``'head.projector'``: that module's keys; reported in the log and left
-    as they are). ``hint`` is added to the advice that ends the error;
+    as they are; ``may_miss_what`` says what they are in the log). ``hint``
+    is added to the advice that ends the error;
     ``prefix`` is the prefix ``state_dict`` was taken under, for that
     advice.
 
@@ -241,7 +243,7 @@ def load_state_dict_strict(module: nn.Module,
         raise CheckpointMismatchError('\n'.join(lines))
     if may:
         print_log(
-            f'{source}: {len(may)} keys of parts not used to predict are '
+            f'{source}: {len(may)} keys of {may_miss_what} are '
             f'not in the checkpoint and keep their initial values: '
             f'{_summarise(may)}',
             logger='current')
@@ -273,8 +275,11 @@ class Pretrained:
         map_location (str): Defaults to ``'cpu'``.
 
     Every parameter and buffer of the module must be found in the checkpoint
-    with its shape (BN's ``num_batches_tracked`` counters excepted);
-    otherwise :class:`CheckpointMismatchError` names the missing keys.
+    with its shape (BN's ``num_batches_tracked`` counters excepted), but
+    those a module declares new in its ``new_parameters`` attribute (a
+    tuple of names, e.g. :class:`~mmctune.models.PromptedViT`'s prompts),
+    which are logged and keep their initial values; otherwise
+    :class:`CheckpointMismatchError` names the missing keys.
     """
 
     def __init__(self,
@@ -295,7 +300,13 @@ class Pretrained:
         ckpt = load_checkpoint(self.checkpoint, self.map_location)
         state_dict = extract_state_dict(ckpt, self.prefix, self.revise_keys)
         load_state_dict_strict(
-            module, state_dict, source=self.checkpoint, prefix=self.prefix)
+            module,
+            state_dict,
+            source=self.checkpoint,
+            prefix=self.prefix,
+            may_miss=getattr(module, 'new_parameters', ()),
+            may_miss_what='parameters new to this '
+            f'{type(module).__name__}')
         if hasattr(module, '_params_init_info'):
             update_init_info(module, init_info=self._get_init_info())
 
