@@ -6,11 +6,12 @@ keys, for ``init_cfg=dict(type='Pretrained', checkpoint=DST)``.
 
 Formats: see ``mmctune.models.utils.converters`` (torchvision, moco,
 pycontrast, simclr-v1, simclr-v2, byol, swav, deepcluster-v2, dino-vit,
-mae-vit). The source is loaded safely (``mmctune.utils.checkpoint``: tensors,
-plain containers and the few classes published checkpoints hold, such as
-PyContrast's, DINO's and MAE's ``argparse.Namespace`` of options); a file that
-asks for anything else is refused unless ``--trust-checkpoint`` is given. The
-output holds tensors only.
+mae-vit, mocov3-vit, torchvision-mobilenet_v2). The source is loaded
+safely (``mmctune.utils.checkpoint``: tensors, plain containers and the few
+classes published checkpoints hold, such as PyContrast's, DINO's and MAE's
+``argparse.Namespace`` of options); a file that asks for anything else is
+refused unless ``--trust-checkpoint`` is given. The output holds tensors
+only.
 """
 import argparse
 import os

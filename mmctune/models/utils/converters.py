@@ -35,6 +35,12 @@ Formats (``FORMATS``):
                           timm keys (``blocks.0.norm1.weight``).
 ``mae-vit``               MAE (``mae_pretrain_vit_base.pth``): ``model``
                           with timm keys.
+``mocov3-vit``            MoCo v3 ViT (facebookresearch/moco-v3,
+                          ``vit-s-300ep.pth.tar``): ``state_dict`` with
+                          ``module.base_encoder.`` timm keys; the momentum
+                          encoder, predictor and projector (``head``)
+                          dropped. Its ViT-S has 12 heads, not DeiT-S's 6:
+                          build it with ``num_heads=12``.
 ``torchvision-mobilenet_v2``  torchvision's MobileNetV2 (``mobilenet_v2-
                           b0353104.pth``, ImageNet): ``features.<i>`` keys
                           to mmpretrain's ``MobileNetV2`` (``conv1``,
@@ -195,6 +201,16 @@ def convert_timm_vit(ckpt, fmt='dino-vit'):
     return out
 
 
+def convert_mocov3_vit(ckpt):
+    """MoCo v3's ViT (``module.base_encoder.`` + timm keys; the projector is
+    its ``head``) to mmpretrain's ``VisionTransformer``, as the release's
+    ``convert_to_deit.py`` keeps the base encoder."""
+    fmt = 'mocov3-vit'
+    sd = _unwrap(ckpt, 'state_dict')
+    sd = _take_prefix(sd, 'module.base_encoder.', fmt)
+    return convert_timm_vit(sd, fmt)
+
+
 # torchvision's features.1..17 are mmpretrain's layer1..layer7 with these
 # numbers of inverted-residual blocks (any widen factor)
 _MOBILENET_V2_BLOCKS = (1, 2, 3, 4, 3, 3, 1)
@@ -261,6 +277,7 @@ FORMATS: Dict[str, Callable] = {
     'deepcluster-v2': convert_swav,
     'dino-vit': convert_timm_vit,
     'mae-vit': lambda ckpt: convert_timm_vit(ckpt, 'mae-vit'),
+    'mocov3-vit': convert_mocov3_vit,
     'torchvision-mobilenet_v2': convert_torchvision_mobilenet_v2,
 }
 

@@ -184,18 +184,41 @@ VIT_CASES = [
             '_growth_tracker': 0
         },
         args=argparse.Namespace(model='mae_vit_base_patch16'))),
+    # MoCo v3's vit-s-300ep.pth.tar: both encoders (the momentum one
+    # differs), the predictor, the projector as the encoders' `head`
+    ('mocov3-vit', lambda sd: dict(
+        epoch=300,
+        arch='vit_small',
+        state_dict={
+            **{
+                f'module.base_encoder.{k}': v
+                for k, v in sd.items()
+            },
+            **{
+                f'module.momentum_encoder.{k}': v + 1
+                for k, v in sd.items()
+            },
+            'module.base_encoder.head.0.weight': torch.zeros(4096, 384),
+            'module.predictor.0.weight': torch.zeros(4096, 256),
+        },
+        optimizer={'state': {}})),
 ]
 
 
 @pytest.mark.parametrize('fmt,wrap', VIT_CASES)
 def test_vit_formats_match_timm(fmt, wrap, tmp_path):
-    """DINO and MAE release timm-named ViTs: a real timm ViT-S/16, converted,
-    computes the same class-token feature in mmpretrain's ViT."""
+    """DINO, MAE and MoCo v3 release timm-named ViTs: a real timm ViT-S/16,
+    converted, computes the same class-token feature in mmpretrain's ViT
+    (MoCo v3's ViT-S with its 12 heads, as its config fragment builds it)."""
     timm = pytest.importorskip('timm')
     torch.manual_seed(0)
+    heads = 12 if fmt == 'mocov3-vit' else 6
     src = timm.create_model(
-        'vit_small_patch16_224', pretrained=False, num_classes=0,
-        img_size=64).eval()
+        'vit_small_patch16_224',
+        pretrained=False,
+        num_classes=0,
+        img_size=64,
+        num_heads=heads).eval()
     sd = {k: v for k, v in src.state_dict().items()}
     if fmt == 'mae-vit':  # MAE's pre-training checkpoint keeps its decoder
         sd['decoder_embed.weight'] = torch.zeros(512, 384)
@@ -203,7 +226,11 @@ def test_vit_formats_match_timm(fmt, wrap, tmp_path):
     ours = MODELS.build(
         dict(
             type='mmpretrain.VisionTransformer',
-            arch='deit-small',
+            arch=dict(
+                embed_dims=384,
+                num_layers=12,
+                num_heads=heads,
+                feedforward_channels=1536),
             img_size=64,
             patch_size=16,
             out_type='cls_token'))
@@ -317,5 +344,5 @@ def test_mobilenet_v2_wrong_checkpoint(tmp_path, tv_resnet):
 
 def test_every_format_is_tested():
     assert set(FORMATS) == set(RESNET_CASES) | {
-        'dino-vit', 'mae-vit', 'torchvision-mobilenet_v2'
+        'dino-vit', 'mae-vit', 'mocov3-vit', 'torchvision-mobilenet_v2'
     }
