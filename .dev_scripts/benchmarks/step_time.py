@@ -439,6 +439,17 @@ def main(argv=None):
                   f'{f / 1e9:.2f} | {f / flops[0]:.4f} |')
         for row, f in zip(record['rows'], flops):
             row.update(gflop=f / 1e9, flop_ratio=f / flops[0])
+    # what each config trains: its parameters that require a gradient (a
+    # frozen backbone's, LoRA's and VPT's are a small share of the model's)
+    print('\nparameters each step trains (requires_grad) and the model has')
+    print('| config | trained | all | share |')
+    print('|---|---|---|---|')
+    for cfg, (model, _), row in zip(args.configs, runs, record['rows']):
+        total = sum(p.numel() for p in model.parameters())
+        trained = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        row.update(trained_params=trained, params=total)
+        print(f'| {osp.relpath(cfg, ROOT) if osp.isabs(cfg) else cfg} | '
+              f'{trained:,} | {total:,} | {trained / total:.2%} |')
     if args.out:
         if osp.dirname(args.out):
             os.makedirs(osp.dirname(args.out), exist_ok=True)

@@ -255,7 +255,12 @@ def test_rows_come_from_the_model_index():
         assert [r[0] for r in rows] == [m.in_collection for m in models]
         assert [osp.join(ROOT, r[1])
                 for r in rows] == [m.config for m in models]
-        assert rows[0][0] == 'CE-tuning' and rows[0][2] == {}
+        assert rows[0][0] == 'CE-tuning'
+        # CE-tuning runs at its config's values, but where the setting tunes
+        # every row's learning rate (the ViT miniature)
+        assert rows[0][2] == ({} if setting != 'simclr-vit-tiny' else {
+            'optim_wrapper.optimizer.lr': (0.0001, 0.0003, 0.001)
+        })
         for _, config, grid in rows:
             assert osp.isfile(osp.join(ROOT, config)), config
             if isinstance(grid, str):
@@ -266,6 +271,16 @@ def test_rows_come_from_the_model_index():
         'LwF', 'StochNorm', 'TPGM', 'Core-tuning', '+mix', '+L_con +mix-H',
         'Core-tuning + DR-Tune'
     ]
+    # the ViT miniature: full fine-tuning, LoRA and VPT-deep, each CE-tuning
+    # row tuning its learning rate and its Core-tuning row taking it
+    vit = {r[0]: r[2] for r in ft.setting_rows('simclr-vit-tiny')}
+    assert list(vit) == [
+        'CE-tuning', 'LoRA', 'VPT-deep', 'Core-tuning', 'Core-tuning + LoRA',
+        'Core-tuning + VPT-deep'
+    ]
+    assert vit['Core-tuning'] == 'CE-tuning'
+    assert vit['Core-tuning + LoRA'] == 'LoRA'
+    assert vit['Core-tuning + VPT-deep'] == 'VPT-deep'
     # the grids as the benchmark ran them (docs/benchmarks.md, sections 2
     # and 2d): the same values, named the same
     grids = {r[0]: r[2] for r in ft.setting_rows('simclr-r18-tiny')}
