@@ -35,8 +35,8 @@ figure                        drawn from
 ============================  =============================================
 
 ``<setting>`` is a ``finetune_table.py --setting`` (``simclr-r18-tiny``,
-``imagenet-mbv2``, ``imagenet-mbv2-12k``). Exits 1 when no result file was
-found at all.
+``imagenet-mbv2``, ``imagenet-mbv2-12k``, ``simclr-vit-tiny``). Exits 1
+when no result file was found at all.
 """
 import argparse
 import json

@@ -4,7 +4,7 @@ from typing import Optional
 
 import torch
 from mmpretrain.models.backbones import VisionTransformer
-from mmpretrain.models.utils import resize_pos_embed
+from mmpretrain.models.utils import resize_pos_embed, to_2tuple
 from torch import nn
 
 from mmctune.registry import MODELS
@@ -79,7 +79,8 @@ class PromptedViT(VisionTransformer):
         self.num_prompts = int(num_prompts)
         self.deep = deep
         self.freeze_backbone = freeze_backbone
-        bound = math.sqrt(6. / (in_channels * patch_size**2 + self.embed_dims))
+        ph, pw = to_2tuple(patch_size)
+        bound = math.sqrt(6. / (in_channels * ph * pw + self.embed_dims))
         self.prompt = nn.Parameter(
             torch.empty(1, self.num_prompts,
                         self.embed_dims).uniform_(-bound, bound))

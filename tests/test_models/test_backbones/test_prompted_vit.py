@@ -107,6 +107,9 @@ def test_prompts_start_in_the_xavier_bound():
         assert p.abs().max() <= bound
         assert p.abs().max() > 0.9 * bound  # uniform over the whole range
     assert model.deep_prompts.shape == (2, 50, 8)
+    # a patch size given as a pair, as mmpretrain's ViT takes it
+    pair = PromptedViT(**dict(KW, patch_size=(4, 4), num_prompts=50))
+    assert pair.prompt.abs().max() <= bound
 
 
 def test_bad_arguments():
