@@ -165,6 +165,14 @@ def load_config(path):
 _RUN = dict(start=None, workers_done={})
 
 
+def pytest_configure(config):
+    """openmim creates its cache folder at import if it is missing, checking
+    then creating: two test processes importing it at once on a machine
+    where it has never run (a fresh CI machine) race, and the second fails
+    to collect. Create it first, in the process that starts the others."""
+    os.makedirs(osp.join(osp.expanduser('~'), '.cache', 'mim'), exist_ok=True)
+
+
 def pytest_sessionstart(session):
     _RUN['start'] = time.time()
 
