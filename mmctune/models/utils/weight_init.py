@@ -277,9 +277,10 @@ class Pretrained:
     Every parameter and buffer of the module must be found in the checkpoint
     with its shape (BN's ``num_batches_tracked`` counters excepted), but
     those a module declares new in its ``new_parameters`` attribute (a
-    tuple of names, e.g. :class:`~mmctune.models.backbones.PromptedViT`'s prompts),
-    which are logged and keep their initial values; otherwise
-    :class:`CheckpointMismatchError` names the missing keys.
+    tuple of names, e.g. the prompts of
+    :class:`~mmctune.models.backbones.PromptedViT`), which are logged and
+    keep their initial values; otherwise :class:`CheckpointMismatchError`
+    names the missing keys.
     """
 
     def __init__(self,
