@@ -10,6 +10,7 @@ It keeps the name ``Pretrained`` on purpose: mmengine's
 ``BaseModule.init_weights`` applies initializers of that name *after* the
 children's own initialisation, so the loaded weights are not overwritten.
 """
+import os.path as osp
 import re
 from typing import List, Optional, Sequence, Tuple
 
@@ -298,6 +299,14 @@ class Pretrained:
         print_log(
             f'load {where}{self.checkpoint} into {type(module).__name__}',
             logger='current')
+        local = osp.expanduser(self.checkpoint)
+        if '://' not in self.checkpoint and not osp.isfile(local):
+            raise FileNotFoundError(
+                f'{self.checkpoint} not found: the pre-trained weights that '
+                f'the init_cfg of {type(module).__name__} loads. Write them '
+                'first (the config, or the _base_ model file it names, says '
+                'with which command), or give another file, e.g. '
+                '--cfg-options model.backbone.init_cfg.checkpoint=PATH')
         ckpt = load_checkpoint(self.checkpoint, self.map_location)
         state_dict = extract_state_dict(ckpt, self.prefix, self.revise_keys)
         load_state_dict_strict(

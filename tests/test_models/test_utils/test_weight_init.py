@@ -166,5 +166,9 @@ def test_missing_file_is_an_error():
     model = resnet(
         depth=18,
         init_cfg=dict(type='Pretrained', checkpoint='/no/such/file.pth'))
-    with pytest.raises(FileNotFoundError, match='/no/such/file.pth'):
+    with pytest.raises(
+            FileNotFoundError,
+            match='/no/such/file.pth not found: the pre-trained weights that '
+            'the init_cfg of ResNet loads.*--cfg-options '
+            'model.backbone.init_cfg.checkpoint=PATH'):
         model.init_weights()
