@@ -60,6 +60,19 @@ def test_what_each_config_trains(name):
 SMALL = dict(embed_dims=16, num_layers=2, num_heads=2, feedforward_channels=32)
 
 
+def test_the_pretraining_builds_the_fine_tuned_vit():
+    """The SimCLR config writes its ViT out (its base is the ResNet's
+    SimCLR): the same arch as the fine-tuning configs', heads included,
+    which no checkpoint load could check (the weights' shapes do not
+    depend on the number of heads)."""
+    pre = Config.fromfile(
+        osp.join(ROOT, 'configs/pretrain/simclr_vit-tiny-p7_fmnist_2e.py'))
+    fine = Config.fromfile(
+        osp.join(ROOT, 'configs/_base_/models/vit-tiny-p7_fmnist.py'))
+    assert pre.model.backbone.to_dict() == fine.model.backbone.to_dict()
+    assert pre.model.neck.in_channels == fine.model.head.in_channels
+
+
 @pytest.fixture(scope='module')
 def plain_vit_checkpoint(tmp_path_factory):
     """A pre-trained small ViT (the miniature's, ``SMALL``) as the SimCLR
