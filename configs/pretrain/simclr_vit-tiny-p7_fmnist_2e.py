@@ -3,7 +3,8 @@
 # unused: the benchmarks' SimCLR recipe (simclr_r18-tiny_fmnist.py and its
 # _4e: batch 256, the same views, tau = 0.2) with the ViT's class token as
 # the feature, for 2 epochs instead of 4 (468 steps: a ViT-Tiny step costs
-# about 3x the small ResNet's on the 2-core CPU the benchmarks run on). The
+# over twice the small ResNet's on the 2-core CPU the benchmarks run on,
+# docs/benchmarks.md sections 3 and 7). The
 # optimiser is a ViT one (SimCLR trains ResNets with LARS; MoCo v3, Chen et
 # al., ICCV 2021, trains ViTs with AdamW): AdamW, lr 5e-4 at batch 256,
 # weight decay 0.05 (DeiT's), none on norms, biases, the position embedding

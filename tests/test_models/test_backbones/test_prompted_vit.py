@@ -75,6 +75,9 @@ def test_deep_prompts_replace_the_previous_ones():
     model(x)
     torch.testing.assert_close(tokens['in'][:, 1:3],
                                model.deep_prompts[0].expand(2, -1, -1))
+    # in place of the first layer's prompts, not inserted beside them: the
+    # class token, 2 prompts and the 9 patches
+    assert tokens['in'].shape[1] == 1 + 2 + 9
 
 
 def test_feature_maps_leave_the_prompts_out():
