@@ -1,5 +1,9 @@
 """DR-Tune's queues filled before training (its warm-up)."""
+import inspect
+from typing import List
+
 import torch
+from mmengine.dist import all_reduce, get_world_size
 
 from mmctune.models.classifiers import DRTuneClassifier
 from mmctune.models.utils import labels_of
@@ -13,7 +17,10 @@ class DRTuneQueueHook(PrepareOnceHook):
     before training, as the official code's ``warm_up``: the frozen
     pre-trained encoder's features of the first ``K // batch + 2`` training
     batches (the model in eval mode) enter both queues, the downstream one
-    included (the fine-tuned encoder starts as the pre-trained one). A
+    included (the fine-tuned encoder starts as the pre-trained one). With
+    ``W`` processes every rank's batch enters the queues at each step, so
+    each rank reads ``K // (batch * W) + 2`` batches and the queue is
+    counted against all ranks' images together. A
     :class:`PrepareOnceHook`: skipped when the queues are filled
     (``queue_ready``; a resumed run restores them from the checkpoint), and
     the batches it reads leave the global generators as they were.
@@ -26,6 +33,18 @@ class DRTuneQueueHook(PrepareOnceHook):
                 'DRTuneQueueHook fills the queues of a DRTuneClassifier; the '
                 f'model is a {type(model).__name__}')
         return model
+
+    @classmethod
+    def fit_to_images(cls, hook_cfg: dict, cfg, images: int) -> List[str]:
+        """A queue of at most ``images`` features (the warm-up fills it
+        from the training images)."""
+        model = cfg.get('model') or {}
+        default = inspect.signature(
+            DRTuneClassifier).parameters['queue_size'].default
+        if model.get('queue_size', default) <= images:
+            return []
+        model['queue_size'] = images
+        return [f'a DR-Tune queue of {images}']
 
     def is_prepared(self, runner) -> bool:
         return bool(self._drtune(self.model_of(runner)).queue_ready)
@@ -45,7 +64,8 @@ class DRTuneQueueHook(PrepareOnceHook):
     def prepare(self, runner) -> None:
         model = self._drtune(self.model_of(runner))
         loader = runner.train_dataloader
-        num_batches = model.queue_size // loader.batch_size + 2
+        world_size = get_world_size()
+        num_batches = model.queue_size // (loader.batch_size * world_size) + 2
         was_training = model.training
         model.eval()
         seen = 0
@@ -59,11 +79,15 @@ class DRTuneQueueHook(PrepareOnceHook):
                 model.enqueue(pre, pre, labels)
                 seen += len(labels)
         model.train(was_training)
+        if world_size > 1:  # every rank's images entered the queues
+            counted = torch.tensor(seen, device=model.queue_ptr.device)
+            all_reduce(counted)
+            seen = int(counted)
         if seen < model.queue_size:
             raise ValueError(
                 f'DRTuneQueueHook: the training set gave {seen} images for a '
                 f'queue of {model.queue_size}: set the model\'s queue_size '
-                f'to at most {seen}')
+                f'to at most {seen} (--cfg-options model.queue_size={seen})')
         model.queue_ready.fill_(True)
         runner.logger.info(
             f'DR-Tune: queues filled with the pre-trained features of {seen} '

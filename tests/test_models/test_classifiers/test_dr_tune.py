@@ -1,20 +1,26 @@
 """DR-Tune: the semantic calibration against a loop of the official code's
 steps in float64 (NumPy), the loss against the official forward (one
 cross-entropy over the batch and the calibrated queue), the queues, and the
-warm-up hook."""
+warm-up hook, in one process and in two, and under ``--smoke``."""
+import os
+import os.path as osp
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
+import torch.multiprocessing as mp
 import torch.nn.functional as F
+from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmpretrain.structures import DataSample
 
 from mmctune.engine.hooks import DRTuneQueueHook
 from mmctune.models.classifiers.dr_tune import (rotation_align,
                                                 semantic_calibration)
-from ...conftest import tiny_classifier
+from mmctune.utils.smoke import smoke_cfg
+from ...conftest import (ROOT, free_port, run_python, tiny_classifier,
+                         write_tiny_config)
 
 
 def unit(x):
@@ -209,8 +215,114 @@ def test_warm_up_fills_both_queues_with_pretrained_features():
     small = tiny(queue_size=40)
     small.data_preprocessor = _Identity()
     runner.model = small
-    with pytest.raises(ValueError, match='queue_size to at most 24'):
+    with pytest.raises(ValueError, match='model.queue_size=24'):
         hook.before_train(runner)
+
+
+def warm_up_data(rank, batches=4):
+    """Rank ``rank``'s shard: ``batches`` batches of 4 images."""
+    data = []
+    for i in range(batches):
+        x, samples = batch(torch.tensor([0, 1, 2, rank]), seed=10 * rank + i)
+        data.append(dict(inputs=list(x.float()), data_samples=samples))
+    return data
+
+
+def warm_up(rank, queue_size):
+    model = tiny(queue_size=queue_size)
+    model.data_preprocessor = _Identity()
+    runner = SimpleNamespace(
+        model=model,
+        train_dataloader=_Loader(warm_up_data(rank), 4),
+        logger=MMLogger.get_current_instance())
+    DRTuneQueueHook().before_train(runner)
+    return model
+
+
+def _warm_up_worker(rank, port, out):
+    import torch.distributed as dist
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    dist.init_process_group('gloo', rank=rank, world_size=2)
+    try:
+        model = warm_up(rank, queue_size=24)
+        out.put((rank, model.pre_queue.numpy(), model.label_queue.numpy(),
+                 int(model.queue_ptr)))
+    finally:
+        dist.destroy_process_group()
+
+
+def test_two_processes_fill_the_queue_together():
+    """Each rank holds 16 images, fewer than K = 24: alone, a rank's shard
+    is refused; together the ranks' images fill the queue, each rank reads
+    K // (4 * 2) + 2 = 5 batches at most (4 here), and both ranks hold the
+    same queues: every step's batches in rank order, the last 24 of 32."""
+    with pytest.raises(ValueError, match='queue_size to at most 16'):
+        warm_up(0, queue_size=24)
+    ctx = mp.get_context('spawn')
+    out = ctx.Queue()
+    port = free_port()
+    procs = [
+        ctx.Process(target=_warm_up_worker, args=(r, port, out))
+        for r in range(2)
+    ]
+    for p in procs:
+        p.start()
+    results = sorted((out.get(timeout=300) for _ in range(2)),
+                     key=lambda r: r[0])
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    model = tiny(queue_size=24)
+    shards = [warm_up_data(r) for r in range(2)]
+    feats, labels = [], []
+    for step in range(4):
+        for shard in shards:
+            data = _Identity()(shard[step])
+            feats.append(model.pretrained_features(data['inputs']))
+            labels += [int(s.gt_label) for s in data['data_samples']]
+    order = (torch.arange(24) + 8) % 24  # 32 rows: the pointer at 8
+    for _, pre, label, ptr in results:
+        assert ptr == 8
+        torch.testing.assert_close(
+            torch.from_numpy(pre)[order],
+            torch.cat(feats)[-24:].detach())
+        assert torch.from_numpy(label)[order].tolist() == labels[-24:]
+
+
+def test_smoke_fits_the_queue_to_its_images():
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/drtune/r50_moco_dtd.py'))
+    assert cfg.model.queue_size == 2048
+    assert 'a DR-Tune queue of 16' in smoke_cfg(cfg)
+    assert cfg.model.queue_size == 16
+    # the class's default (2048) when the config leaves it out
+    cfg = Config(
+        dict(
+            model=dict(type='DRTuneClassifier'),
+            custom_hooks=[dict(type='DRTuneQueueHook')]))
+    smoke_cfg(cfg, images=32)
+    assert cfg.model.queue_size == 32
+    # a queue the images fill stays
+    cfg.model.queue_size = 8
+    assert not any('queue' in n for n in smoke_cfg(cfg, images=32))
+    assert cfg.model.queue_size == 8
+
+
+def test_smoke_run_of_the_demo_config(tiny_fmnist, tmp_path):
+    """``tools/train.py --smoke`` checks a DR-Tune config end to end: its
+    16 images fill the queue it fits (the config's 512 would be refused)."""
+    cfg = write_tiny_config(
+        tmp_path / 'cfg.py',
+        tiny_fmnist,
+        base='configs/drtune/r18-tiny_simclr_fmnist.py')
+    work = tmp_path / 'work'
+    r = run_python(args=[
+        osp.join(ROOT, 'tools', 'train.py'), cfg, '--smoke', '--work-dir',
+        str(work)
+    ])
+    assert r.returncode == 0, r.stdout[-3000:]
+    assert 'a DR-Tune queue of 16' in r.stdout
+    assert 'queues filled with the pre-trained features of 16' in r.stdout
+    assert (work / 'epoch_1.pth').is_file()
 
 
 class _Loader(list):
