@@ -99,6 +99,40 @@ class FormatOnceConfig(Config):
         return new
 
 
+def _data_root_key(dataset_cfg, prefix='dataset'):
+    """The key of ``data_root`` under a loader's ``dataset`` (wrappers such
+    as a label fraction hold the dataset one level down)."""
+    if 'data_root' in dataset_cfg:
+        return f'{prefix}.data_root'
+    inner = dataset_cfg.get('dataset')
+    if isinstance(inner, dict):
+        return _data_root_key(inner, f'{prefix}.dataset')
+    return None
+
+
+def missing_data_message(loader_cfg, error: FileNotFoundError) -> str:
+    """What a run that lacks a dataset file is told: the file, the dataset
+    and its ``data_root``, and the two ways to fix it."""
+    dataset = loader_cfg.get('dataset', {})
+    kind = dataset.get('type', 'the dataset') if isinstance(dataset, dict) \
+        else type(dataset).__name__
+    key = _data_root_key(dataset) if isinstance(dataset, dict) else None
+    root, inner = None, dataset
+    while isinstance(inner, dict) and root is None:
+        root = inner.get('data_root')
+        inner = inner.get('dataset')
+    where = f' (data_root {root!r})' if root is not None else ''
+    msg = (f'{kind}{where}: {error.filename} does not exist. Prepare the '
+           'dataset as docs/data_preparation.md says (its table gives each '
+           "config's folder and layout)")
+    if key is not None:
+        options = ' '.join(f'{loader}_dataloader.{key}=PATH'
+                           for loader in ('train', 'val', 'test'))
+        msg += (', or point the config at a copy you have: '
+                f'--cfg-options {options}')
+    return msg + '.'
+
+
 @RUNNERS.register_module()
 class Runner(_MMEngineRunner):
     """mmengine's ``Runner`` with a quieter console, used by
@@ -168,6 +202,21 @@ class Runner(_MMEngineRunner):
             self.logger.info(f'{config}{procs}work dir {self.work_dir}; the '
                              'full config, the environment and the hook '
                              f'order are in {log_file}')
+
+    @staticmethod
+    def build_dataloader(dataloader, seed=None, diff_rank_seed=False):
+        """mmengine's, with a dataset file that is not there named with the
+        fix: a file a dataset class opens itself (mmpretrain's DTD, Pets,
+        Cars, Aircraft, ...) otherwise stops the run with a bare
+        ``FileNotFoundError`` from deep in the class."""
+        try:
+            return _MMEngineRunner.build_dataloader(dataloader, seed,
+                                                    diff_rank_seed)
+        except FileNotFoundError as e:
+            if e.filename is None or not isinstance(dataloader, dict):
+                raise  # mmctune's datasets say what to do themselves
+            raise FileNotFoundError(missing_data_message(dataloader, e)) \
+                from e
 
     def _init_model_weights(self) -> None:
         """mmengine's, with torch's generators seeded with the run's seed

@@ -1,7 +1,10 @@
-"""mmctune's Runner: every method's shared parts start the same at a seed."""
+"""mmctune's Runner: every method's shared parts start the same at a seed;
+a dataset file that is not there is named with the fix."""
 import copy
+import os
 import os.path as osp
 
+import pytest
 import torch
 from mmengine.config import Config
 
@@ -130,3 +133,91 @@ def test_the_runner_keeps_its_config_in_the_format_once_class(tmp_path):
     assert type(runner.cfg) is FormatOnceConfig
     assert runner.cfg.pretty_text == cfg.pretty_text
     assert type(cfg) is Config  # the caller's config is left as it was
+
+
+def write_tiny_pets(root, images=4):
+    """mmpretrain's OxfordIIITPet layout: annotations/<split>.txt lines
+    ``name class species breed``, images/<name>.jpg."""
+    import numpy as np
+    from PIL import Image
+    os.makedirs(osp.join(root, 'annotations'))
+    os.makedirs(osp.join(root, 'images'))
+    for split in ('trainval', 'test'):
+        lines = []
+        for i in range(images):
+            name = f'{split}_{i}'
+            Image.fromarray(np.full(
+                (8, 8, 3), i,
+                np.uint8)).save(osp.join(root, 'images', f'{name}.jpg'))
+            lines.append(f'{name} {i + 1} 1 1\n')
+        with open(osp.join(root, 'annotations', f'{split}.txt'), 'w') as f:
+            f.writelines(lines)
+
+
+def pets_loader(data_root):
+    return dict(
+        batch_size=2,
+        num_workers=0,
+        sampler=dict(type='DefaultSampler', shuffle=False),
+        dataset=dict(
+            type='mmpretrain.OxfordIIITPet',
+            data_root=data_root,
+            split='trainval',
+            pipeline=[dict(type='mmpretrain.PackInputs')]))
+
+
+def test_a_missing_dataset_file_is_named_with_the_fix(tmp_path):
+    """mmpretrain's dataset classes open their files themselves; the Runner
+    names the file, the dataset, the docs and the option that points the
+    config elsewhere, and that option, as written, then works."""
+    missing = str(tmp_path / 'nowhere')
+    cfg = Config(dict(train_dataloader=pets_loader(missing)))
+    with pytest.raises(FileNotFoundError) as info:
+        Runner.build_dataloader(cfg.train_dataloader)
+    msg = str(info.value)
+    assert msg.startswith(f"mmpretrain.OxfordIIITPet (data_root {missing!r})"
+                          f": {missing}/annotations/trainval.txt does not "
+                          'exist.')
+    assert 'docs/data_preparation.md' in msg
+    options = msg.split('--cfg-options ')[1].rstrip('.').split()
+    assert options == [
+        f'{loader}_dataloader.dataset.data_root=PATH'
+        for loader in ('train', 'val', 'test')
+    ]
+    # the suggested option, with a folder that holds the dataset
+    write_tiny_pets(str(tmp_path / 'pets'))
+    cfg.merge_from_dict({
+        key: str(tmp_path / 'pets')
+        for key, _ in (o.split('=') for o in options)
+        if key.startswith('train_')
+    })
+    loader = Runner.build_dataloader(cfg.train_dataloader)
+    assert len(loader.dataset) == 4
+
+
+def test_a_wrapped_dataset_names_its_inner_data_root(tmp_path):
+    loader = dict(
+        pets_loader(str(tmp_path / 'nowhere')),
+        dataset=dict(
+            type='ClassBalancedDataset',
+            oversample_thr=0.5,
+            dataset=pets_loader(str(tmp_path / 'nowhere'))['dataset']))
+    with pytest.raises(
+            FileNotFoundError,
+            match=r'train_dataloader\.dataset\.dataset\.data_root'
+            '=PATH'):
+        Runner.build_dataloader(loader)
+
+
+def test_a_dataset_that_explains_itself_is_left_as_it_is(tmp_path):
+    loader = dict(
+        pets_loader(None),
+        dataset=dict(
+            type='Caltech101RandomSplit',
+            data_root=str(tmp_path),
+            split='train',
+            pipeline=[]))
+    with pytest.raises(FileNotFoundError) as info:
+        Runner.build_dataloader(loader)
+    assert str(info.value).startswith('Caltech101RandomSplit:')
+    assert '--cfg-options' not in str(info.value)
