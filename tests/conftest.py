@@ -220,6 +220,29 @@ def free_port():
         return s.getsockname()[1]
 
 
+def run_two_processes(worker, *args, timeout=300):
+    """``worker(rank, port, out, *args)`` in two spawned processes, which
+    join a process group on ``port`` and each put one tuple starting with
+    its rank on the queue ``out``. Returns the tuples in rank order, after
+    both processes ended without an error."""
+    import torch.multiprocessing as mp
+    ctx = mp.get_context('spawn')
+    out = ctx.Queue()
+    port = free_port()
+    procs = [
+        ctx.Process(target=worker, args=(rank, port, out) + args)
+        for rank in range(2)
+    ]
+    for p in procs:
+        p.start()
+    results = sorted((out.get(timeout=timeout) for _ in range(2)),
+                     key=lambda r: r[0])
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    return results
+
+
 _FORK_SERVER = None
 
 

@@ -12,14 +12,13 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
-import torch.multiprocessing as mp
 from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmctune.engine.hooks import HierarchicalKMeansHook
 from mmctune.engine.hooks.hkmeans_hook import selection_metrics
 from mmctune.models.utils.kmeans import torch_kmeans
-from ...conftest import ROOT, free_port, run_python, write_idx_fmnist
+from ...conftest import ROOT, run_python, run_two_processes, write_idx_fmnist
 
 
 def test_selection_metrics():
@@ -143,7 +142,7 @@ def _cluster_once(data_root):
     return result, len(calls)
 
 
-def _worker(rank, port, data_root, out):
+def _worker(rank, port, out, data_root):
     import torch.distributed as dist
     os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
     dist.init_process_group('gloo', rank=rank, world_size=2)
@@ -160,20 +159,7 @@ def _worker(rank, port, data_root, out):
 def test_two_processes_cluster_once_and_agree(tmp_path):
     data_root = write_idx_fmnist(str(tmp_path / 'fmnist'))
     single, _ = cluster_once(data_root)
-    ctx = mp.get_context('spawn')
-    out = ctx.Queue()
-    port = free_port()
-    procs = [
-        ctx.Process(target=_worker, args=(r, port, data_root, out))
-        for r in range(2)
-    ]
-    for p in procs:
-        p.start()
-    results = sorted((out.get(timeout=300) for _ in range(2)),
-                     key=lambda r: r[0])
-    for p in procs:
-        p.join(timeout=60)
-        assert p.exitcode == 0
+    results = run_two_processes(_worker, data_root)
     # K-means on rank 0 only (once per level), broadcast to rank 1
     assert [r[2] for r in results] == [2, 0]
     (_, r0, _), (_, r1, _) = results

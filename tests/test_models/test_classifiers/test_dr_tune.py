@@ -9,7 +9,6 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
-import torch.multiprocessing as mp
 import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.logging import MMLogger
@@ -19,7 +18,7 @@ from mmctune.engine.hooks import DRTuneQueueHook
 from mmctune.models.classifiers.dr_tune import (rotation_align,
                                                 semantic_calibration)
 from mmctune.utils.smoke import smoke_cfg
-from ...conftest import (ROOT, free_port, run_python, tiny_classifier,
+from ...conftest import (ROOT, run_python, run_two_processes, tiny_classifier,
                          write_tiny_config)
 
 
@@ -258,20 +257,7 @@ def test_two_processes_fill_the_queue_together():
     same queues: every step's batches in rank order, the last 24 of 32."""
     with pytest.raises(ValueError, match='queue_size to at most 16'):
         warm_up(0, queue_size=24)
-    ctx = mp.get_context('spawn')
-    out = ctx.Queue()
-    port = free_port()
-    procs = [
-        ctx.Process(target=_warm_up_worker, args=(r, port, out))
-        for r in range(2)
-    ]
-    for p in procs:
-        p.start()
-    results = sorted((out.get(timeout=300) for _ in range(2)),
-                     key=lambda r: r[0])
-    for p in procs:
-        p.join(timeout=60)
-        assert p.exitcode == 0
+    results = run_two_processes(_warm_up_worker)
     model = tiny(queue_size=24)
     shards = [warm_up_data(r) for r in range(2)]
     feats, labels = [], []

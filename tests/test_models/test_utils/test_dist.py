@@ -5,9 +5,8 @@ import warnings
 
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 
-from ...conftest import free_port
+from ...conftest import run_two_processes
 
 
 def _worker(rank, port, out):
@@ -33,18 +32,7 @@ def _worker(rank, port, out):
 
 
 def test_gather_with_grad_two_processes():
-    ctx = mp.get_context('spawn')
-    out = ctx.Queue()
-    port = free_port()
-    procs = [
-        ctx.Process(target=_worker, args=(r, port, out)) for r in range(2)
-    ]
-    for p in procs:
-        p.start()
-    results = sorted(out.get(timeout=120) for _ in range(2))
-    for p in procs:
-        p.join(timeout=60)
-        assert p.exitcode == 0
+    results = run_two_processes(_worker, timeout=120)
     xs = [torch.tensor(r[1]) for r in results]
     w_sum = torch.arange(12.).view(6, 2) * (1 + 2)  # the two ranks' weights
     for rank, x, gathered, grad, warned in results:
