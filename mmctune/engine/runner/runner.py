@@ -128,7 +128,7 @@ def missing_data_message(loader_cfg, error: FileNotFoundError) -> str:
     if key is not None:
         options = ' '.join(f'{loader}_dataloader.{key}=PATH'
                            for loader in ('train', 'val', 'test'))
-        msg += (', or point the config at a copy you have: '
+        msg += (", or point the config's loaders at a copy you have: "
                 f'--cfg-options {options}')
     return msg + '.'
 

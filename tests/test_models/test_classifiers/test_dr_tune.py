@@ -227,12 +227,12 @@ def warm_up_data(rank, batches=4):
     return data
 
 
-def warm_up(rank, queue_size):
+def warm_up(rank, queue_size, batches=4):
     model = tiny(queue_size=queue_size)
     model.data_preprocessor = _Identity()
     runner = SimpleNamespace(
         model=model,
-        train_dataloader=_Loader(warm_up_data(rank), 4),
+        train_dataloader=_Loader(warm_up_data(rank, batches), 4),
         logger=MMLogger.get_current_instance())
     DRTuneQueueHook().before_train(runner)
     return model
@@ -243,36 +243,50 @@ def _warm_up_worker(rank, port, out):
     os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
     dist.init_process_group('gloo', rank=rank, world_size=2)
     try:
-        model = warm_up(rank, queue_size=24)
-        out.put((rank, model.pre_queue.numpy(), model.label_queue.numpy(),
-                 int(model.queue_ptr)))
+        queues = []
+        for batches in (4, 8):
+            model = warm_up(rank, queue_size=24, batches=batches)
+            queues.append((model.pre_queue.numpy(), model.label_queue.numpy(),
+                           int(model.queue_ptr)))
+        out.put((rank, queues))
     finally:
         dist.destroy_process_group()
 
 
-def test_two_processes_fill_the_queue_together():
-    """Each rank holds 16 images, fewer than K = 24: alone, a rank's shard
-    is refused; together the ranks' images fill the queue, each rank reads
-    K // (4 * 2) + 2 = 5 batches at most (4 here), and both ranks hold the
-    same queues: every step's batches in rank order, the last 24 of 32."""
-    with pytest.raises(ValueError, match='queue_size to at most 16'):
-        warm_up(0, queue_size=24)
-    results = run_two_processes(_warm_up_worker)
+def expected_queues(batches, steps):
+    """The features and labels of ``steps`` steps of the two ranks' shards
+    (``batches`` batches each), every step's batches in rank order."""
     model = tiny(queue_size=24)
-    shards = [warm_up_data(r) for r in range(2)]
+    shards = [warm_up_data(r, batches) for r in range(2)]
     feats, labels = [], []
-    for step in range(4):
+    for step in range(steps):
         for shard in shards:
             data = _Identity()(shard[step])
             feats.append(model.pretrained_features(data['inputs']))
             labels += [int(s.gt_label) for s in data['data_samples']]
-    order = (torch.arange(24) + 8) % 24  # 32 rows: the pointer at 8
-    for _, pre, label, ptr in results:
-        assert ptr == 8
-        torch.testing.assert_close(
-            torch.from_numpy(pre)[order],
-            torch.cat(feats)[-24:].detach())
-        assert torch.from_numpy(label)[order].tolist() == labels[-24:]
+    return torch.cat(feats).detach(), labels
+
+
+def test_two_processes_fill_the_queue_together():
+    """K = 24, batch 4, two ranks: each rank reads K // (4 * 2) + 2 = 5
+    batches at most, and both ranks hold the same queues, every step's
+    batches in rank order. With shards of 16 images, fewer than K, a rank
+    alone is refused and the two fill the queue together (4 steps, 32
+    images: the last 24); with shards of 32, 5 steps are read (40 images),
+    not the 8 one process would read."""
+    with pytest.raises(ValueError, match='queue_size to at most 16'):
+        warm_up(0, queue_size=24)
+    results = run_two_processes(_warm_up_worker)
+    for queues, batches, steps in ((0, 4, 4), (1, 8, 5)):
+        feats, labels = expected_queues(batches, steps)
+        ptr = len(labels) % 24
+        order = (torch.arange(24) + ptr) % 24  # oldest first
+        for _, runs in results:
+            pre, label, got_ptr = runs[queues]
+            assert got_ptr == ptr
+            torch.testing.assert_close(
+                torch.from_numpy(pre)[order], feats[-24:])
+            assert torch.from_numpy(label)[order].tolist() == labels[-24:]
 
 
 def test_smoke_fits_the_queue_to_its_images():
