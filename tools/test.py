@@ -16,8 +16,8 @@ from mmctune.apis import load_model_checkpoint
 from mmctune.engine.runner import Runner
 from mmctune.utils import silence_known_warnings, unwrap_model
 from mmctune.utils.cfg_check import (check_cfg_options, check_config_keys,
-                                     check_hook_args, check_topk,
-                                     drop_disabled_hooks,
+                                     check_hook_args, check_model_args,
+                                     check_topk, drop_disabled_hooks,
                                      mirror_val_options_to_test)
 from mmctune.utils.checkpoint import add_trust_argument, register_safe_loaders
 from mmctune.utils.dict_action import DictAction
@@ -138,6 +138,7 @@ def main(argv=None):
     check_config_keys(cfg, args.config)
     cfg = merge_args(cfg, args)
     check_hook_args(cfg)
+    check_model_args(cfg)
     check_topk(cfg)
     if args.launcher != 'none':
         set_ddp_wrapper(cfg)

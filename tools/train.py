@@ -14,8 +14,9 @@ from mmctune.engine.hooks.checkpoint_hook import (find_resume_checkpoint,
 from mmctune.engine.runner import Runner
 from mmctune.utils import silence_known_warnings
 from mmctune.utils.cfg_check import (check_cfg_options, check_config_keys,
-                                     check_hook_args, check_optimizer,
-                                     check_topk, drop_disabled_hooks)
+                                     check_hook_args, check_model_args,
+                                     check_optimizer, check_topk,
+                                     drop_disabled_hooks)
 from mmctune.utils.checkpoint import add_trust_argument, register_safe_loaders
 from mmctune.utils.dict_action import DictAction
 from mmctune.utils.launch import (cap_workers, check_new_run,
@@ -202,6 +203,7 @@ def main(argv=None):
     check_config_keys(cfg, args.config)
     cfg, notes = merge_args(cfg, args)
     check_hook_args(cfg)
+    check_model_args(cfg)
     check_optimizer(cfg)
     check_topk(cfg)
     # the experiment, as a config that trains it again: what follows adapts

@@ -384,6 +384,70 @@ def check_hook_args(cfg) -> None:
                     f'{where}: {cls.__name__} has no argument "{arg}"{hint}')
 
 
+#: keys under ``model`` that hold no model part (other registries'
+#: settings, and the layer settings mmcv's builders read, such as a
+#: ``norm_cfg``'s ``requires_grad``), not checked by
+#: :func:`check_model_args`: these and every ``*_cfg``
+NOT_MODEL_PARTS = ('augments', 'dcn', 'plugins')
+
+
+def _model_class(model_type):
+    from mmengine.registry import DefaultScope
+
+    from mmctune.registry import MODELS
+    if not isinstance(model_type, str):
+        return model_type if isinstance(model_type, type) else None
+    with DefaultScope.overwrite_default_scope('mmctune'):
+        try:
+            cls = MODELS.get(model_type)
+        except Exception:  # an unknown type: the Runner names it
+            return None
+    return cls if isinstance(cls, type) else None
+
+
+def _model_parts(node, where):
+    """``(where, part)`` for ``node`` and every dict with a ``type`` inside
+    it, but under :data:`NOT_MODEL_PARTS` and ``*_cfg`` keys."""
+    if isinstance(node, dict):
+        if 'type' in node:
+            yield where, node
+        for key, value in node.items():
+            if key not in NOT_MODEL_PARTS and not key.endswith('_cfg'):
+                yield from _model_parts(value, f'{where}.{key}')
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            yield from _model_parts(value, f'{where}[{i}]')
+
+
+def check_model_args(cfg) -> None:
+    """Refuse a misspelt argument of the model or of any part of it
+    (backbone, neck, head, loss, pre-processor) before the Runner is built,
+    with the arguments it resembles: ``model.queue_sise=16`` otherwise
+    stops in the base class it is handed to, as "ImageClassifier got an
+    unexpected keyword argument". An argument that no ``__init__`` along
+    the class's bases takes is refused; where the chain ends in
+    ``**kwargs``, only an argument close to a known one (a typo).
+
+    Raises:
+        TypeError: naming the key, the class, the argument and the closest
+            ones.
+    """
+    for where, part in _model_parts(cfg.get('model'), 'model'):
+        cls = _model_class(part['type'])
+        if cls is None:
+            continue
+        named, takes_any = _init_args(cls)
+        for arg in part:
+            if arg in ('type', '_scope_') or arg in named:
+                continue
+            close = difflib.get_close_matches(arg, named, n=3, cutoff=0.75)
+            if not takes_any or close:
+                hint = (f'; did you mean {", ".join(close)}?'
+                        if close else f'; it takes {", ".join(named)}')
+                raise TypeError(
+                    f'{where}: {cls.__name__} has no argument "{arg}"{hint}')
+
+
 def check_topk(cfg) -> None:
     """Refuse a top-k accuracy with k above the model's number of classes
     (the configs' ``topk=(1, 5)`` on a dataset of 3 classes): mmpretrain's

@@ -88,11 +88,12 @@ def test_a_typo_of_a_runner_key_is_named():
                 train_cfg=dict())))
 
 
-def test_no_shipped_config_has_a_key_or_hook_argument_typo():
+def test_no_shipped_config_has_a_key_hook_or_model_argument_typo():
     import glob
     import os.path as osp
 
-    from mmctune.utils.cfg_check import check_config_keys, check_hook_args
+    from mmctune.utils.cfg_check import (check_config_keys, check_hook_args,
+                                         check_model_args)
     from ..conftest import ROOT, load_config
     leaves = [
         p for p in glob.glob(
@@ -103,6 +104,7 @@ def test_no_shipped_config_has_a_key_or_hook_argument_typo():
         cfg = load_config(path)
         check_config_keys(cfg, path)
         check_hook_args(cfg)
+        check_model_args(cfg)
 
 
 def test_cfg_options_typo_in_a_default_hook_and_custom_imports():
@@ -217,6 +219,50 @@ def test_a_hook_argument_typo_is_named_before_the_run():
     custom = [dict(type='RIFLEHook', intervall=10)]
     with pytest.raises(TypeError, match=r'custom_hooks\[0\].*interval'):
         check_hook_args(Config(dict(custom_hooks=custom)))
+
+
+def test_a_model_argument_typo_is_named_before_the_run():
+    """A classifier that hands ``**kwargs`` to mmpretrain's ImageClassifier
+    would otherwise fail there, under the base class's name; every part
+    of the model is checked, a loss inside a head included."""
+    from mmctune.utils.cfg_check import check_model_args
+    model = dict(
+        type='DRTuneClassifier',
+        queue_size=16,
+        backbone=dict(type='mmpretrain.ResNet_CIFAR', depth=18),
+        head=dict(
+            type='mmpretrain.LinearClsHead',
+            num_classes=3,
+            in_channels=32,
+            loss=dict(type='mmpretrain.CrossEntropyLoss', loss_weight=1.0)),
+        # other registries' settings are left to their builders
+        data_preprocessor=dict(type='mmpretrain.ClsDataPreprocessor'),
+        init_cfg=dict(type='Pretrained', checkpoint='x', prefix='backbone'))
+    check_model_args(Config(dict(model=model)))
+    for key, typo, message in (
+        ('queue_size', 'queue_sise',
+         'model: DRTuneClassifier has no argument "queue_sise"; did you mean '
+         'queue_size'),
+        ('backbone.depth', 'backbone.depht',
+         'model.backbone: ResNet_CIFAR has no argument "depht"; did you '
+         'mean depth'),
+        ('head.loss.loss_weight', 'head.loss.loss_weigth',
+         'model.head.loss: CrossEntropyLoss has no argument "loss_weigth"; '
+         'did you mean loss_weight'),
+    ):
+        cfg = Config(dict(model=model))
+        *path, last = key.split('.')
+        node = cfg.model
+        for part in path:
+            node = node[part]
+        node[typo.split('.')[-1]] = node.pop(last)
+        with pytest.raises(TypeError, match=message):
+            check_model_args(cfg)
+    # an argument far from every name, of a class without **kwargs
+    cfg = Config(
+        dict(model=dict(model, backbone=dict(model['backbone'], foo=1))))
+    with pytest.raises(TypeError, match='"foo"; it takes depth'):
+        check_model_args(cfg)
 
 
 def test_dict_options_parse_as_written():

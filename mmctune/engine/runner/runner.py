@@ -207,7 +207,7 @@ class Runner(_MMEngineRunner):
     def build_dataloader(dataloader, seed=None, diff_rank_seed=False):
         """mmengine's, with a dataset file that is not there named with the
         fix: a file a dataset class opens itself (mmpretrain's DTD, Pets,
-        Cars, Aircraft, ...) otherwise stops the run with a bare
+        Aircraft, Flowers102) otherwise stops the run with a bare
         ``FileNotFoundError`` from deep in the class."""
         try:
             return _MMEngineRunner.build_dataloader(dataloader, seed,
