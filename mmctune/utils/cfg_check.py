@@ -342,6 +342,22 @@ def _init_args(cls):
     return named, takes_any
 
 
+def _refuse_unknown_args(where, cls, args, named, takes_any, extra=None):
+    """Raise for an argument of ``args`` (a config dict of ``cls``) that is
+    not in ``named``: always where ``cls`` takes no other keywords, else if
+    it is close to a named one (a typo) or not in ``extra`` (the keywords
+    the others are handed to, where known)."""
+    for arg in args:
+        if arg in ('type', '_scope_') or arg in named:
+            continue
+        close = difflib.get_close_matches(arg, named, n=3, cutoff=0.75)
+        if not takes_any or close or (extra is not None and arg not in extra):
+            hint = (f'; did you mean {", ".join(close)}?'
+                    if close else f'; it takes {", ".join(named)}')
+            raise TypeError(
+                f'{where}: {cls.__name__} has no argument "{arg}"{hint}')
+
+
 def check_hook_args(cfg) -> None:
     """Refuse a misspelt argument of a hook before the Runner is built.
 
@@ -371,17 +387,7 @@ def check_hook_args(cfg) -> None:
         from mmengine.hooks import CheckpointHook
         extra = _save_checkpoint_args() if isinstance(
             cls, type) and issubclass(cls, CheckpointHook) else None
-        for arg in hook:
-            if arg in ('type', '_scope_') or arg in named:
-                continue
-            close = difflib.get_close_matches(arg, named, n=3, cutoff=0.75)
-            unknown = not takes_any or close or (extra is not None
-                                                 and arg not in extra)
-            if unknown:
-                hint = (f'; did you mean {", ".join(close)}?'
-                        if close else f'; it takes {", ".join(named)}')
-                raise TypeError(
-                    f'{where}: {cls.__name__} has no argument "{arg}"{hint}')
+        _refuse_unknown_args(where, cls, hook, named, takes_any, extra)
 
 
 #: keys under ``model`` that hold no model part (other registries'
@@ -437,15 +443,7 @@ def check_model_args(cfg) -> None:
         if cls is None:
             continue
         named, takes_any = _init_args(cls)
-        for arg in part:
-            if arg in ('type', '_scope_') or arg in named:
-                continue
-            close = difflib.get_close_matches(arg, named, n=3, cutoff=0.75)
-            if not takes_any or close:
-                hint = (f'; did you mean {", ".join(close)}?'
-                        if close else f'; it takes {", ".join(named)}')
-                raise TypeError(
-                    f'{where}: {cls.__name__} has no argument "{arg}"{hint}')
+        _refuse_unknown_args(where, cls, part, named, takes_any)
 
 
 def check_topk(cfg) -> None:
