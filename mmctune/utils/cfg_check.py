@@ -430,9 +430,11 @@ def check_model_args(cfg) -> None:
     (backbone, neck, head, loss, pre-processor) before the Runner is built,
     with the arguments it resembles: ``model.queue_sise=16`` otherwise
     stops in the base class it is handed to, as "ImageClassifier got an
-    unexpected keyword argument". An argument that no ``__init__`` along
-    the class's bases takes is refused; where the chain ends in
-    ``**kwargs``, only an argument close to a known one (a typo).
+    unexpected keyword argument". A class whose ``__init__`` takes no
+    ``**kwargs`` refuses every argument it does not name; one that takes
+    them refuses only an argument close to a name along its bases (a typo),
+    as ``**kwargs`` may go elsewhere than to the base class (mmpretrain's
+    ``TimmClassifier`` hands them to ``timm.create_model``).
 
     Raises:
         TypeError: naming the key, the class, the argument and the closest
@@ -442,7 +444,9 @@ def check_model_args(cfg) -> None:
         cls = _model_class(part['type'])
         if cls is None:
             continue
-        named, takes_any = _init_args(cls)
+        named, _ = _init_args(cls)
+        own = inspect.signature(cls.__init__).parameters.values()
+        takes_any = any(p.kind == p.VAR_KEYWORD for p in own)
         _refuse_unknown_args(where, cls, part, named, takes_any)
 
 

@@ -258,11 +258,23 @@ def test_a_model_argument_typo_is_named_before_the_run():
         node[typo.split('.')[-1]] = node.pop(last)
         with pytest.raises(TypeError, match=message):
             check_model_args(cfg)
-    # an argument far from every name, of a class without **kwargs
-    cfg = Config(
-        dict(model=dict(model, backbone=dict(model['backbone'], foo=1))))
-    with pytest.raises(TypeError, match='"foo"; it takes depth'):
+    # **kwargs that go elsewhere than to the base class: timm's arguments
+    check_model_args(
+        Config(
+            dict(
+                model=dict(
+                    type='mmpretrain.TimmClassifier',
+                    model_name='resnet18',
+                    pretrained=False))))
+    # an argument far from every name: refused by a class without **kwargs
+    # (the loss), left to the base class by one with them (the backbone)
+    loss = dict(model['head']['loss'], foo=1)
+    cfg = Config(dict(model=dict(model, head=dict(model['head'], loss=loss))))
+    with pytest.raises(TypeError, match='"foo"; it takes use_sigmoid'):
         check_model_args(cfg)
+    check_model_args(
+        Config(
+            dict(model=dict(model, backbone=dict(model['backbone'], foo=1)))))
 
 
 def test_dict_options_parse_as_written():
