@@ -11,7 +11,7 @@ from typing import List, Optional
 
 import torch
 import torch.nn.functional as F
-from mmengine.dist import all_gather, get_world_size
+from mmengine.dist import all_gather, all_reduce, get_world_size
 from mmpretrain.models.classifiers import ImageClassifier
 from mmpretrain.structures import DataSample
 
@@ -100,8 +100,10 @@ class DRTuneClassifier(ImageClassifier):
     ``loss_weight`` to the head's losses as they are (e.g. Core-tuning's).
     The batch's :math:`h` and :math:`h^0` then enter the queues (with
     several processes, every rank's, in rank order: the queues stay
-    identical). Gradients reach the backbone through the batch only; the
-    calibrated queue trains the head.
+    identical). With several processes :math:`B` is the global batch and the
+    calibration scales to its mean norm, so that a step, its gradients
+    averaged over the ranks, is the one-process step. Gradients reach the
+    backbone through the batch only; the calibrated queue trains the head.
 
     The queues start from ``DRTuneQueueHook`` (before training, the
     pre-trained features of the first batches as both queues); they and the
@@ -218,18 +220,24 @@ class DRTuneClassifier(ImageClassifier):
         down = self.head.pre_logits(feats)
         pre = self.pretrained_features(inputs)
         labels = labels_of(data_samples, down.device)
+        world_size = get_world_size()
         with torch.no_grad():
+            # the global batch's mean norm (the ranks' batches are equal)
+            scale = down.detach().norm(dim=1).mean()
+            if world_size > 1:
+                all_reduce(scale, op='mean')
             calibrated = semantic_calibration(
                 self.pre_queue, self.down_queue, self.label_queue,
-                self.head.fc.weight.detach(),
-                down.detach().norm(dim=1).mean(),
+                self.head.fc.weight.detach(), scale,
                 int(self.steps) % self.rotate_interval == 0)
         losses = name_ce_term(self.head.loss(feats, data_samples))
         # the queue's labels as they were: the batch then enters in place
         loss_dr = F.cross_entropy(
             self.head.fc(calibrated), self.label_queue.clone())
         if self.joint_mean:
-            n, k = down.shape[0], self.queue_size
+            # the global batch against the queue: with the gradients
+            # averaged over the ranks, a step is the one-process step
+            n, k = down.shape[0] * world_size, self.queue_size
             losses = {
                 name: value * (n / (n + k)) if 'loss' in name else value
                 for name, value in losses.items()

@@ -289,6 +289,53 @@ def test_two_processes_fill_the_queue_together():
             assert torch.from_numpy(label)[order].tolist() == labels[-24:]
 
 
+def step_gradients(model, x, samples):
+    """The gradients of one loss: name -> tensor. In eval mode: BN's
+    batch statistics would differ between half batches and the whole."""
+    model.eval()
+    model.zero_grad()
+    sum(v for k, v in model.loss(x, samples).items() if 'loss' in k).backward()
+    return {
+        n: p.grad.clone()
+        for n, p in model.named_parameters() if p.grad is not None
+    }
+
+
+GLOBAL_LABELS = torch.tensor([0, 1, 2, 1, 2, 0, 0, 1])
+
+
+def _gradient_worker(rank, port, out, joint_mean):
+    import torch.distributed as dist
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    dist.init_process_group('gloo', rank=rank, world_size=2)
+    try:
+        model = filled(tiny(joint_mean=joint_mean))
+        x, samples = batch(GLOBAL_LABELS)
+        half = slice(4 * rank, 4 * rank + 4)
+        grads = step_gradients(model, x[half], samples[half])
+        for g in grads.values():  # as DistributedDataParallel does
+            dist.all_reduce(g)
+            g /= 2
+        out.put((rank, {n: g.numpy() for n, g in grads.items()}))
+    finally:
+        dist.destroy_process_group()
+
+
+@pytest.mark.parametrize('joint_mean', [True, False])
+def test_two_processes_step_as_one_with_the_whole_batch(joint_mean):
+    """Two ranks with half the batch each, their gradients averaged (as
+    DistributedDataParallel does), move the model as one process with the
+    whole batch: the single cross-entropy weighs the global batch against
+    the queue, and the calibration scales to the global batch's norm."""
+    model = filled(tiny(joint_mean=joint_mean))
+    want = step_gradients(model, *batch(GLOBAL_LABELS))
+    for _, grads in run_two_processes(_gradient_worker, joint_mean):
+        assert set(grads) == set(want)
+        for name, g in grads.items():
+            torch.testing.assert_close(
+                torch.from_numpy(g), want[name], rtol=1e-9, atol=1e-12)
+
+
 def test_smoke_fits_the_queue_to_its_images():
     cfg = Config.fromfile(osp.join(ROOT, 'configs/drtune/r50_moco_dtd.py'))
     assert cfg.model.queue_size == 2048
