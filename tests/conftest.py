@@ -220,17 +220,29 @@ def free_port():
         return s.getsockname()[1]
 
 
+def _rank_process(rank, port, out, worker, args):
+    import torch.distributed as dist
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    dist.init_process_group('gloo', rank=rank, world_size=2)
+    try:
+        out.put((rank, ) + tuple(worker(rank, *args)))
+    finally:
+        dist.destroy_process_group()
+
+
 def run_two_processes(worker, *args, timeout=300):
-    """``worker(rank, port, out, *args)`` in two spawned processes, which
-    join a process group on ``port`` and each put one tuple starting with
-    its rank on the queue ``out``. Returns the tuples in rank order, after
-    both processes ended without an error."""
+    """``worker(rank, *args)`` in two spawned processes that form a gloo
+    process group; each returns a tuple (NumPy arrays, not tensors: a
+    tensor would travel as shared memory of a process that has ended).
+    Returns ``(rank, *its tuple)`` of each, in rank order, after both
+    processes ended without an error."""
     import torch.multiprocessing as mp
     ctx = mp.get_context('spawn')
     out = ctx.Queue()
     port = free_port()
     procs = [
-        ctx.Process(target=worker, args=(rank, port, out) + args)
+        ctx.Process(
+            target=_rank_process, args=(rank, port, out, worker, args))
         for rank in range(2)
     ]
     for p in procs:

@@ -4,7 +4,6 @@ losses and the hook's statistics, and a killed and resumed run is exact (the
 K-means itself: tests/test_models/test_utils/test_kmeans.py)."""
 import importlib.util
 import math
-import os
 import os.path as osp
 import sys
 from types import SimpleNamespace
@@ -142,18 +141,9 @@ def _cluster_once(data_root):
     return result, len(calls)
 
 
-def _worker(rank, port, out, data_root):
-    import torch.distributed as dist
-    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
-    dist.init_process_group('gloo', rank=rank, world_size=2)
-    try:
-        result, calls = cluster_once(data_root)
-        # numpy: torch tensors would travel as shared memory of an exited
-        # process
-        result = {k: [t.numpy() for t in v] for k, v in result.items()}
-        out.put((rank, result, calls))
-    finally:
-        dist.destroy_process_group()
+def _worker(rank, data_root):
+    result, calls = cluster_once(data_root)
+    return {k: [t.numpy() for t in v] for k, v in result.items()}, calls
 
 
 def test_two_processes_cluster_once_and_agree(tmp_path):
@@ -220,7 +210,6 @@ def test_too_many_prototypes_is_refused_before_training(tiny_fmnist, tmp_path):
 
 
 KILLER = '''
-import os
 import signal
 
 from mmengine.hooks import Hook

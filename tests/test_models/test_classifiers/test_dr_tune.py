@@ -2,7 +2,6 @@
 steps in float64 (NumPy), the loss against the official forward (one
 cross-entropy over the batch and the calibrated queue), the queues, and the
 warm-up hook, in one process and in two, and under ``--smoke``."""
-import os
 import os.path as osp
 from types import SimpleNamespace
 
@@ -238,19 +237,13 @@ def warm_up(rank, queue_size, batches=4):
     return model
 
 
-def _warm_up_worker(rank, port, out):
-    import torch.distributed as dist
-    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
-    dist.init_process_group('gloo', rank=rank, world_size=2)
-    try:
-        queues = []
-        for batches in (4, 8):
-            model = warm_up(rank, queue_size=24, batches=batches)
-            queues.append((model.pre_queue.numpy(), model.label_queue.numpy(),
-                           int(model.queue_ptr)))
-        out.put((rank, queues))
-    finally:
-        dist.destroy_process_group()
+def _warm_up_worker(rank):
+    queues = []
+    for batches in (4, 8):
+        model = warm_up(rank, queue_size=24, batches=batches)
+        queues.append((model.pre_queue.numpy(), model.label_queue.numpy(),
+                       int(model.queue_ptr)))
+    return queues,
 
 
 def expected_queues(batches, steps):
@@ -304,21 +297,16 @@ def step_gradients(model, x, samples):
 GLOBAL_LABELS = torch.tensor([0, 1, 2, 1, 2, 0, 0, 1])
 
 
-def _gradient_worker(rank, port, out, joint_mean):
+def _gradient_worker(rank, joint_mean):
     import torch.distributed as dist
-    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
-    dist.init_process_group('gloo', rank=rank, world_size=2)
-    try:
-        model = filled(tiny(joint_mean=joint_mean))
-        x, samples = batch(GLOBAL_LABELS)
-        half = slice(4 * rank, 4 * rank + 4)
-        grads = step_gradients(model, x[half], samples[half])
-        for g in grads.values():  # as DistributedDataParallel does
-            dist.all_reduce(g)
-            g /= 2
-        out.put((rank, {n: g.numpy() for n, g in grads.items()}))
-    finally:
-        dist.destroy_process_group()
+    model = filled(tiny(joint_mean=joint_mean))
+    x, samples = batch(GLOBAL_LABELS)
+    half = slice(4 * rank, 4 * rank + 4)
+    grads = step_gradients(model, x[half], samples[half])
+    for g in grads.values():  # as DistributedDataParallel does
+        dist.all_reduce(g)
+        g /= 2
+    return {n: g.numpy() for n, g in grads.items()},
 
 
 @pytest.mark.parametrize('joint_mean', [True, False])

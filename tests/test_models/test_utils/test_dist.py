@@ -1,34 +1,27 @@
 """gather_with_grad on two gloo processes: the gathered batch, the summed
 gradient of each rank's part, and no deprecation warning."""
-import os
 import warnings
 
 import torch
-import torch.distributed as dist
 
 from ...conftest import run_two_processes
 
 
-def _worker(rank, port, out):
-    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
-    dist.init_process_group('gloo', rank=rank, world_size=2)
-    try:
-        from mmctune.models.utils import gather_with_grad
-        gen = torch.Generator().manual_seed(rank)
-        x = torch.randn(3, 2, generator=gen, requires_grad=True)
-        # rank r's loss weights the gathered batch with its own weights
-        w = torch.arange(12.).view(6, 2) * (rank + 1)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter('always')
-            gathered = gather_with_grad(x)
-            (gathered * w).sum().backward()
-        warned = [
-            str(c.message) for c in caught
-            if issubclass(c.category, (FutureWarning, DeprecationWarning))
-        ]
-        out.put((rank, x.tolist(), gathered.tolist(), x.grad.tolist(), warned))
-    finally:
-        dist.destroy_process_group()
+def _worker(rank):
+    from mmctune.models.utils import gather_with_grad
+    gen = torch.Generator().manual_seed(rank)
+    x = torch.randn(3, 2, generator=gen, requires_grad=True)
+    # rank r's loss weights the gathered batch with its own weights
+    w = torch.arange(12.).view(6, 2) * (rank + 1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        gathered = gather_with_grad(x)
+        (gathered * w).sum().backward()
+    warned = [
+        str(c.message) for c in caught
+        if issubclass(c.category, (FutureWarning, DeprecationWarning))
+    ]
+    return x.tolist(), gathered.tolist(), x.grad.tolist(), warned
 
 
 def test_gather_with_grad_two_processes():
